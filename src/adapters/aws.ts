@@ -1,0 +1,223 @@
+/**
+ * Thin adapter over the AWS SDK: OIDC credentials, SSM Automation, IAM reads, SNS.
+ * Endpoints come from the SDK's own configuration (AWS_ENDPOINT_URL_<SERVICE>),
+ * which is how the sandbox is reached; nothing here knows about the sandbox.
+ */
+import { createHash } from "node:crypto";
+import {
+  GetAccountAuthorizationDetailsCommand,
+  type GetAccountAuthorizationDetailsCommandOutput,
+  IAMClient,
+} from "@aws-sdk/client-iam";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
+import {
+  GetAutomationExecutionCommand,
+  type GetAutomationExecutionCommandOutput,
+  SSMClient,
+  StartAutomationExecutionCommand,
+} from "@aws-sdk/client-ssm";
+import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
+/** Adaptive retry backs off on throttling across all calls of one client. */
+const RETRY = { maxAttempts: 6, retryMode: "adaptive" } as const;
+
+export interface AwsClients {
+  ssm: SSMClient;
+  iam: IAMClient;
+  sns: SNSClient;
+}
+
+export function createClients(region: string, credentials: AwsCredentials): AwsClients {
+  const common = { region, credentials, ...RETRY };
+  return { ssm: new SSMClient(common), iam: new IAMClient(common), sns: new SNSClient(common) };
+}
+
+/**
+ * Exchanges the job's OIDC token for role credentials. AssumeRoleWithWebIdentity
+ * is unsigned, so no ambient credentials are needed (or used).
+ * https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html
+ */
+export async function assumeRoleWithWebIdentity(input: {
+  region: string;
+  roleArn: string;
+  webIdentityToken: string;
+  sessionName: string;
+  durationSeconds?: number;
+}): Promise<AwsCredentials> {
+  const sts = new STSClient({
+    region: input.region,
+    ...RETRY,
+    // Unsigned call: never pick up credentials from the environment.
+    credentials: { accessKeyId: "", secretAccessKey: "" },
+    signer: { sign: async (request) => request },
+  });
+  const out = await sts.send(
+    new AssumeRoleWithWebIdentityCommand({
+      RoleArn: input.roleArn,
+      RoleSessionName: input.sessionName,
+      WebIdentityToken: input.webIdentityToken,
+      DurationSeconds: input.durationSeconds ?? 900,
+    }),
+  );
+  const c = out.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) {
+    throw new Error(`AssumeRoleWithWebIdentity for ${input.roleArn} returned no credentials`);
+  }
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+    ...(c.Expiration ? { expiration: c.Expiration } : {}),
+  };
+}
+
+/**
+ * SSM's ClientToken must be a UUID. Deriving it from the request id and the
+ * merge commit makes a re-run, or two racing runs, start the same execution
+ * (DESIGN.md invariant 4).
+ */
+export function automationClientToken(...parts: string[]): string {
+  const h = createHash("sha256").update(parts.join("\n")).digest("hex");
+  // Shape it as an RFC 4122 name-based UUID (version 5 bits, variant 10xx).
+  const variant = ((Number.parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export async function startAutomation(
+  ssm: SSMClient,
+  input: { documentName: string; parameters: Record<string, string>; clientToken: string },
+): Promise<string> {
+  const out = await ssm.send(
+    new StartAutomationExecutionCommand({
+      DocumentName: input.documentName,
+      Parameters: Object.fromEntries(Object.entries(input.parameters).map(([k, v]) => [k, [v]])),
+      ClientToken: input.clientToken,
+    }),
+  );
+  if (!out.AutomationExecutionId) throw new Error(`StartAutomationExecution of ${input.documentName} returned no id`);
+  return out.AutomationExecutionId;
+}
+
+/** Statuses after which an execution never changes again. */
+const TERMINAL = new Set([
+  "Success",
+  "Failed",
+  "TimedOut",
+  "Cancelled",
+  "CompletedWithSuccess",
+  "CompletedWithFailure",
+  "Rejected",
+  "Exited",
+]);
+
+export interface AutomationResult {
+  executionId: string;
+  status: string;
+  /** Only `Success` is success (DESIGN.md invariant 5). */
+  succeeded: boolean;
+  failureMessage?: string;
+  outputs: Record<string, string[]>;
+  timedOutWaiting: boolean;
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  /** First poll delay; grows by 1.5x up to `maxIntervalMs`. */
+  initialIntervalMs?: number;
+  maxIntervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+}
+
+/**
+ * Polls GetAutomationExecution until a terminal status. The interval is capped
+ * at 1 s so completion is noticed within a second of the runbook finishing.
+ * Statuses we do not know are treated as still running until the timeout, and
+ * a timeout is a failure: only `Success` is success.
+ */
+export async function waitForAutomation(
+  ssm: SSMClient,
+  executionId: string,
+  options: WaitOptions,
+): Promise<AutomationResult> {
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const now = options.now ?? Date.now;
+  const deadline = now() + options.timeoutMs;
+  let interval = options.initialIntervalMs ?? 100;
+  const maxInterval = options.maxIntervalMs ?? 1000;
+  let last: GetAutomationExecutionCommandOutput["AutomationExecution"];
+  for (;;) {
+    const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
+    last = out.AutomationExecution;
+    const status = last?.AutomationExecutionStatus ?? "Unknown";
+    if (TERMINAL.has(status)) {
+      return {
+        executionId,
+        status,
+        succeeded: status === "Success",
+        ...(last?.FailureMessage ? { failureMessage: last.FailureMessage } : {}),
+        outputs: (last?.Outputs ?? {}) as Record<string, string[]>,
+        timedOutWaiting: false,
+      };
+    }
+    const remaining = deadline - now();
+    if (remaining <= 0) {
+      return {
+        executionId,
+        status,
+        succeeded: false,
+        failureMessage: `still ${status} after ${Math.round(options.timeoutMs / 1000)} s; see the execution in the SSM console`,
+        outputs: {},
+        timedOutWaiting: true,
+      };
+    }
+    await sleep(Math.min(interval, remaining));
+    interval = Math.min(maxInterval, Math.ceil(interval * 1.5));
+  }
+}
+
+export type UserDetail = NonNullable<GetAccountAuthorizationDetailsCommandOutput["UserDetailList"]>[number];
+export type RoleDetail = NonNullable<GetAccountAuthorizationDetailsCommandOutput["RoleDetailList"]>[number];
+
+/**
+ * The whole account's users (and optionally roles) with their inline policies,
+ * in ⌈n / 1000⌉ calls: GetAccountAuthorizationDetails returns inline policy
+ * documents with each entity, unlike ListUsers + ListUserPolicies + GetUserPolicy.
+ * https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html
+ */
+export async function readAuthorizationDetails(
+  iam: IAMClient,
+  filter: ("User" | "Role")[],
+): Promise<{ users: UserDetail[]; roles: RoleDetail[]; calls: number }> {
+  const users: UserDetail[] = [];
+  const roles: RoleDetail[] = [];
+  let marker: string | undefined;
+  let calls = 0;
+  do {
+    const out = await iam.send(
+      new GetAccountAuthorizationDetailsCommand({ Filter: filter, MaxItems: 1000, ...(marker ? { Marker: marker } : {}) }),
+    );
+    calls++;
+    users.push(...(out.UserDetailList ?? []));
+    roles.push(...(out.RoleDetailList ?? []));
+    marker = out.IsTruncated ? out.Marker : undefined;
+  } while (marker);
+  return { users, roles, calls };
+}
+
+export async function publishNotification(
+  sns: SNSClient,
+  input: { topicArn: string; subject: string; message: string },
+): Promise<string | undefined> {
+  // SNS subjects: ASCII, no line breaks, at most 100 characters.
+  const subject = input.subject.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
+  const out = await sns.send(new PublishCommand({ TopicArn: input.topicArn, Subject: subject, Message: input.message }));
+  return out.MessageId;
+}

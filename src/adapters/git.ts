@@ -1,0 +1,135 @@
+/**
+ * Thin adapter over the `git` CLI. Arguments are always passed as an argv
+ * array (never through a shell), so paths and refs cannot inject commands.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+
+const execFileAsync = promisify(execFile);
+
+export const NOTES_REF = "refs/notes/elevate";
+export const ZERO_SHA = "0000000000000000000000000000000000000000";
+
+export class GitError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly stderr: string,
+    readonly exitCode: number | undefined,
+  ) {
+    super(`git ${args.join(" ")} failed${exitCode === undefined ? "" : ` (exit ${exitCode})`}: ${stderr.trim()}`);
+  }
+}
+
+export async function git(cwd: string, args: string[], options: { input?: string } = {}): Promise<string> {
+  try {
+    const child = execFileAsync("git", args, {
+      cwd,
+      maxBuffer: 256 * 1024 * 1024,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+    });
+    if (options.input !== undefined) {
+      child.child.stdin?.end(options.input);
+    }
+    const { stdout } = await child;
+    return stdout;
+  } catch (error) {
+    const e = error as { stderr?: string; code?: number | string };
+    throw new GitError(args, e.stderr ?? String(error), typeof e.code === "number" ? e.code : undefined);
+  }
+}
+
+export async function gitTopLevel(cwd: string): Promise<string | undefined> {
+  try {
+    return (await git(cwd, ["rev-parse", "--show-toplevel"])).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function commitExists(cwd: string, sha: string): Promise<boolean> {
+  try {
+    await git(cwd, ["cat-file", "-e", `${sha}^{commit}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface ChangedFile {
+  /** A added, M modified, D deleted, R renamed, C copied, T type change. */
+  status: "A" | "M" | "D" | "R" | "C" | "T";
+  path: string;
+  oldPath?: string;
+}
+
+/**
+ * Files changed between two commits, with rename detection so that a renamed
+ * request file is reported as a rename (which grants nothing), not as an add.
+ */
+export async function changedFiles(cwd: string, from: string, to: string): Promise<ChangedFile[]> {
+  const out = await git(cwd, ["diff", "--name-status", "-z", "-M", "--no-ext-diff", from, to, "--"]);
+  const parts = out.split("\0");
+  const files: ChangedFile[] = [];
+  for (let i = 0; i < parts.length; ) {
+    const code = parts[i++];
+    if (!code) continue;
+    const status = code[0] as ChangedFile["status"];
+    if (status === "R" || status === "C") {
+      const oldPath = parts[i++] ?? "";
+      const path = parts[i++] ?? "";
+      files.push({ status, path, oldPath });
+    } else {
+      files.push({ status, path: parts[i++] ?? "" });
+    }
+  }
+  return files;
+}
+
+/** A file's content at a revision, or undefined when it does not exist there. */
+export async function readFileAt(cwd: string, rev: string, path: string): Promise<string | undefined> {
+  try {
+    return await git(cwd, ["show", `${rev}:${path}`]);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function readNote(cwd: string, sha: string, ref = NOTES_REF): Promise<string | undefined> {
+  try {
+    return await git(cwd, ["notes", `--ref=${ref}`, "show", sha]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Appends to the note (a re-run adds its own evidence rather than erasing history). */
+export async function appendNote(cwd: string, sha: string, text: string, ref = NOTES_REF): Promise<void> {
+  await git(cwd, ["notes", `--ref=${ref}`, "append", "-F", "-", sha], { input: text });
+}
+
+export async function fetchNotes(cwd: string, remote = "origin", ref = NOTES_REF): Promise<boolean> {
+  try {
+    await git(cwd, ["fetch", "--quiet", remote, `+${ref}:${ref}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pushes the notes ref. When another run pushed first, fetch theirs, merge
+ * with `cat_sort_uniq` (both runs' evidence kept) and push again.
+ */
+export async function pushNotes(cwd: string, remote = "origin", ref = NOTES_REF, attempts = 3): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await git(cwd, ["push", "--quiet", remote, `${ref}:${ref}`]);
+      return;
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      const theirs = `${ref}-remote`;
+      await git(cwd, ["fetch", "--quiet", remote, `+${ref}:${theirs}`]);
+      await git(cwd, ["notes", `--ref=${ref}`, "merge", "-s", "cat_sort_uniq", theirs]);
+    }
+  }
+}

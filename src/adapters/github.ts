@@ -1,0 +1,194 @@
+/**
+ * Thin adapter over the GitHub REST API (Octokit from @actions/github).
+ * Returns plain data; every decision lives in src/domain or src/modes.
+ */
+import { getOctokit } from "@actions/github";
+
+export type Octokit = ReturnType<typeof getOctokit>;
+
+export interface RepoRef {
+  owner: string;
+  repo: string;
+}
+
+export interface PullRequestInfo {
+  number: number;
+  author: string;
+  state: string;
+  merged: boolean;
+  mergedAt?: string;
+  mergeCommitSha?: string;
+  headSha: string;
+  headRef: string;
+  baseRef: string;
+  baseSha: string;
+  htmlUrl: string;
+  title: string;
+}
+
+export interface PullRequestFile {
+  filename: string;
+  status: "added" | "removed" | "modified" | "renamed" | "copied" | "changed" | "unchanged";
+  previousFilename?: string;
+}
+
+export interface Review {
+  id: number;
+  user: { login: string } | null;
+  state: string;
+  commit_id: string | null;
+  submitted_at?: string | null;
+  body?: string | null;
+}
+
+export function createOctokit(token: string, baseUrl?: string): Octokit {
+  // Requests time out rather than hang a job that holds a concurrency slot.
+  return getOctokit(token, { ...(baseUrl ? { baseUrl } : {}), request: { timeout: 30_000 } });
+}
+
+/** The fields we read, common to the "get", "list" and "commit pulls" shapes. */
+interface RawPull {
+  number: number;
+  user: { login: string } | null;
+  state: string;
+  merged_at: string | null;
+  merge_commit_sha: string | null;
+  head: { sha: string; ref: string };
+  base: { sha: string; ref: string };
+  html_url: string;
+  title: string;
+}
+
+function toPullRequestInfo(p: RawPull): PullRequestInfo {
+  return {
+    number: p.number,
+    author: p.user?.login ?? "",
+    state: p.state,
+    merged: Boolean(p.merged_at),
+    ...(p.merged_at ? { mergedAt: p.merged_at } : {}),
+    ...(p.merge_commit_sha ? { mergeCommitSha: p.merge_commit_sha } : {}),
+    headSha: p.head.sha,
+    headRef: p.head.ref,
+    baseRef: p.base.ref,
+    baseSha: p.base.sha,
+    htmlUrl: p.html_url,
+    title: p.title,
+  };
+}
+
+export async function getPullRequest(octokit: Octokit, repo: RepoRef, number: number): Promise<PullRequestInfo> {
+  const { data } = await octokit.rest.pulls.get({ ...repo, pull_number: number });
+  return toPullRequestInfo(data);
+}
+
+export async function listPullRequestFiles(octokit: Octokit, repo: RepoRef, number: number): Promise<PullRequestFile[]> {
+  const files = await octokit.paginate(octokit.rest.pulls.listFiles, { ...repo, pull_number: number, per_page: 100 });
+  return files.map((f) => ({
+    filename: f.filename,
+    status: f.status,
+    ...(f.previous_filename ? { previousFilename: f.previous_filename } : {}),
+  }));
+}
+
+export async function listReviews(octokit: Octokit, repo: RepoRef, number: number): Promise<Review[]> {
+  const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, { ...repo, pull_number: number, per_page: 100 });
+  return reviews.map((r) => ({
+    id: r.id,
+    user: r.user ? { login: r.user.login } : null,
+    state: r.state,
+    commit_id: r.commit_id ?? null,
+    submitted_at: r.submitted_at ?? null,
+    body: r.body ?? null,
+  }));
+}
+
+/** GET /repos/{owner}/{repo}/commits/{sha}/pulls: the PRs associated with a commit. */
+export async function listPullRequestsForCommit(octokit: Octokit, repo: RepoRef, sha: string): Promise<PullRequestInfo[]> {
+  const pulls = await octokit.paginate(octokit.rest.repos.listPullRequestsAssociatedWithCommit, {
+    ...repo,
+    commit_sha: sha,
+    per_page: 100,
+  });
+  return pulls.map((p) => toPullRequestInfo(p));
+}
+
+export async function listOpenPullRequests(octokit: Octokit, repo: RepoRef): Promise<PullRequestInfo[]> {
+  const pulls = await octokit.paginate(octokit.rest.pulls.list, { ...repo, state: "open", per_page: 100 });
+  return pulls.map((p) => toPullRequestInfo(p));
+}
+
+export class TeamMembershipUnreadable extends Error {
+  constructor(
+    readonly team: string,
+    readonly status: number,
+  ) {
+    super(
+      `cannot read membership of team @${team} (HTTP ${status}); give the action a members-token that can read organization team membership (a GitHub App token with members:read), or list users instead of teams in CODEOWNERS`,
+    );
+  }
+}
+
+/**
+ * Whether `login` is an active member of `org/slug`.
+ * Reading the team first tells "not a member" (404 on the membership) apart
+ * from "this token cannot see the team" (404/403 on the team), which must fail
+ * closed. https://docs.github.com/rest/teams/members#get-team-membership-for-a-user
+ */
+export async function isActiveTeamMember(octokit: Octokit, org: string, slug: string, login: string): Promise<boolean> {
+  try {
+    await octokit.rest.teams.getByName({ org, team_slug: slug });
+  } catch (error) {
+    throw new TeamMembershipUnreadable(`${org}/${slug}`, statusOf(error) ?? 0);
+  }
+  try {
+    const { data } = await octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: login });
+    return data.state === "active";
+  } catch (error) {
+    const status = statusOf(error);
+    if (status === 404) return false;
+    throw new TeamMembershipUnreadable(`${org}/${slug}`, status ?? 0);
+  }
+}
+
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
+/**
+ * Creates the PR comment that carries `marker` once, then updates it in place.
+ * Only comments written by the same bot identity are considered ours, so a
+ * user cannot plant a marker to hijack the comment.
+ */
+export async function upsertStickyComment(
+  octokit: Octokit,
+  repo: RepoRef,
+  issueNumber: number,
+  marker: string,
+  body: string,
+): Promise<{ id: number; created: boolean }> {
+  const text = `${marker}\n${body}`;
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    ...repo,
+    issue_number: issueNumber,
+    per_page: 100,
+  });
+  const mine = comments.find(
+    (c) => c.body?.startsWith(marker) && (c.user?.type === "Bot" || c.user?.login === "github-actions[bot]"),
+  );
+  if (mine) {
+    await octokit.rest.issues.updateComment({ ...repo, comment_id: mine.id, body: text });
+    return { id: mine.id, created: false };
+  }
+  const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body: text });
+  return { id: data.id, created: true };
+}
+
+export async function createComment(octokit: Octokit, repo: RepoRef, issueNumber: number, body: string): Promise<number> {
+  const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body });
+  return data.id;
+}
+
+export async function closePullRequest(octokit: Octokit, repo: RepoRef, number: number): Promise<void> {
+  await octokit.rest.pulls.update({ ...repo, pull_number: number, state: "closed" });
+}
