@@ -1,2 +1,4 @@
-import * as core from "@actions/core";
-core.info("hi");
+// The action's entry point: everything happens in run().
+import { run } from "./main.js";
+
+await run();

@@ -1,0 +1,73 @@
+/**
+ * What a mode needs from the runner, gathered once so that modes never read
+ * process.env themselves (and tests can build one directly).
+ */
+import { readFileSync } from "node:fs";
+import * as core from "@actions/core";
+import { createOctokit, type Octokit, type RepoRef } from "../adapters/github.js";
+import type { ActionInputs } from "./inputs.js";
+
+export interface RunInfo {
+  id: string;
+  attempt: string;
+  url: string;
+}
+
+export interface ActionContext {
+  inputs: ActionInputs;
+  /** The checked-out repository (GITHUB_WORKSPACE). */
+  workspace: string;
+  repo: RepoRef;
+  eventName: string;
+  // biome-ignore lint/suspicious/noExplicitAny: webhook payloads are read field by field and checked where used.
+  payload: Record<string, any>;
+  sha: string;
+  ref: string;
+  /** The default branch of the repository, from the payload, else `main`. */
+  defaultBranch: string;
+  serverUrl: string;
+  run: RunInfo;
+  octokit: Octokit;
+  /** For team membership; the members-token when given, else the github-token. */
+  membersOctokit: Octokit;
+  getIdToken(audience: string): Promise<string>;
+  now(): Date;
+}
+
+function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set; this action must run inside a GitHub Actions job`);
+  return value;
+}
+
+export function contextFromEnvironment(inputs: ActionInputs, env: NodeJS.ProcessEnv = process.env): ActionContext {
+  const [owner, repo] = requireEnv(env, "GITHUB_REPOSITORY").split("/");
+  if (!owner || !repo) throw new Error(`GITHUB_REPOSITORY must be OWNER/REPO; got '${env.GITHUB_REPOSITORY}'`);
+  const eventPath = env.GITHUB_EVENT_PATH;
+  const payload = eventPath ? (JSON.parse(readFileSync(eventPath, "utf8")) as Record<string, unknown>) : {};
+  const serverUrl = env.GITHUB_SERVER_URL ?? "https://github.com";
+  const apiUrl = env.GITHUB_API_URL ?? "https://api.github.com";
+  const runId = env.GITHUB_RUN_ID ?? "0";
+  const octokit = createOctokit(inputs.githubToken, apiUrl);
+  const repository = payload.repository as { default_branch?: unknown } | undefined;
+  return {
+    inputs,
+    workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+    repo: { owner, repo },
+    eventName: requireEnv(env, "GITHUB_EVENT_NAME"),
+    payload,
+    sha: env.GITHUB_SHA ?? "",
+    ref: env.GITHUB_REF ?? "",
+    defaultBranch: typeof repository?.default_branch === "string" ? repository.default_branch : "main",
+    serverUrl,
+    run: {
+      id: runId,
+      attempt: env.GITHUB_RUN_ATTEMPT ?? "1",
+      url: `${serverUrl}/${owner}/${repo}/actions/runs/${runId}`,
+    },
+    octokit,
+    membersOctokit: inputs.membersToken ? createOctokit(inputs.membersToken, apiUrl) : octokit,
+    getIdToken: (audience) => core.getIDToken(audience),
+    now: () => new Date(),
+  };
+}

@@ -1,0 +1,273 @@
+/**
+ * check mode: on a pull request, validate the request files it adds, flag
+ * changes that can never grant, and keep one sticky comment with the plan
+ * (who, which role, which window, which approvals are still missing).
+ * No AWS access. The grant re-verifies everything; this is for people.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as core from "@actions/core";
+import { commitExists, git, readFileAt } from "../adapters/git.js";
+import {
+  listPullRequestFiles,
+  listReviews,
+  type PullRequestFile,
+  statusOf,
+  upsertStickyComment,
+} from "../adapters/github.js";
+import type { ActionContext } from "../action/context.js";
+import { type ElevateConfig, loadConfig } from "../domain/config.js";
+import type { LocatedError } from "../domain/errors.js";
+import { humanDuration, mdEscape } from "../domain/grant-report.js";
+import { buildGrantPlan } from "../domain/plan.js";
+import { validateRequest } from "../domain/request.js";
+import { annotate } from "./grant.js";
+import {
+  checkApprovals,
+  describeOwner,
+  isUnderRequests,
+  type LoadedCodeowners,
+  loadCodeownersAt,
+  looksLikeRequestFile,
+  ownersFor,
+} from "./pr-review.js";
+
+export const PLAN_COMMENT_MARKER = "<!-- elevate:plan -->";
+
+export interface CheckedFile {
+  file: string;
+  status: PullRequestFile["status"];
+  valid: boolean;
+  errors: LocatedError[];
+  /** A row of the plan table, when the file is a valid added request. */
+  plan?: {
+    requestId: string;
+    requester: string;
+    iamUser: string;
+    roleArn: string;
+    window: string;
+    approvals: string;
+    approvers: string;
+  };
+  note?: string;
+}
+
+export interface CheckResult {
+  failed: boolean;
+  headline: string;
+  files: CheckedFile[];
+  comment: string;
+}
+
+async function ensureCommit(cwd: string, sha: string): Promise<boolean> {
+  if (await commitExists(cwd, sha)) return true;
+  try {
+    await git(cwd, ["fetch", "--quiet", "--no-tags", "--depth=1", "origin", sha]);
+  } catch {
+    return false;
+  }
+  return commitExists(cwd, sha);
+}
+
+export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
+  const pull = ctx.payload.pull_request as
+    | { number: number; user?: { login?: string }; head: { sha: string; repo?: { full_name?: string } }; base: { sha: string; ref: string } }
+    | undefined;
+  if (!pull || typeof pull.number !== "number") {
+    throw new Error(`check mode runs on 'pull_request' events; this run was triggered by '${ctx.eventName}'`);
+  }
+  const author = pull.user?.login ?? "";
+  const now = ctx.now();
+  const files = await listPullRequestFiles(ctx.octokit, ctx.repo, pull.number);
+  const requestFiles = files.filter((f) => isUnderRequests(f.filename) && looksLikeRequestFile(f.filename));
+  const others = files.filter((f) => !isUnderRequests(f.filename));
+  const results: CheckedFile[] = [];
+
+  // The config and CODEOWNERS that will judge the merge are the base branch's.
+  const baseAvailable = await ensureCommit(ctx.workspace, pull.base.sha);
+  const configPath = ctx.inputs.configPath;
+  const configText = baseAvailable
+    ? await readFileAt(ctx.workspace, pull.base.sha, configPath)
+    : await readFile(join(ctx.workspace, configPath), "utf8").catch(() => undefined);
+  if (!baseAvailable) {
+    core.warning(
+      `base commit ${pull.base.sha.slice(0, 12)} is not in the checkout; using the PR's own ${configPath}. Check out with 'fetch-depth: 0'.`,
+    );
+  }
+  let config: ElevateConfig | undefined;
+  if (configText === undefined) {
+    results.push({
+      file: configPath,
+      status: "unchanged",
+      valid: false,
+      errors: [{ file: configPath, line: 1, col: 1, message: `no ${configPath} on ${pull.base.ref}` }],
+    });
+  } else {
+    const loaded = loadConfig(configText, configPath);
+    if (loaded.errors) {
+      results.push({ file: configPath, status: "unchanged", valid: false, errors: loaded.errors });
+    } else config = loaded.config;
+  }
+  // A PR that changes the config itself gets its new config validated, located.
+  if (files.some((f) => f.filename === configPath && f.status !== "removed")) {
+    const text = await readFile(join(ctx.workspace, configPath), "utf8").catch(() => undefined);
+    const loaded = text === undefined ? undefined : loadConfig(text, configPath);
+    if (loaded?.errors) {
+      results.push({ file: configPath, status: "modified", valid: false, errors: loaded.errors });
+    }
+  }
+  const codeowners: LoadedCodeowners | undefined = baseAvailable
+    ? await loadCodeownersAt(ctx.workspace, pull.base.sha)
+    : undefined;
+  const reviews = requestFiles.length > 0 ? await listReviews(ctx.octokit, ctx.repo, pull.number) : [];
+  const mixed = requestFiles.some((f) => f.status === "added") && others.length > 0;
+
+  for (const f of requestFiles) {
+    const file = f.filename;
+    const fail = (message: string): CheckedFile => ({
+      file,
+      status: f.status,
+      valid: false,
+      errors: [{ file, line: 1, col: 1, message }],
+    });
+    if (f.status === "removed") {
+      results.push({ file, status: f.status, valid: true, errors: [], note: "deleted: merging revokes this request early" });
+      continue;
+    }
+    if (f.status !== "added") {
+      results.push(
+        fail(
+          f.status === "renamed"
+            ? `renamed from ${f.previousFilename ?? "?"}: a rename grants nothing; add a new request file instead`
+            : "edits an existing request: edits grant nothing; add a new request file instead",
+        ),
+      );
+      continue;
+    }
+    if (mixed) {
+      results.push(
+        fail(
+          `this PR also changes files outside requests/ (${others
+            .slice(0, 3)
+            .map((o) => o.filename)
+            .join(", ")}); a request PR may change only requests/, or nothing will be granted`,
+        ),
+      );
+      continue;
+    }
+    if (!config) {
+      results.push(fail(`cannot validate: ${configPath} on ${pull.base.ref} is missing or invalid`));
+      continue;
+    }
+    const text = await readFile(join(ctx.workspace, file), "utf8").catch(() => undefined);
+    if (text === undefined) {
+      results.push(fail("the file is not in the checkout; check out the PR (actions/checkout) before this step"));
+      continue;
+    }
+    const validated = validateRequest({ text, path: file, config, author, now });
+    if (!validated.request) {
+      results.push({ file, status: f.status, valid: false, errors: validated.errors });
+      continue;
+    }
+    const request = validated.request;
+    const planned = buildGrantPlan(request, config, now);
+    if (!planned.ok) {
+      results.push(fail(planned.message));
+      continue;
+    }
+    const plan = planned.plan;
+    const { owners } = ownersFor(codeowners, file);
+    let approvals: string;
+    try {
+      const approval = await checkApprovals({
+        owners,
+        reviews,
+        prAuthor: author,
+        headSha: pull.head.sha,
+        required: request.approvals,
+        membersOctokit: ctx.membersOctokit,
+      });
+      approvals = approval.satisfied
+        ? `${approval.counted.length} of ${approval.required}: ${approval.counted.map((a) => `@${a.login}`).join(", ")}`
+        : `${approval.counted.length} of ${approval.required}${approval.failure ? ` (${approval.failure})` : ""}`;
+    } catch (error) {
+      approvals = `unknown: ${(error as Error).message}`;
+    }
+    const ms = new Date(plan.notAfter).getTime() - new Date(plan.notBefore).getTime();
+    results.push({
+      file,
+      status: f.status,
+      valid: true,
+      errors: [],
+      plan: {
+        requestId: plan.requestId,
+        requester: request.requester,
+        iamUser: plan.iamUser,
+        roleArn: plan.roleArn,
+        window: request.start
+          ? `${plan.notBefore} – ${plan.notAfter} (${humanDuration(ms)})`
+          : `${humanDuration(ms)} from merge`,
+        approvals,
+        approvers: owners.length ? owners.map(describeOwner).join(" ") : "nobody (no CODEOWNERS line matches: cannot be approved)",
+      },
+    });
+    if (owners.length === 0) {
+      const last = results[results.length - 1]!;
+      last.valid = false;
+      last.errors.push({ file, line: 1, col: 1, message: "no code owner matches this file on the base branch; nobody can approve it" });
+    }
+  }
+
+  const invalid = results.filter((r) => !r.valid);
+  for (const r of invalid) annotate(r.errors);
+  const headline =
+    invalid.length > 0
+      ? `${invalid.length} file(s) cannot be granted; see the annotations`
+      : requestFiles.length === 0
+        ? "no request files in this PR"
+        : `${results.filter((r) => r.plan).length} request(s) valid`;
+  const comment = checkCommentBody(results, headline);
+  core.setOutput("request-ids", JSON.stringify(results.flatMap((r) => (r.plan ? [r.plan.requestId] : []))));
+  core.setOutput("summary", comment);
+  await core.summary.addRaw(comment, true).write();
+
+  if (requestFiles.length > 0 || invalid.length > 0) {
+    const isFork = pull.head.repo?.full_name !== undefined && pull.head.repo.full_name !== `${ctx.repo.owner}/${ctx.repo.repo}`;
+    try {
+      await upsertStickyComment(ctx.octokit, ctx.repo, pull.number, PLAN_COMMENT_MARKER, comment);
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 403 || status === 404) {
+        // A fork's pull_request token is read-only: the summary carries the plan.
+        core.warning(
+          `could not comment on PR #${pull.number} (HTTP ${status}${isFork ? ", a fork's read-only token" : ""}); the plan is in the job summary`,
+        );
+      } else throw error;
+    }
+  }
+  return { failed: invalid.length > 0, headline, files: results, comment };
+}
+
+export function checkCommentBody(results: readonly CheckedFile[], headline: string): string {
+  const lines = ["### Elevate plan", "", headline, ""];
+  const plans = results.filter((r) => r.plan);
+  if (plans.length > 0) {
+    lines.push(
+      "| request | requester | IAM user | role | window | approvals | approvers |",
+      "|---|---|---|---|---|---|---|",
+    );
+    for (const r of plans) {
+      const p = r.plan!;
+      lines.push(
+        `| \`${p.requestId}\` | @${mdEscape(p.requester)} | \`${p.iamUser}\` | \`${p.roleArn}\` | ${mdEscape(p.window)} | ${mdEscape(p.approvals)} | ${mdEscape(p.approvers)} |`,
+      );
+    }
+    lines.push("");
+  }
+  for (const r of results) {
+    if (r.note) lines.push(`- \`${r.file}\`: ${r.note}`);
+    for (const e of r.errors) lines.push(`- :x: \`${e.file}:${e.line}:${e.col}\`: ${mdEscape(e.message)}`);
+  }
+  lines.push("", "_The grant re-checks everything at merge; approvals must be on the latest commit._");
+  return lines.join("\n");
+}

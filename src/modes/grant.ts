@@ -1,0 +1,513 @@
+/**
+ * grant mode: on a push to the default branch, turn each request file that an
+ * approved PR added into a time-bounded grant (DESIGN.md "Grant", invariants
+ * 1, 2, 4, 5). Re-verifies everything itself; never trusts the PR check.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as core from "@actions/core";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import {
+  type AutomationResult,
+  assumeRoleWithWebIdentity,
+  automationClientToken,
+  createClients,
+  publishNotification,
+  startAutomation,
+  waitForAutomation,
+} from "../adapters/aws.js";
+import {
+  appendNote,
+  type ChangedFile,
+  changedFiles,
+  commitExists,
+  fetchNotes,
+  pushNotes,
+  readFileAt,
+  ZERO_SHA,
+} from "../adapters/git.js";
+import {
+  createComment,
+  listPullRequestFiles,
+  listPullRequestsForCommit,
+  listReviews,
+  type PullRequestInfo,
+} from "../adapters/github.js";
+import type { ActionContext } from "../action/context.js";
+import { type ElevateConfig, loadConfig } from "../domain/config.js";
+import type { LocatedError } from "../domain/errors.js";
+import {
+  cliProfileSnippet,
+  evidenceLine,
+  type GrantEvidence,
+  humanDuration,
+  switchRoleUrl,
+} from "../domain/grant-report.js";
+import { buildGrantPlan, type GrantPlan } from "../domain/plan.js";
+import { validateRequest } from "../domain/request.js";
+import {
+  checkApprovals,
+  describeOwner,
+  isUnderRequests,
+  loadCodeownersAt,
+  looksLikeRequestFile,
+  ownersFor,
+} from "./pr-review.js";
+
+export interface GrantOutcome {
+  file: string;
+  requestId: string;
+  status: "granted" | "refused" | "failed" | "planned";
+  message: string;
+  plan?: GrantPlan;
+  executionId?: string;
+  evidence?: GrantEvidence;
+}
+
+export interface GrantReport {
+  outcomes: GrantOutcome[];
+  /** Request files changed in ways that grant nothing (edited, renamed). */
+  ignored: { file: string; why: string }[];
+  pr?: PullRequestInfo;
+  /** The config the run used, for reporting. */
+  loadedConfig?: ElevateConfig;
+}
+
+function requestIdOf(path: string): string {
+  return (path.split("/").pop() ?? path).replace(/\.ya?ml$/, "");
+}
+
+async function loadWorkspaceConfig(ctx: ActionContext): Promise<ElevateConfig> {
+  const path = ctx.inputs.configPath;
+  let text: string;
+  try {
+    text = await readFile(join(ctx.workspace, path), "utf8");
+  } catch {
+    throw new Error(`cannot read the config ${path}; is the repository checked out (actions/checkout) and the 'config' input right?`);
+  }
+  const loaded = loadConfig(text, path);
+  if (loaded.errors) {
+    annotate(loaded.errors);
+    throw new Error(`the config ${path} is invalid (${loaded.errors.length} error(s), annotated); nothing was granted`);
+  }
+  return loaded.config;
+}
+
+export function annotate(errors: readonly LocatedError[]): void {
+  for (const e of errors) {
+    core.error(e.message, { file: e.file, startLine: e.line, startColumn: e.col, title: "Elevate" });
+  }
+}
+
+/** The commits of the push, checked to be present in the checkout. */
+async function pushRange(ctx: ActionContext): Promise<{ before: string; after: string }> {
+  const after = String(ctx.payload.after ?? ctx.sha);
+  const before = String(ctx.payload.before ?? "");
+  if (!/^[0-9a-f]{40}$/.test(after)) throw new Error(`the push event has no valid 'after' commit`);
+  if (!/^[0-9a-f]{40}$/.test(before) || before === ZERO_SHA) {
+    throw new Error(
+      "the push has no 'before' commit (a new branch?); Elevate grants only for merges into an existing default branch",
+    );
+  }
+  for (const sha of [before, after]) {
+    if (!(await commitExists(ctx.workspace, sha))) {
+      throw new Error(
+        `commit ${sha.slice(0, 12)} is not in the checkout; check out with 'fetch-depth: 0' so the pushed range can be inspected`,
+      );
+    }
+  }
+  return { before, after };
+}
+
+/** The merged PR whose merge produced `after`; undefined for a direct push. */
+async function findMergedPullRequest(ctx: ActionContext, after: string): Promise<PullRequestInfo | undefined> {
+  const pulls = await listPullRequestsForCommit(ctx.octokit, ctx.repo, after);
+  return pulls.find((p) => p.merged && p.mergeCommitSha === after && p.baseRef === ctx.defaultBranch);
+}
+
+export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
+  if (ctx.eventName !== "push") {
+    throw new Error(`grant mode runs on 'push' to ${ctx.defaultBranch}; this run was triggered by '${ctx.eventName}'`);
+  }
+  if (ctx.ref !== `refs/heads/${ctx.defaultBranch}`) {
+    throw new Error(`grant mode runs only for pushes to ${ctx.defaultBranch}; this push is to ${ctx.ref}`);
+  }
+  const config = await loadWorkspaceConfig(ctx);
+  const { before, after } = await pushRange(ctx);
+  const changes = (await changedFiles(ctx.workspace, before, after)).filter(
+    (c) => isUnderRequests(c.path) || (c.oldPath !== undefined && isUnderRequests(c.oldPath)),
+  );
+  const report: GrantReport = { outcomes: [], ignored: [], loadedConfig: config };
+  const added: ChangedFile[] = [];
+  for (const c of changes) {
+    if (c.status === "A" && looksLikeRequestFile(c.path)) added.push(c);
+    else if (c.status === "D") continue; // deletions are the revoke workflow's
+    else if (looksLikeRequestFile(c.path) || (c.oldPath && looksLikeRequestFile(c.oldPath))) {
+      const why =
+        c.status === "R"
+          ? `renamed from ${c.oldPath}: a rename grants nothing; add a new request instead`
+          : "an existing request was edited: edits grant nothing; add a new request instead";
+      report.ignored.push({ file: c.path, why });
+      core.warning(why, { file: c.path, title: "Elevate: request changed after merge" });
+    }
+  }
+  if (added.length === 0) {
+    core.info("No request files were added by this push; nothing to grant.");
+    return report;
+  }
+
+  const now = ctx.now();
+  const pr = await findMergedPullRequest(ctx, after);
+  const refuseAll = (why: string) => {
+    for (const c of added) {
+      report.outcomes.push({ file: c.path, requestId: requestIdOf(c.path), status: "refused", message: why });
+      core.error(why, { file: c.path, title: "Elevate: not granted" });
+    }
+    return report;
+  };
+  if (!pr) {
+    return refuseAll(
+      `commit ${after.slice(0, 12)} is not the merge of a pull request into ${ctx.defaultBranch} (a direct push?); requests are granted only through an approved PR`,
+    );
+  }
+  report.pr = pr;
+  const prFiles = await listPullRequestFiles(ctx.octokit, ctx.repo, pr.number);
+  const outside = prFiles.filter((f) => !isUnderRequests(f.filename) || (f.previousFilename && !isUnderRequests(f.previousFilename)));
+  if (outside.length > 0) {
+    return refuseAll(
+      `PR #${pr.number} also changes files outside requests/ (${outside
+        .slice(0, 3)
+        .map((f) => f.filename)
+        .join(", ")}${outside.length > 3 ? ", …" : ""}); a request PR may change only requests/`,
+    );
+  }
+  const codeowners = await loadCodeownersAt(ctx.workspace, before);
+  const reviews = await listReviews(ctx.octokit, ctx.repo, pr.number);
+  const mergedAt = new Date(pr.mergedAt ?? now.toISOString());
+
+  const toGrant: { change: ChangedFile; plan: GrantPlan; evidence: GrantEvidence }[] = [];
+  for (const change of added) {
+    const file = change.path;
+    const requestId = requestIdOf(file);
+    const refuse = (message: string, errors: readonly LocatedError[] = []) => {
+      annotate(errors);
+      if (errors.length === 0) core.error(message, { file, title: "Elevate: not granted" });
+      const evidence = baseEvidence(ctx, { file, requestId, requester: pr.author, pr, mergeSha: after, now });
+      evidence.event = "refused";
+      evidence.refusal = message;
+      report.outcomes.push({ file, requestId, status: "refused", message, evidence });
+    };
+    const inPr = prFiles.find((f) => f.filename === file);
+    if (!inPr || inPr.status !== "added") {
+      refuse(`${file} is not added by PR #${pr.number} itself; only files a PR adds are granted`);
+      continue;
+    }
+    const text = await readFileAt(ctx.workspace, after, file);
+    if (text === undefined) {
+      refuse(`${file} is not in the merge commit`);
+      continue;
+    }
+    const validated = validateRequest({ text, path: file, config, author: pr.author, now });
+    if (!validated.request) {
+      refuse(`${file} is not a valid request (${validated.errors.length} error(s))`, validated.errors);
+      continue;
+    }
+    const request = validated.request;
+    const { owners } = ownersFor(codeowners, file);
+    if (owners.length === 0) {
+      refuse(
+        `${file} has no code owners on ${ctx.defaultBranch}${codeowners ? ` (${codeowners.path})` : " (no CODEOWNERS file)"}; nobody can approve it`,
+      );
+      continue;
+    }
+    const approval = await checkApprovals({
+      owners,
+      reviews,
+      prAuthor: pr.author,
+      headSha: pr.headSha,
+      required: request.approvals,
+      membersOctokit: ctx.membersOctokit,
+    });
+    if (!approval.satisfied) {
+      refuse(
+        approval.failure ??
+          `${approval.counted.length} of ${approval.required} approvals from code owners (${owners.map(describeOwner).join(", ")}) on the PR head ${pr.headSha.slice(0, 12)}`,
+      );
+      continue;
+    }
+    const planned = buildGrantPlan(request, config, mergedAt);
+    if (!planned.ok) {
+      refuse(planned.message);
+      continue;
+    }
+    const plan = planned.plan;
+    if (new Date(plan.notAfter).getTime() <= now.getTime()) {
+      refuse(`the window ${plan.notBefore} – ${plan.notAfter} has already closed; nothing was granted`);
+      continue;
+    }
+    const evidence = baseEvidence(ctx, { file, requestId, requester: request.requester, pr, mergeSha: after, now });
+    evidence.iamUser = plan.iamUser;
+    evidence.roleArn = plan.roleArn;
+    evidence.reason = request.reason;
+    if (request.ticket) evidence.ticket = request.ticket;
+    evidence.approvals = approval.counted.map((a) => ({
+      login: a.login,
+      reviewId: a.reviewId,
+      commitId: a.commitId,
+      ...(a.submittedAt ? { submittedAt: a.submittedAt } : {}),
+    }));
+    evidence.window = { notBefore: plan.notBefore, notAfter: plan.notAfter };
+    toGrant.push({ change, plan, evidence });
+  }
+
+  if (toGrant.length > 0 && ctx.inputs.dryRun) {
+    for (const g of toGrant) {
+      report.outcomes.push({
+        file: g.change.path,
+        requestId: g.plan.requestId,
+        status: "planned",
+        message: "dry run: would grant",
+        plan: g.plan,
+      });
+    }
+  } else if (toGrant.length > 0) {
+    const { sns } = await grantAll(ctx, config, toGrant, after, report);
+    await notify(sns, config, report);
+  }
+  await recordEvidence(ctx, after, report);
+  return report;
+}
+
+function baseEvidence(
+  ctx: ActionContext,
+  input: { file: string; requestId: string; requester: string; pr: PullRequestInfo; mergeSha: string; now: Date },
+): GrantEvidence {
+  return {
+    schema: "elevate.grant/v1",
+    event: "granted",
+    requestId: input.requestId,
+    file: input.file,
+    requester: input.requester,
+    pr: {
+      number: input.pr.number,
+      url: input.pr.htmlUrl,
+      author: input.pr.author,
+      headSha: input.pr.headSha,
+      ...(input.pr.mergedAt ? { mergedAt: input.pr.mergedAt } : {}),
+    },
+    mergeSha: input.mergeSha,
+    approvals: [],
+    run: ctx.run,
+    recordedAt: input.now.toISOString(),
+  };
+}
+
+/**
+ * AWS calls before the first runbook starts: AssumeRoleWithWebIdentity, then
+ * one StartAutomationExecution per request (issue budget: at most 3).
+ */
+async function grantAll(
+  ctx: ActionContext,
+  config: ElevateConfig,
+  toGrant: { change: ChangedFile; plan: GrantPlan; evidence: GrantEvidence }[],
+  mergeSha: string,
+  report: GrantReport,
+): Promise<{ sns: SNSClient }> {
+  const token = await ctx.getIdToken("sts.amazonaws.com");
+  const credentials = await assumeRoleWithWebIdentity({
+    region: config.aws.region,
+    roleArn: config.aws.grantRoleArn,
+    webIdentityToken: token,
+    sessionName: `elevate-grant-${ctx.run.id}`.slice(0, 64),
+  });
+  const { ssm, sns } = createClients(config.aws.region, credentials);
+  const started = await Promise.all(
+    toGrant.map(async (g) => {
+      const parameters = {
+        AutomationAssumeRole: config.aws.automationRoleArn,
+        RequestId: g.plan.requestId,
+        UserName: g.plan.iamUser,
+        RoleArn: g.plan.roleArn,
+        NotBefore: g.plan.notBefore,
+        NotAfter: g.plan.notAfter,
+      };
+      try {
+        const executionId = await startAutomation(ssm, {
+          documentName: config.aws.grantDocument,
+          parameters,
+          clientToken: automationClientToken(g.plan.requestId, mergeSha),
+        });
+        core.info(`${g.plan.requestId}: started ${config.aws.grantDocument} execution ${executionId}`);
+        return { g, executionId };
+      } catch (error) {
+        return { g, error: describeAwsError(error) };
+      }
+    }),
+  );
+  const results = await Promise.all(
+    started.map(async (s) => {
+      if (!("executionId" in s) || !s.executionId) return { g: s.g, error: s.error ?? "not started" };
+      const result = await waitForAutomation(ssm, s.executionId, { timeoutMs: ctx.inputs.timeoutSeconds * 1000 });
+      return { g: s.g, result };
+    }),
+  );
+  for (const r of results) {
+    const { g } = r;
+    if ("result" in r && r.result) {
+      const res: AutomationResult = r.result;
+      g.evidence.execution = { id: res.executionId, status: res.status };
+      if (res.succeeded) {
+        report.outcomes.push({
+          file: g.change.path,
+          requestId: g.plan.requestId,
+          status: "granted",
+          message: `granted ${g.plan.roleArn} to ${g.plan.iamUser} from ${g.plan.notBefore} until ${g.plan.notAfter}`,
+          plan: g.plan,
+          executionId: res.executionId,
+          evidence: g.evidence,
+        });
+      } else {
+        const why = `automation ${res.executionId} ended ${res.status}${res.failureMessage ? `: ${res.failureMessage}` : ""}`;
+        g.evidence.event = "refused";
+        g.evidence.refusal = why;
+        core.error(`${g.plan.requestId}: ${why}`, { file: g.change.path, title: "Elevate: grant failed" });
+        report.outcomes.push({
+          file: g.change.path,
+          requestId: g.plan.requestId,
+          status: "failed",
+          message: why,
+          plan: g.plan,
+          executionId: res.executionId,
+          evidence: g.evidence,
+        });
+      }
+    } else {
+      const why = `could not start the grant runbook: ${"error" in r ? r.error : "unknown error"}`;
+      g.evidence.event = "refused";
+      g.evidence.refusal = why;
+      core.error(`${g.plan.requestId}: ${why}`, { file: g.change.path, title: "Elevate: grant failed" });
+      report.outcomes.push({
+        file: g.change.path,
+        requestId: g.plan.requestId,
+        status: "failed",
+        message: why,
+        plan: g.plan,
+        evidence: g.evidence,
+      });
+    }
+  }
+  return { sns };
+}
+
+export function describeAwsError(error: unknown): string {
+  const e = error as { name?: string; message?: string; Code?: string };
+  const name = e?.name ?? e?.Code ?? "Error";
+  const message = e?.message ?? String(error);
+  switch (name) {
+    case "IdempotentParameterMismatch":
+      return `${name}: an execution for this request and merge was already started with different parameters; investigate before re-running (${message})`;
+    case "AutomationExecutionLimitExceededException":
+      return `${name}: too many automations are running in the account; re-run the workflow later (${message})`;
+    case "AccessDeniedException":
+    case "AccessDenied":
+      return `${name}: the grant role may not start the runbook; check the stack's GrantRole policy and the config's grantDocument (${message})`;
+    default:
+      return `${name}: ${message}`;
+  }
+}
+
+/** Evidence note on the merge commit; a failure here is reported, never undoes a grant. */
+async function recordEvidence(ctx: ActionContext, mergeSha: string, report: GrantReport): Promise<void> {
+  const lines = report.outcomes.flatMap((o) => (o.evidence ? [evidenceLine(o.evidence)] : []));
+  if (lines.length === 0) return;
+  try {
+    await fetchNotes(ctx.workspace);
+    await appendNote(ctx.workspace, mergeSha, `${lines.join("\n")}\n`);
+    await pushNotes(ctx.workspace);
+  } catch (error) {
+    core.warning(
+      `could not write the evidence note on ${mergeSha.slice(0, 12)} (refs/notes/elevate): ${(error as Error).message}. The grant stands; the evidence is in this run's summary.`,
+    );
+  }
+}
+
+/**
+ * One SNS message per grant outcome when the config names a topic. A failed
+ * publish is a warning: notifications never undo or block a grant.
+ */
+async function notify(sns: SNSClient, config: ElevateConfig, report: GrantReport): Promise<void> {
+  const topicArn = config.aws.notifyTopicArn;
+  if (!topicArn) return;
+  for (const o of report.outcomes) {
+    if (!o.evidence || (o.status !== "granted" && o.status !== "failed")) continue;
+    const subject =
+      o.status === "granted"
+        ? `Elevate: ${o.evidence.iamUser} granted ${o.requestId} until ${o.plan?.notAfter ?? "?"}`
+        : `Elevate: grant of ${o.requestId} failed`;
+    try {
+      await publishNotification(sns, { topicArn, subject, message: JSON.stringify(o.evidence) });
+    } catch (error) {
+      core.warning(`could not publish to ${topicArn}: ${describeAwsError(error)}; the grant is unaffected`);
+    }
+  }
+}
+
+export function grantCommentBody(report: GrantReport, config: ElevateConfig): string {
+  const lines: string[] = ["### Elevate grant", ""];
+  for (const o of report.outcomes) {
+    if (o.status === "granted" && o.plan) {
+      const ms = new Date(o.plan.notAfter).getTime() - new Date(o.plan.notBefore).getTime();
+      const url = switchRoleUrl(o.plan.roleArn, `elevate-${o.requestId}`);
+      lines.push(
+        `**${o.requestId}**: granted. \`${o.plan.iamUser}\` may assume \`${o.plan.roleArn}\` from **${o.plan.notBefore}** until **${o.plan.notAfter}** (${humanDuration(ms)}).`,
+        "",
+        url ? `- Console: [switch role](${url}) (signed in as IAM user \`${o.plan.iamUser}\`)` : "",
+        `- Execution: \`${o.executionId ?? ""}\``,
+        "- CLI profile (`~/.aws/config`); the session name must be your IAM user name:",
+        "",
+        "```ini",
+        cliProfileSnippet({
+          profile: `elevate-${o.requestId}`,
+          roleArn: o.plan.roleArn,
+          iamUser: o.plan.iamUser,
+          region: config.aws.region,
+        }),
+        "```",
+        "",
+      );
+    } else {
+      lines.push(`**${o.requestId}**: ${o.status}. ${o.message}`, "");
+    }
+  }
+  for (const i of report.ignored) lines.push(`\`${i.file}\`: ${i.why}`, "");
+  return lines.filter((l, idx, all) => !(l === "" && all[idx - 1] === "")).join("\n");
+}
+
+/** Reports a finished grant run: outputs, job summary and the PR comment. */
+export async function reportGrant(ctx: ActionContext, config: ElevateConfig, report: GrantReport): Promise<void> {
+  const ids = (s: GrantOutcome["status"]) => report.outcomes.filter((o) => o.status === s).map((o) => o.requestId);
+  core.setOutput("request-ids", JSON.stringify(report.outcomes.map((o) => o.requestId)));
+  core.setOutput("granted", JSON.stringify(ids("granted")));
+  core.setOutput("refused", JSON.stringify([...ids("refused"), ...ids("failed")]));
+  core.setOutput(
+    "execution-ids",
+    JSON.stringify(report.outcomes.flatMap((o) => (o.executionId ? [o.executionId] : []))),
+  );
+  const body = grantCommentBody(report, config);
+  core.setOutput("summary", body);
+  await core.summary.addRaw(body, true).write();
+  if (report.pr && (report.outcomes.length > 0 || report.ignored.length > 0)) {
+    try {
+      await createComment(ctx.octokit, ctx.repo, report.pr.number, body);
+    } catch (error) {
+      throw new Error(
+        `the grant result could not be posted on PR #${report.pr.number} (${(error as Error).message}); the grants above STAND and are in this run's summary`,
+      );
+    }
+  }
+}
+
+export function grantFailed(report: GrantReport): boolean {
+  return report.outcomes.some((o) => o.status === "refused" || o.status === "failed");
+}
+

@@ -1,0 +1,106 @@
+/**
+ * The review facts that both the PR check and the grant need: which request
+ * files a change touches, who owns them (CODEOWNERS on the base branch), and
+ * whether the counted approvals satisfy invariant 1. Composes pure domain
+ * code with the GitHub and git adapters.
+ */
+import { type ApprovalResult, evaluateApprovals } from "../domain/approvals.js";
+import { type CodeownersRule, type Owner, ownersOf, parseCodeowners } from "../domain/codeowners.js";
+import { isActiveTeamMember, type Octokit, type Review, TeamMembershipUnreadable } from "../adapters/github.js";
+import { readFileAt } from "../adapters/git.js";
+
+/**
+ * Where GitHub looks for CODEOWNERS, in order; the first one found is used.
+ * https://docs.github.com/repositories/managing-your-repositorys-settings-and-features/customizing-your-repository/about-code-owners#codeowners-file-location
+ */
+export const CODEOWNERS_LOCATIONS = [".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"] as const;
+
+export interface LoadedCodeowners {
+  path: string;
+  /** Lines with invalid syntax are left out, as GitHub skips them. */
+  rules: CodeownersRule[];
+}
+
+/** CODEOWNERS as it was at `rev` (the base branch), or undefined when there is none. */
+export async function loadCodeownersAt(cwd: string, rev: string): Promise<LoadedCodeowners | undefined> {
+  for (const path of CODEOWNERS_LOCATIONS) {
+    const text = await readFileAt(cwd, rev, path);
+    if (text !== undefined) return { path, rules: parseCodeowners(text).rules };
+  }
+  return undefined;
+}
+
+/** A request file's path decides which part of the tree it lives in. */
+export const REQUESTS_DIR = "requests/";
+
+export function isUnderRequests(path: string): boolean {
+  return path.startsWith(REQUESTS_DIR);
+}
+
+/** requests/<role>/<id>.yaml|yml; other files under requests/ (a README) are not requests. */
+export function looksLikeRequestFile(path: string): boolean {
+  return /^requests\/[^/]+\/[^/]+\.ya?ml$/.test(path);
+}
+
+export function describeOwner(owner: Owner): string {
+  switch (owner.kind) {
+    case "user":
+      return `@${owner.login}`;
+    case "team":
+      return `@${owner.org}/${owner.slug}`;
+    case "email":
+      return owner.email;
+  }
+}
+
+export interface ApprovalCheckInput {
+  owners: readonly Owner[];
+  reviews: readonly Review[];
+  prAuthor: string;
+  headSha: string;
+  required: number;
+  /** Reads team membership; a token that cannot read it makes the check fail closed. */
+  membersOctokit: Octokit;
+}
+
+/**
+ * Expands team owners for the reviewers who matter (those whose latest review
+ * could count) and evaluates invariant 1. Email owners cannot be matched to a
+ * review and never count.
+ */
+export async function checkApprovals(input: ApprovalCheckInput): Promise<ApprovalResult> {
+  const reviewers = new Set<string>();
+  for (const r of input.reviews) if (r.user?.login) reviewers.add(r.user.login.toLowerCase());
+  const ownerLogins = new Set<string>();
+  const unreadableTeams: string[] = [];
+  for (const owner of input.owners) {
+    if (owner.kind === "user") ownerLogins.add(owner.login.toLowerCase());
+  }
+  for (const owner of input.owners) {
+    if (owner.kind !== "team") continue;
+    for (const login of reviewers) {
+      if (ownerLogins.has(login)) continue;
+      try {
+        if (await isActiveTeamMember(input.membersOctokit, owner.org, owner.slug, login)) ownerLogins.add(login);
+      } catch (error) {
+        if (error instanceof TeamMembershipUnreadable) {
+          unreadableTeams.push(error.team);
+          break;
+        }
+        throw error;
+      }
+    }
+  }
+  return evaluateApprovals({
+    reviews: input.reviews,
+    owners: { logins: [...ownerLogins], unreadableTeams },
+    prAuthor: input.prAuthor,
+    headSha: input.headSha,
+    required: input.required,
+  });
+}
+
+export function ownersFor(codeowners: LoadedCodeowners | undefined, path: string): { owners: Owner[]; line?: number } {
+  if (!codeowners) return { owners: [] };
+  return ownersOf(codeowners.rules, path);
+}
