@@ -397,6 +397,25 @@ export class GitHubSandbox {
     return pull;
   }
 
+  /** The REST resource of a pull request (also the `pull_request` object of webhook payloads). */
+  pullRequestResource(
+    repository: string,
+    number: number,
+  ): Record<string, unknown> & { number: number; head: { sha: string } } {
+    const repo = this.repository(repository);
+    const pull = this.pullRequest(repository, number);
+    const headRepo = this.#repos.get(pull.headRepository.toLowerCase())!;
+    return renderPullRequest(repo, pull, this.#urls, this.#association, headRepo, true) as Record<string, unknown> & {
+      number: number;
+      head: { sha: string };
+    };
+  }
+
+  /** The REST resource of a repository (the `repository` object of webhook payloads). */
+  repositoryResource(repository: string): Record<string, unknown> {
+    return renderRepository(this.repository(repository), this.#urls);
+  }
+
   /** A push to the PR branch: new head, new file list (reviews stay on their old commit). */
   pushToPullRequest(
     repository: string,
