@@ -397,3 +397,49 @@ jobs:
     expect(auditWorkflow("elevate-grant.yml", withIdToken)).toEqual([]);
   });
 });
+
+describe(".github/CODEOWNERS", () => {
+  const lines = readFileSync(join(repoRoot, ".github", "CODEOWNERS"), "utf8")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const [pattern = "", ...owners] = line.split(/\s+/);
+      return { pattern, owners };
+    });
+  const indexOf = (pattern: string) => lines.findIndex((line) => line.pattern === pattern);
+
+  it("gives every role in .github/elevate.yml its own approvers, after the platform fallback", () => {
+    const config = parseYaml(readFileSync(join(repoRoot, ".github", "elevate.yml"), "utf8")) as unknown;
+    if (!isMap(config)) throw new Error(".github/elevate.yml is not a mapping");
+    const roles = Object.keys(mapAt(config, "roles"));
+    expect(roles.length).toBeGreaterThan(0);
+    const fallback = indexOf("/requests/");
+    expect(lines[fallback]?.owners).toEqual(["@acme/platform"]);
+    for (const role of roles) {
+      // GitHub applies the last matching line, so the role's line must come after the fallback.
+      const roleLine = indexOf(`/requests/${role}/`);
+      expect(roleLine, role).toBeGreaterThan(fallback);
+      expect(lines[roleLine]?.owners.length, role).toBeGreaterThan(0);
+    }
+    expect(lines[indexOf("/requests/ec2-admin/")]?.owners).toEqual(["@acme/ec2-approvers"]);
+  });
+
+  it("lets only the platform team change Elevate itself", () => {
+    for (const pattern of [
+      "/.github/",
+      "/action/",
+      "/src/",
+      "/infra/",
+      "/sandbox/",
+      "/scripts/",
+      "/package.json",
+      "/package-lock.json",
+    ]) {
+      expect(lines[indexOf(pattern)]?.owners, pattern).toEqual(["@acme/platform"]);
+    }
+    // No later line hands a part of /.github/ (config, CODEOWNERS, workflows) to anyone else.
+    const github = indexOf("/.github/");
+    expect(lines.slice(github + 1).filter((line) => line.pattern.startsWith("/.github"))).toEqual([]);
+  });
+});
