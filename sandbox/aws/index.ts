@@ -1,0 +1,18 @@
+/**
+ * Local AWS stand-in (IAM, STS, SSM Automation, SNS) for tests, benchmarks and
+ * `elevate demo`. Never imported by product code under src/.
+ */
+
+export type { AutomationExecutionRecord, AutomationStatus, StepExecutionRecord } from "./automation-engine.js";
+export type { SandboxClock } from "./clock.js";
+export type { SandboxKnobs } from "./knobs.js";
+export {
+  type AwsSandbox,
+  type AwsSandboxOptions,
+  type AwsSandboxState,
+  type CallLogEntry,
+  type Credentials,
+  startAwsSandbox,
+} from "./server.js";
+export type { PublishedMessage } from "./sns.js";
+export type { TrustedIssuer } from "./sts.js";
