@@ -194,7 +194,9 @@ export interface DecodedJwt {
 export function decodeJwt(token: string): DecodedJwt {
   const parts = token.split(".");
   if (parts.length !== 3) throw new Error("JWT must have three dot-separated parts");
-  const [header, payload] = parts.map((part) => JSON.parse(Buffer.from(part, "base64url").toString("utf8"))) as [
+  const [header, payload] = parts
+    .slice(0, 2)
+    .map((part) => JSON.parse(Buffer.from(part, "base64url").toString("utf8"))) as [
     DecodedJwt["header"],
     Record<string, unknown>,
   ];

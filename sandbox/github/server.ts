@@ -625,6 +625,10 @@ export class GitHubSandbox {
       return;
     }
     logEntry.route = definition.template;
+    // Label the call with its token before anything can fail, so injected failures are attributed too.
+    const presented = /^(?:token|bearer)\s+(\S+)$/i.exec(authorization?.trim() ?? "")?.[1];
+    const presentedGrant = presented !== undefined ? this.#tokens.get(presented) : undefined;
+    if (presentedGrant) tokenLabel = labelOf(presentedGrant);
     const failure = this.#failures.get(definition.template)?.[0];
     if (failure) {
       failure.times = (failure.times ?? 1) - 1;
@@ -656,7 +660,7 @@ export class GitHubSandbox {
         if (token !== null) {
           const grant = this.#tokens.get(token);
           if (!grant) throw new ApiError(401, "Bad credentials");
-          tokenLabel = grant.label ?? `${grant.kind ?? "installation"}:${grant.login ?? GITHUB_ACTIONS_BOT.login}`;
+          tokenLabel = labelOf(grant);
           const actor =
             grant.kind === "user" ? this.user(grant.login!) : grant.login ? this.user(grant.login) : GITHUB_ACTIONS_BOT;
           auth = { grant, label: tokenLabel, actor };
@@ -1079,6 +1083,10 @@ export class GitHubSandbox {
       members_count: team.members.size,
     };
   }
+}
+
+function labelOf(grant: TokenGrant): string {
+  return grant.label ?? `${grant.kind ?? "installation"}:${grant.login ?? GITHUB_ACTIONS_BOT.login}`;
 }
 
 function parseAuthorization(header: string | null): string | null {
