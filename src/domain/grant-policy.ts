@@ -141,7 +141,31 @@ export function parseGrantPolicy(document: string): ParsedGrantPolicy | undefine
   const notBefore = new Date(nb);
   const notAfter = new Date(na);
   if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) return undefined;
+  if (notBefore.getTime() > notAfter.getTime()) return undefined;
+  if (!LITERAL_ROLE_ARN.test(s.Resource) || !IAM_USER_NAME.test(session)) return undefined;
+  // "Exactly the shape": re-render from the extracted fields and compare structurally.
+  // This rejects extra keys, extra conditions and impossible dates that `Date` silently
+  // rolls over (2026-02-30 -> 2026-03-02), without depending on IAM's key order.
+  const rendered = grantPolicyDocument({ requestId: "", iamUser: session, roleArn: s.Resource, notBefore, notAfter });
+  if (!sameJson(rendered, parsed)) return undefined;
   return { roleArn: s.Resource, iamUserSessionName: session, notBefore, notAfter };
+}
+
+/** A full, literal IAM role ARN (no wildcards), any partition, optional path. */
+const LITERAL_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,576}$/;
+/** IAM user names: `[\w+=,.@-]{1,64}` (IAM API reference, CreateUser UserName). */
+const IAM_USER_NAME = /^[\w+=,.@-]{1,64}$/;
+
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  const bKeys = Object.keys(b);
+  if (aKeys.length !== bKeys.length) return false;
+  return aKeys.every(
+    (key) =>
+      Object.hasOwn(b, key) && sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
 }
 
 /**
