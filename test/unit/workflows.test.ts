@@ -233,8 +233,9 @@ jobs:
 describe("elevate-check.yml", () => {
   const { workflow } = readWorkflow("elevate-check.yml");
 
-  it("runs on pull_request for request files, the config and CODEOWNERS", () => {
-    expect(Object.keys(triggersOf(workflow))).toEqual(["pull_request"]);
+  it("runs on pull_request for request files, the config and CODEOWNERS, and on reviews", () => {
+    expect(Object.keys(triggersOf(workflow))).toEqual(["pull_request", "pull_request_review"]);
+    expect(mapAt(triggersOf(workflow), "pull_request_review").types).toEqual(["submitted", "dismissed"]);
     expect(mapAt(triggersOf(workflow), "pull_request").paths).toEqual([
       "requests/**",
       ".github/elevate.yml",
