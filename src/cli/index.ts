@@ -1,2 +1,7 @@
 #!/usr/bin/env node
-console.log("hello", import.meta.url);
+// Entry point of the `elevate` CLI bundle (action/dist/cli/index.js): only runs main().
+import { main } from "./main.js";
+
+main({ argv: process.argv.slice(2) }).then((code) => {
+  process.exitCode = code;
+});

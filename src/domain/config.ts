@@ -24,6 +24,12 @@ import {
 /** DESIGN.md "Request file": `15m <= d <= role maxDuration`. */
 export const MIN_REQUEST_DURATION_MS = minutes(15);
 
+/**
+ * The config is held to the request-file rules except size: a catalog with
+ * many users and roles legitimately outgrows 8 KiB.
+ */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
 /** The default config location, relative to the repository root. */
 export const DEFAULT_CONFIG_PATH = ".github/elevate.yml";
 
@@ -395,7 +401,7 @@ export type LoadConfigResult =
  * throws; every error is located at the YAML node it is about.
  */
 export function loadConfig(text: string | Uint8Array, file: string): LoadConfigResult {
-  const parsed = parseStrictYaml(text);
+  const parsed = parseStrictYaml(text, { maxBytes: MAX_CONFIG_BYTES });
   if (!parsed.ok) {
     return { errors: parsed.problems.map((p) => locatedError(file, p, p.message)) };
   }

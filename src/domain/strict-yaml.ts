@@ -36,6 +36,17 @@ import type { SourcePosition } from "./errors.js";
 /** DESIGN.md: "at most 8 KiB". */
 export const MAX_YAML_BYTES = 8192;
 
+/** The message for a file over the size limit (also used by callers that refuse to read such a file at all). */
+export function oversizeMessage(size: number, maxBytes = MAX_YAML_BYTES): string {
+  const kib = maxBytes % 1024 === 0 ? ` (${maxBytes / 1024} KiB)` : "";
+  return `file is ${size} bytes; the limit is ${maxBytes} bytes${kib}`;
+}
+
+export interface StrictYamlOptions {
+  /** Size limit in UTF-8 bytes; default `MAX_YAML_BYTES` (request files). */
+  maxBytes?: number;
+}
+
 /** What a strict YAML document loads to: strings, `null` (empty value), lists and maps. */
 export type YamlValue = string | null | YamlValue[] | YamlMap;
 export interface YamlMap {
@@ -168,19 +179,9 @@ function utf8Length(text: string): number {
  * Decodes and checks the raw file: size, encoding, characters. Returns the
  * text or the problems (all located; the size problem at 1:1).
  */
-function decodeStrict(input: string | Uint8Array): { text: string } | { problems: YamlProblem[] } {
+function decodeStrict(input: string | Uint8Array, maxBytes: number): { text: string } | { problems: YamlProblem[] } {
   const size = typeof input === "string" ? utf8Length(input) : input.byteLength;
-  if (size > MAX_YAML_BYTES) {
-    return {
-      problems: [
-        {
-          line: 1,
-          col: 1,
-          message: `file is ${size} bytes; the limit is ${MAX_YAML_BYTES} bytes (8 KiB)`,
-        },
-      ],
-    };
-  }
+  if (size > maxBytes) return { problems: [{ line: 1, col: 1, message: oversizeMessage(size, maxBytes) }] };
   let text: string;
   if (typeof input === "string") {
     const lone = LONE_SURROGATE.exec(input);
@@ -246,8 +247,8 @@ function dedupe(problems: YamlProblem[]): YamlProblem[] {
  * Parses `input` (text, or raw bytes to also check the UTF-8 encoding) as one
  * strict YAML document. Never throws on any input.
  */
-export function parseStrictYaml(input: string | Uint8Array): StrictYamlResult {
-  const decoded = decodeStrict(input);
+export function parseStrictYaml(input: string | Uint8Array, options: StrictYamlOptions = {}): StrictYamlResult {
+  const decoded = decodeStrict(input, options.maxBytes ?? MAX_YAML_BYTES);
   if ("problems" in decoded) return { ok: false, problems: decoded.problems };
   const { text } = decoded;
 

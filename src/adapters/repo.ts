@@ -1,0 +1,101 @@
+/**
+ * The working tree as the CLI sees it: where the repository root is, which
+ * request files exist, and reading one file safely.
+ *
+ * DESIGN.md "CLI": `requests/` and the default `--config` are found at the git
+ * top-level of the current directory; FILE arguments are relative to the
+ * current directory.
+ */
+import { lstat, readdir, readFile, realpath } from "node:fs/promises";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { REQUESTS_DIR } from "../domain/request-path.js";
+import { gitTopLevel } from "./git.js";
+
+export interface RepoRoot {
+  /** Absolute, symlink-free path of the repository root (or of the current directory outside git). */
+  root: string;
+  /** False when the current directory is not inside a git work tree (the root then is the cwd). */
+  inGit: boolean;
+}
+
+/** `git rev-parse --show-toplevel` of `cwd`; outside a git repository, `cwd` itself. */
+export async function findRepoRoot(cwd: string): Promise<RepoRoot> {
+  const top = await gitTopLevel(cwd);
+  if (top) return { root: await realpath(top), inGit: true };
+  return { root: await realpath(cwd), inGit: false };
+}
+
+/**
+ * The path of `file` (relative to `cwd`, or absolute) relative to `root`, with
+ * `/` separators as git writes them. Symlinked directories are resolved first
+ * so that `/tmp/x` and `/private/tmp/x` agree. Paths outside the root come
+ * back starting with `../`, which the request path rules then refuse.
+ */
+export async function repoRelativePath(root: string, cwd: string, file: string): Promise<string> {
+  const absolute = resolve(cwd, file);
+  let directory = dirname(absolute);
+  try {
+    directory = await realpath(directory);
+  } catch {
+    // A missing directory: keep the path as written; reading the file will fail and say so.
+  }
+  return relative(root, join(directory, basename(absolute)))
+    .split(sep)
+    .join("/");
+}
+
+export type ReadResult = { ok: true; bytes: Uint8Array } | { ok: false; message: string; size?: number };
+
+/**
+ * Reads a small user file. Refuses symbolic links (a request file that points
+ * elsewhere would be validated as one thing and stored in git as another) and
+ * anything that is not a regular file; files over `maxBytes` are not read at
+ * all, only their size is reported.
+ */
+export async function readSmallFile(path: string, maxBytes: number): Promise<ReadResult> {
+  let stats: Awaited<ReturnType<typeof lstat>>;
+  try {
+    stats = await lstat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {
+      ok: false,
+      message: code === "ENOENT" ? "no such file" : `cannot read the file (${code ?? String(error)})`,
+    };
+  }
+  if (stats.isSymbolicLink())
+    return { ok: false, message: "is a symbolic link; request and config files must be regular files" };
+  if (!stats.isFile()) return { ok: false, message: "is not a regular file" };
+  if (stats.size > maxBytes) return { ok: false, message: "too large", size: stats.size };
+  try {
+    return { ok: true, bytes: new Uint8Array(await readFile(path)) };
+  } catch (error) {
+    return { ok: false, message: `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
+  }
+}
+
+/**
+ * Every file under `<root>/requests/` (recursively, not following symbolic
+ * links), as repository-relative `/` paths, sorted. Used for the "ids are
+ * unique across all of requests/" rule, so it lists more than well-formed
+ * request paths: a duplicate in a misnamed folder still counts.
+ */
+export async function listRequestFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (relativeDir: string, depth: number): Promise<void> => {
+    if (depth > 8) return;
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await readdir(join(root, relativeDir), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const child = `${relativeDir}/${entry.name}`;
+      if (entry.isDirectory()) await walk(child, depth + 1);
+      else if (entry.isFile() || entry.isSymbolicLink()) out.push(child);
+    }
+  };
+  await walk(REQUESTS_DIR, 0);
+  return out.sort();
+}

@@ -1,0 +1,218 @@
+/**
+ * `npx elevate <command>`: parses argv and dispatches through `commands`.
+ * Adding a command (`request`, `audit`, `status`, `demo`) is one entry in that
+ * table; the command's work lives in its mode module (src/modes/).
+ */
+import { GITHUB_LOGIN } from "../domain/config.js";
+import { formatLocatedError, type LocatedError } from "../domain/errors.js";
+import { runPlan } from "../modes/plan.js";
+import { type RequestFileCheck, runValidate } from "../modes/validate.js";
+import {
+  type CliCommand,
+  type CliContext,
+  choiceOption,
+  commandHelp,
+  EXIT,
+  type Output,
+  parseCommandArgs,
+  stringOption,
+  timeOption,
+  UsageError,
+} from "./args.js";
+
+export const PROGRAM = "elevate";
+
+function printErrors(out: Output, errors: readonly LocatedError[]): void {
+  for (const error of errors) out.write(`${formatLocatedError(error)}\n`);
+}
+
+/** The `--format json` shape of one file (DESIGN.md "CLI"). */
+function jsonResult(check: Pick<RequestFileCheck, "file" | "valid" | "errors" | "request">) {
+  return {
+    file: check.file,
+    valid: check.valid,
+    errors: check.errors.map(({ line, col, message }) => ({ line, col, message })),
+    ...(check.request ? { request: check.request } : {}),
+  };
+}
+
+const configOption = {
+  type: "string",
+  valueName: "F",
+  description: "config file, relative to the current directory (default: .github/elevate.yml at the repository root)",
+} as const;
+
+const validateCommand: CliCommand = {
+  summary: "Validate request files against the config.",
+  usage: "[--config F] [--author LOGIN] [--now ISO] [--format text|json] FILE…",
+  description: [
+    "Checks each FILE (relative to the current directory) exactly as the pull request check and the",
+    "grant will: path and id, strict YAML, requester, role, duration, reason, ticket and start, and that",
+    "the id is unique across requests/.",
+    "Exit status: 0 all valid, 1 any invalid, 2 usage or config error.",
+  ].join("\n"),
+  options: {
+    config: configOption,
+    author: {
+      type: "string",
+      valueName: "LOGIN",
+      description: "pull request author; the requester must be this login",
+    },
+    now: { type: "string", valueName: "ISO", description: "judge the request at this RFC 3339 time (default: now)" },
+    format: { type: "string", valueName: "text|json", description: "output format (default: text)" },
+  },
+  positionals: { min: 1, max: Number.POSITIVE_INFINITY },
+  async run(context, args) {
+    const format = choiceOption(args, "format", ["text", "json"] as const) ?? "text";
+    const author = stringOption(args, "author");
+    if (author !== undefined && !GITHUB_LOGIN.test(author)) {
+      throw new UsageError(`--author ${JSON.stringify(author)} is not a GitHub login`);
+    }
+    const now = timeOption(args, "now") ?? context.now();
+    const outcome = await runValidate({
+      cwd: context.cwd,
+      config: stringOption(args, "config"),
+      author,
+      now,
+      files: args.positionals,
+    });
+    if (outcome.status === "config-error") {
+      if (format === "json") {
+        const file = outcome.errors[0]?.file ?? "";
+        context.stdout.write(
+          `${JSON.stringify([jsonResult({ file, valid: false, errors: outcome.errors })], null, 2)}\n`,
+        );
+      }
+      printErrors(context.stderr, outcome.errors);
+      context.stderr.write(`${PROGRAM}: the config is invalid or missing; nothing was validated\n`);
+      return EXIT.USAGE;
+    }
+    const { results } = outcome;
+    if (format === "json") {
+      context.stdout.write(`${JSON.stringify(results.map(jsonResult), null, 2)}\n`);
+    } else {
+      for (const result of results) {
+        if (result.valid && result.request) {
+          const r = result.request;
+          context.stdout.write(
+            `${result.file}: ok: ${r.requester} (IAM user ${r.iamUser}) may assume ${r.roleArn} for ${r.duration}; ${r.approvals} approval(s) required\n`,
+          );
+        } else {
+          printErrors(context.stderr, result.errors);
+        }
+      }
+    }
+    if (results.some((r) => r.unreadable)) return EXIT.USAGE;
+    return results.every((r) => r.valid) ? EXIT.OK : EXIT.INVALID;
+  },
+};
+
+const planCommand: CliCommand = {
+  summary: "Print, as JSON, what merging a request would grant.",
+  usage: "[--config F] [--merged-at ISO] FILE",
+  description: [
+    "Validates FILE as the grant would at the merge time, then prints requestId, iamUser, roleArn,",
+    "notBefore, notAfter, policyName and policyDocument: the exact inline policy the grant writes.",
+    "Exit status: 0 planned, 1 invalid request, 2 usage or config error.",
+  ].join("\n"),
+  options: {
+    config: configOption,
+    "merged-at": {
+      type: "string",
+      valueName: "ISO",
+      description: "plan for a merge at this RFC 3339 time (default: now)",
+    },
+  },
+  positionals: { min: 1, max: 1 },
+  async run(context, args) {
+    const mergedAt = timeOption(args, "merged-at") ?? context.now();
+    const file = args.positionals[0] as string;
+    const outcome = await runPlan({ cwd: context.cwd, config: stringOption(args, "config"), file, mergedAt });
+    switch (outcome.status) {
+      case "planned":
+        context.stdout.write(`${JSON.stringify(outcome.plan, null, 2)}\n`);
+        return EXIT.OK;
+      case "invalid":
+        printErrors(context.stderr, outcome.errors);
+        return EXIT.INVALID;
+      case "unreadable":
+        printErrors(context.stderr, outcome.errors);
+        return EXIT.USAGE;
+      case "config-error":
+        printErrors(context.stderr, outcome.errors);
+        context.stderr.write(`${PROGRAM}: the config is invalid or missing; nothing was planned\n`);
+        return EXIT.USAGE;
+    }
+  },
+};
+
+/** The command table. One entry per command; keep it in the order `--help` lists them. */
+export const commands: Record<string, CliCommand> = {
+  validate: validateCommand,
+  plan: planCommand,
+};
+
+function programHelp(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = [
+    `Usage: ${PROGRAM} <command> [options]`,
+    "",
+    "Temporary elevated AWS access, requested and approved as GitHub pull requests.",
+    "",
+    "Commands:",
+    ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+    "",
+    `Run '${PROGRAM} <command> --help' for a command's options.`,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+export interface MainOptions {
+  argv: readonly string[];
+  cwd?: string;
+  stdout?: Output;
+  stderr?: Output;
+  now?: () => Date;
+}
+
+/** Runs one CLI invocation and returns its exit status. Never throws. */
+export async function main(options: MainOptions): Promise<number> {
+  const context: CliContext = {
+    cwd: options.cwd ?? process.cwd(),
+    stdout: options.stdout ?? process.stdout,
+    stderr: options.stderr ?? process.stderr,
+    now: options.now ?? (() => new Date()),
+  };
+  const [name, ...rest] = options.argv;
+  if (name === undefined) {
+    context.stderr.write(programHelp());
+    return EXIT.USAGE;
+  }
+  if (name === "--help" || name === "-h" || name === "help") {
+    context.stdout.write(programHelp());
+    return EXIT.OK;
+  }
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    context.stderr.write(
+      `${PROGRAM}: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(commands).join(", ")} (see '${PROGRAM} --help')\n`,
+    );
+    return EXIT.USAGE;
+  }
+  try {
+    const args = parseCommandArgs(command, rest);
+    if (args === "help") {
+      context.stdout.write(commandHelp(PROGRAM, name, command));
+      return EXIT.OK;
+    }
+    return await command.run(context, args);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      context.stderr.write(`${PROGRAM} ${name}: ${error.message}\n`);
+      context.stderr.write(`usage: ${PROGRAM} ${name} ${command.usage} (see '${PROGRAM} ${name} --help')\n`);
+      return EXIT.USAGE;
+    }
+    context.stderr.write(`${PROGRAM} ${name}: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    return EXIT.USAGE;
+  }
+}

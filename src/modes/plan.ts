@@ -1,0 +1,41 @@
+/**
+ * `elevate plan FILE`: what merging the request would grant, as JSON
+ * (DESIGN.md "CLI"): the same plan the PR check posts and grant mode executes.
+ */
+import type { LocatedError } from "../domain/errors.js";
+import { FILE_START, locatedError } from "../domain/errors.js";
+import { buildGrantPlan, type GrantPlan } from "../domain/plan.js";
+import { checkRequestFiles, loadWorkspaceConfig, openWorkspace } from "./validate.js";
+
+export interface PlanInput {
+  cwd: string;
+  config?: string | undefined;
+  file: string;
+  /** The merge time to plan for (the CLI's `--merged-at`, default now). */
+  mergedAt: Date;
+}
+
+export type PlanOutcome =
+  | { status: "config-error"; errors: LocatedError[] }
+  | { status: "unreadable"; errors: LocatedError[] }
+  | { status: "invalid"; errors: LocatedError[] }
+  | { status: "planned"; plan: GrantPlan };
+
+export async function runPlan(input: PlanInput): Promise<PlanOutcome> {
+  const workspace = await openWorkspace(input.cwd);
+  const loaded = await loadWorkspaceConfig(workspace, input.config);
+  if (!loaded.ok) return { status: "config-error", errors: loaded.errors };
+  // The grant judges the request at merge time, so the plan does too.
+  const [check] = await checkRequestFiles({
+    workspace,
+    config: loaded.config,
+    files: [input.file],
+    now: input.mergedAt,
+  });
+  if (!check) throw new Error("runPlan: no result for the file");
+  if (check.unreadable) return { status: "unreadable", errors: check.errors };
+  if (!check.request) return { status: "invalid", errors: check.errors };
+  const planned = buildGrantPlan(check.request, loaded.config, input.mergedAt);
+  if (!planned.ok) return { status: "invalid", errors: [locatedError(input.file, FILE_START, planned.message)] };
+  return { status: "planned", plan: planned.plan };
+}
