@@ -16,7 +16,7 @@
  *     https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html
  */
 import { randomBytes } from "node:crypto";
-import { type CollectionTag, isMap, isSeq, parse, type ScalarTag, type YAMLMap, type YAMLSeq } from "yaml";
+import { type CollectionTag, isMap, isSeq, parseDocument, type ScalarTag, type YAMLMap, type YAMLSeq } from "yaml";
 
 export class TemplateError extends Error {
   /** Where in the template: `Resources.GrantRole.Properties.Policies[0]`. */
@@ -119,12 +119,16 @@ const TOP_LEVEL = new Set([
 
 /** Parses CloudFormation YAML (short tags included) into the long JSON form. */
 export function parseTemplate(text: string, file = "template.yaml"): CfnTemplate {
-  let doc: unknown;
-  try {
-    doc = parse(text, { customTags: cfnTags(), uniqueKeys: true, prettyErrors: true });
-  } catch (error) {
-    throw new TemplateError(file, `not valid CloudFormation YAML: ${(error as Error).message}`);
+  const parsed = parseDocument(text, { customTags: cfnTags(), uniqueKeys: true, prettyErrors: true });
+  const problem = parsed.errors[0] ?? parsed.warnings[0];
+  if (problem) {
+    // An unknown tag is only a warning to the YAML parser; CloudFormation rejects it.
+    const at = problem.linePos?.[0];
+    const where = at ? `${file}:${at.line}:${at.col}` : file;
+    const what = problem.code === "TAG_RESOLVE_FAILED" ? "unsupported tag" : "not valid CloudFormation YAML";
+    throw new TemplateError(where, `${what}: ${problem.message.split("\n")[0]}`);
   }
+  const doc: unknown = parsed.toJS();
   if (!isPlainObject(doc)) throw new TemplateError(file, "the template must be a mapping");
   for (const key of Object.keys(doc)) {
     if (!TOP_LEVEL.has(key)) throw new TemplateError(file, `unknown top-level section ${key}`);

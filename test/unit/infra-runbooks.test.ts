@@ -1,0 +1,436 @@
+/**
+ * The Elevate SSM Automation runbooks (infra/runbooks/*.yaml): structure,
+ * parameter constraints, and byte-for-byte agreement of the policies they
+ * build with src/domain/grant-policy.ts.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  parseRunbook,
+  type Runbook,
+  renderRunbookParameters,
+  renderStepInputs,
+  runbookPlaceholders,
+  validateRunbookParameters,
+} from "../../sandbox/cfn/runbook.js";
+import { parseTemplate } from "../../sandbox/cfn/template.js";
+import { cutoffPolicyText, grantPolicyText } from "../../src/domain/grant-policy.js";
+
+const FILES = {
+  grant: "infra/runbooks/elevate-grant.yaml",
+  revoke: "infra/runbooks/elevate-revoke.yaml",
+  clearCutoff: "infra/runbooks/elevate-clear-cutoff.yaml",
+} as const;
+
+const runbooks = Object.fromEntries(
+  Object.entries(FILES).map(([key, path]) => [key, parseRunbook(readFileSync(path, "utf8"), path)]),
+) as Record<keyof typeof FILES, Runbook>;
+
+const ROLE = "arn:aws:iam::123456789012:role/elevate-automation";
+
+function step(runbook: Runbook, name: string) {
+  const found = runbook.mainSteps.find((s) => s.name === name);
+  if (!found) throw new Error(`no step ${name}`);
+  return found;
+}
+
+const VALID: Record<string, string[]> = {
+  AutomationAssumeRole: [ROLE, "arn:aws-us-gov:iam::210987654321:role/service-role/elevate.automation"],
+  RequestId: ["abc", "inc-1234-resize-asg", `a${"b".repeat(62)}`],
+  UserName: ["alice", "alice.smith", "bob+ops@example.com", "svc_user=1,x-y", "a".repeat(64)],
+  RoleName: ["EC2_FullAccess_Role", "prod-admin", "a.b@c"],
+  RoleArn: [
+    "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role",
+    "arn:aws:iam::123456789012:role/prod-admin",
+    "arn:aws-cn:iam::123456789012:role/a/b/c/Deep.Path_Role",
+  ],
+  NotBefore: ["2026-11-30T09:00:00Z"],
+  NotAfter: ["2026-11-30T11:30:00Z"],
+  RevokedAt: ["2026-11-30T10:15:07Z"],
+  CutOff: ["true", "false"],
+};
+
+/** Values that would break out of a JSON string literal, widen a grant, or are simply not the thing. */
+const HOSTILE_COMMON = [
+  "",
+  'alice"',
+  '"}],"Effect":"Allow',
+  'x"}],"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"a":"true',
+  "alice\\",
+  "alice\\u0022",
+  "alice\n",
+  "ali\nce",
+  "alice\r",
+  "alice\t",
+  " alice",
+  "alice ",
+  "*",
+  "alice*",
+  "..",
+  "{alice}",
+  "[alice]",
+  "{{ RoleArn }}",
+  "аlice", // Cyrillic а
+  "alicе", // Cyrillic е
+  "ａｌｉｃｅ", // full-width
+  "alice\u200b", // zero-width space
+  "alice\u0000",
+  "alice\u2028",
+];
+
+const HOSTILE: Record<string, string[]> = {
+  AutomationAssumeRole: [
+    "arn:aws:iam::123456789012:role/*",
+    "arn:aws:iam::*:role/elevate-automation",
+    "arn:aws:iam::123456789012:role/../admin",
+    "arn:aws:iam::123456789012:user/alice",
+    "arn:aws:iam::12345678901:role/x",
+    `${ROLE}"`,
+    `${ROLE}\n`,
+  ],
+  RequestId: ["ab", "-abc", "ABC", "abc_def", "abc.def", `a${"b".repeat(63)}`, "abc\n", "abc/def"],
+  UserName: ["a".repeat(65), "alice/bob", "alice:x", "alice;x", "alice#", ".."],
+  RoleName: ["a".repeat(65), "path/role", "role:x", ".."],
+  RoleArn: [
+    "arn:aws:iam::123456789012:role/*",
+    "arn:aws:iam::123456789012:role/elevated/*",
+    "arn:aws:iam::123456789012:role/Admin?",
+    "arn:aws:iam::*:role/Admin",
+    "arn:aws:iam::123456789012:role/../Admin",
+    "arn:aws:iam::123456789012:role/./Admin",
+    "arn:aws:iam::123456789012:role//Admin",
+    "arn:aws:iam::123456789012:role/Admin/",
+    "arn:aws:iam::123456789012:user/alice",
+    "arn:aws:sts::123456789012:assumed-role/Admin/x",
+    'arn:aws:iam::123456789012:role/Admin"],"Resource":"*',
+    "*",
+  ],
+  NotBefore: [
+    "2026-11-30T09:00:00",
+    "2026-11-30T09:00:00.000Z",
+    "2026-11-30T09:00:00+09:00",
+    "2026-11-30 09:00:00Z",
+    "2026-11-30T09:00:00Z\n",
+    "２０２６-11-30T09:00:00Z",
+    '2026-11-30T09:00:00Z"}',
+  ],
+  CutOff: ["TRUE", "yes", "1", "true ", "true\n", 'false"}'],
+};
+HOSTILE.NotAfter = HOSTILE.NotBefore as string[];
+HOSTILE.RevokedAt = HOSTILE.NotBefore as string[];
+
+describe("runbook structure", () => {
+  for (const [key, runbook] of Object.entries(runbooks)) {
+    describe(FILES[key as keyof typeof FILES], () => {
+      it("is an Automation document run by the AutomationAssumeRole parameter", () => {
+        expect(runbook.schemaVersion).toBe("0.3");
+        expect(runbook.assumeRole).toBe("{{ AutomationAssumeRole }}");
+      });
+
+      it("uses only aws:executeAwsApi and aws:branch steps, all IAM calls", () => {
+        for (const s of runbook.mainSteps) {
+          expect(["aws:executeAwsApi", "aws:branch"]).toContain(s.action);
+          if (s.action === "aws:executeAwsApi") expect(s.inputs.Service).toBe("iam");
+          // No step may swallow a failure: only a missing policy is tolerated, by a list-then-branch.
+          expect(s.onFailure).toBeUndefined();
+        }
+      });
+
+      it("declares every parameter as an anchored, non-empty allowedPattern String", () => {
+        const names = Object.keys(runbook.parameters);
+        expect(names.length).toBeGreaterThan(0);
+        for (const [name, spec] of Object.entries(runbook.parameters)) {
+          expect(spec.type, name).toBe("String");
+          expect(spec.allowedPattern, name).toMatch(/^\^.*\$$/);
+          expect(spec.default, `${name} has no default: every call states every value`).toBeUndefined();
+          // The empty string never passes.
+          expect(new RegExp(spec.allowedPattern as string).test(""), name).toBe(false);
+        }
+      });
+
+      it("only references declared parameters or outputs of earlier steps", () => {
+        const declared = new Set(Object.keys(runbook.parameters));
+        const seenSteps = new Map<string, Set<string>>();
+        for (const s of runbook.mainSteps) {
+          for (const ref of runbookPlaceholders(s.inputs)) {
+            if (ref.includes(".")) {
+              const [stepName, output] = ref.split(".") as [string, string];
+              expect(seenSteps.get(stepName)?.has(output), `${s.name} -> ${ref}`).toBe(true);
+            } else {
+              expect(declared.has(ref), `${s.name} -> ${ref}`).toBe(true);
+            }
+          }
+          seenSteps.set(s.name, new Set((s.outputs ?? []).map((o) => o.Name)));
+        }
+        for (const ref of runbookPlaceholders(runbook.assumeRole)) expect(declared.has(ref)).toBe(true);
+      });
+
+      it("every branch target and nextStep names a later step", () => {
+        const names = runbook.mainSteps.map((s) => s.name);
+        runbook.mainSteps.forEach((s, index) => {
+          const targets: string[] = [];
+          if (s.nextStep) targets.push(s.nextStep);
+          if (s.action === "aws:branch") {
+            const inputs = s.inputs as { Choices: { NextStep: string }[]; Default?: string };
+            targets.push(...inputs.Choices.map((c) => c.NextStep));
+            if (inputs.Default) targets.push(inputs.Default);
+          }
+          for (const target of targets) expect(names.indexOf(target), `${s.name} -> ${target}`).toBeGreaterThan(index);
+        });
+        expect(runbook.mainSteps.at(-1)?.isEnd).toBe(true);
+      });
+    });
+  }
+});
+
+describe("parameter patterns", () => {
+  const allParameters = Object.values(runbooks).flatMap((r) => Object.entries(r.parameters));
+
+  it("every parameter name has realistic and hostile samples in this test", () => {
+    for (const [name] of allParameters) {
+      expect(VALID[name], name).toBeDefined();
+      expect(HOSTILE[name], name).toBeDefined();
+    }
+  });
+
+  for (const [name, spec] of allParameters) {
+    const pattern = new RegExp(spec.allowedPattern as string);
+    it(`${name} accepts realistic values`, () => {
+      for (const value of VALID[name] ?? []) expect(pattern.test(value), JSON.stringify(value)).toBe(true);
+    });
+    it(`${name} rejects hostile values`, () => {
+      for (const value of [...HOSTILE_COMMON, ...(HOSTILE[name] ?? [])]) {
+        expect(pattern.test(value), JSON.stringify(value)).toBe(false);
+      }
+    });
+  }
+
+  it("no accepted value can contain a character that ends or escapes a JSON string", () => {
+    for (const [name, spec] of allParameters) {
+      const pattern = new RegExp(spec.allowedPattern as string);
+      fc.assert(
+        fc.property(fc.string({ unit: "binary", maxLength: 80 }), (value) => {
+          if (!pattern.test(value)) return;
+          // Outside printable ASCII (control, space, unicode) or a JSON/wildcard metacharacter.
+          expect(value, name).not.toMatch(/["\\{}[\]*?]|[^\x21-\x7e]/);
+        }),
+        { numRuns: 300 },
+      );
+    }
+  });
+
+  it("validateRunbookParameters applies the patterns and rejects unknown or missing parameters", () => {
+    const grant = runbooks.grant;
+    const good = {
+      AutomationAssumeRole: ROLE,
+      RequestId: "inc-1234",
+      UserName: "alice",
+      RoleArn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role",
+      NotBefore: "2026-11-30T09:00:00Z",
+      NotAfter: "2026-11-30T11:00:00Z",
+    };
+    expect(validateRunbookParameters(grant, good)).toEqual(good);
+    expect(() => validateRunbookParameters(grant, { ...good, UserName: 'alice"' })).toThrow(/UserName/);
+    expect(() => validateRunbookParameters(grant, { ...good, Extra: "x" })).toThrow(/Extra.*not declared/);
+    const { NotAfter: _dropped, ...missing } = good;
+    expect(() => validateRunbookParameters(grant, missing)).toThrow(/NotAfter.*required/);
+    expect(() =>
+      validateRunbookParameters(runbooks.revoke, {
+        AutomationAssumeRole: ROLE,
+        RequestId: "inc-1234",
+        UserName: "alice",
+        RoleName: "EC2_FullAccess_Role",
+        CutOff: "maybe",
+        RevokedAt: "2026-11-30T10:00:00Z",
+      }),
+    ).toThrow(/CutOff/);
+  });
+});
+
+/** Arbitraries for valid parameter values, drawn from the same alphabets as the patterns. */
+const nameChars = "ABCXYZabcxyz0189_+=,@-";
+const arbName = fc
+  .tuple(
+    fc.constantFrom(...nameChars.split("")),
+    fc.string({ unit: fc.constantFrom(...`${nameChars}.`.split("")), maxLength: 63 }),
+  )
+  .map(([head, tail]) => head + tail);
+const arbRequestId = fc
+  .tuple(
+    fc.constantFrom(..."abz019".split("")),
+    fc.string({ unit: fc.constantFrom(..."abz019-".split("")), minLength: 2, maxLength: 62 }),
+  )
+  .map(([head, tail]) => head + tail);
+const arbRoleArn = fc
+  .tuple(
+    fc.constantFrom("aws", "aws-cn", "aws-us-gov"),
+    fc.stringMatching(/^[0-9]{12}$/),
+    fc.array(arbName, { maxLength: 3 }),
+    arbName,
+  )
+  .map(([partition, account, path, name]) => `arn:${partition}:iam::${account}:role/${[...path, name].join("/")}`);
+const arbSecond = fc
+  .date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2099-12-31T23:59:59Z"), noInvalidDate: true })
+  .map((d) => new Date(Math.floor(d.getTime() / 1000) * 1000));
+const iamTime = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
+
+describe("Elevate-Grant renders exactly grantPolicyText", () => {
+  const put = step(runbooks.grant, "putGrantPolicy");
+
+  it("puts policy elevate-<RequestId> on UserName with the contract's bytes", () => {
+    const values = validateRunbookParameters(runbooks.grant, {
+      AutomationAssumeRole: ROLE,
+      RequestId: "inc-1234-resize",
+      UserName: "alice.smith",
+      RoleArn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role",
+      NotBefore: "2026-11-30T09:00:00Z",
+      NotAfter: "2026-11-30T11:00:00Z",
+    });
+    const inputs = renderStepInputs(put, values);
+    expect(inputs).toEqual({
+      Service: "iam",
+      Api: "PutUserPolicy",
+      UserName: "alice.smith",
+      PolicyName: "elevate-inc-1234-resize",
+      PolicyDocument: grantPolicyText({
+        requestId: "inc-1234-resize",
+        iamUser: "alice.smith",
+        roleArn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role",
+        notBefore: new Date("2026-11-30T09:00:00Z"),
+        notAfter: new Date("2026-11-30T11:00:00Z"),
+      }),
+    });
+  });
+
+  it("agrees with grantPolicyText for every valid parameter combination", () => {
+    fc.assert(
+      fc.property(arbRequestId, arbName, arbRoleArn, arbSecond, arbSecond, (requestId, user, roleArn, a, b) => {
+        const values = validateRunbookParameters(runbooks.grant, {
+          AutomationAssumeRole: ROLE,
+          RequestId: requestId,
+          UserName: user,
+          RoleArn: roleArn,
+          NotBefore: iamTime(a),
+          NotAfter: iamTime(b),
+        });
+        const document = renderRunbookParameters(put.inputs.PolicyDocument as string, values);
+        expect(document).toBe(grantPolicyText({ requestId, iamUser: user, roleArn, notBefore: a, notAfter: b }));
+        // And it stays one JSON document with one statement whatever the values.
+        expect(JSON.parse(document).Statement).toHaveLength(1);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
+
+describe("Elevate-Revoke", () => {
+  const revoke = runbooks.revoke;
+
+  it("deletes the grant policy only when ListUserPolicies shows it (NoSuchEntity never reached)", () => {
+    const list = step(revoke, "listGrantPolicies");
+    expect(list.inputs).toMatchObject({ Api: "ListUserPolicies", UserName: "{{ UserName }}" });
+    const choose = step(revoke, "chooseDeleteGrant").inputs as { Choices: Record<string, string>[]; Default: string };
+    expect(choose.Choices).toEqual([
+      {
+        NextStep: "deleteGrantPolicy",
+        Variable: "{{ listGrantPolicies.PolicyNames }}",
+        Contains: "elevate-{{ RequestId }}",
+      },
+    ]);
+    expect(choose.Default).toBe("chooseCutOff");
+    expect(step(revoke, "deleteGrantPolicy").inputs).toMatchObject({
+      Api: "DeleteUserPolicy",
+      UserName: "{{ UserName }}",
+      PolicyName: "elevate-{{ RequestId }}",
+    });
+    // The delete is reachable only through the branch: the step before it jumps elsewhere by default.
+    const order = revoke.mainSteps.map((s) => s.name);
+    expect(order.indexOf("deleteGrantPolicy")).toBe(order.indexOf("chooseDeleteGrant") + 1);
+  });
+
+  it("writes the cut-off only when CutOff is 'true', with cutoffPolicyText's bytes", () => {
+    const choose = step(revoke, "chooseCutOff").inputs as { Choices: Record<string, string>[]; Default: string };
+    expect(choose.Choices).toEqual([{ NextStep: "putCutOffPolicy", Variable: "{{ CutOff }}", StringEquals: "true" }]);
+    expect(choose.Default).not.toBe("putCutOffPolicy");
+    fc.assert(
+      fc.property(arbName, arbName, arbSecond, (user, roleName, revokedAt) => {
+        const values = validateRunbookParameters(revoke, {
+          AutomationAssumeRole: ROLE,
+          RequestId: "inc-1234",
+          UserName: user,
+          RoleName: roleName,
+          CutOff: "true",
+          RevokedAt: iamTime(revokedAt),
+        });
+        expect(renderStepInputs(step(revoke, "putCutOffPolicy"), values)).toEqual({
+          Service: "iam",
+          Api: "PutRolePolicy",
+          RoleName: roleName,
+          PolicyName: `elevate-cutoff-${user}`,
+          PolicyDocument: cutoffPolicyText(user, revokedAt),
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe("Elevate-ClearCutoff", () => {
+  it("deletes elevate-cutoff-<UserName> from RoleName only when ListRolePolicies shows it", () => {
+    const clear = runbooks.clearCutoff;
+    expect(step(clear, "listRolePolicies").inputs).toMatchObject({
+      Api: "ListRolePolicies",
+      RoleName: "{{ RoleName }}",
+    });
+    const choose = step(clear, "chooseDeleteCutOff").inputs as { Choices: Record<string, string>[]; Default: string };
+    expect(choose.Choices).toEqual([
+      {
+        NextStep: "deleteCutOffPolicy",
+        Variable: "{{ listRolePolicies.PolicyNames }}",
+        Contains: "elevate-cutoff-{{ UserName }}",
+      },
+    ]);
+    expect(choose.Default).toBe("listRemainingPolicies");
+    expect(step(clear, "deleteCutOffPolicy").inputs).toEqual({
+      Service: "iam",
+      Api: "DeleteRolePolicy",
+      RoleName: "{{ RoleName }}",
+      PolicyName: "elevate-cutoff-{{ UserName }}",
+    });
+  });
+});
+
+describe("the template embeds the runbook files", () => {
+  const template = parseTemplate(readFileSync("infra/template.yaml", "utf8"));
+  const embedded: Record<string, keyof typeof FILES> = {
+    GrantDocument: "grant",
+    RevokeDocument: "revoke",
+    ClearCutoffDocument: "clearCutoff",
+  };
+
+  for (const [logicalId, key] of Object.entries(embedded)) {
+    it(`${logicalId}.Content equals ${FILES[key]}`, () => {
+      const content = template.Resources[logicalId]?.Properties?.Content;
+      expect(content).toEqual(runbooks[key]);
+    });
+  }
+
+  it("node infra/sync-runbooks.mjs --check finds the template up to date", () => {
+    const out = execFileSync(process.execPath, ["infra/sync-runbooks.mjs", "--check"], { encoding: "utf8" });
+    expect(out).toMatch(/embeds 3 runbooks, all up to date/);
+  });
+
+  it("the sync detects a stale copy", async () => {
+    const { syncTemplate } = await import("../../infra/sync-runbooks.mjs");
+    const text = readFileSync("infra/template.yaml", "utf8");
+    const same = syncTemplate(text, (path) => readFileSync(path, "utf8"));
+    expect(same.stale).toEqual([]);
+    expect(same.text).toBe(text);
+    const changed = syncTemplate(text, (path) =>
+      path === FILES.grant ? readFileSync(path, "utf8").replace("sts:AssumeRole", "sts:*") : readFileSync(path, "utf8"),
+    );
+    expect(changed.stale).toEqual([FILES.grant]);
+  });
+});

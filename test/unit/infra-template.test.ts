@@ -1,0 +1,394 @@
+/**
+ * infra/template.yaml resolved by the sandbox's mini CloudFormation, and its
+ * policies evaluated with @cloud-copilot/iam-simulate.
+ */
+import { readFileSync } from "node:fs";
+import { createValidatedPolicy, validateTrustPolicy } from "@cloud-copilot/iam-policy";
+import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
+import { describe, expect, it } from "vitest";
+import { type DeploymentPlan, planDeployment } from "../../sandbox/cfn/deploy.js";
+import { parseTemplate, TemplateError } from "../../sandbox/cfn/template.js";
+import { iamDecision } from "../support/iam-simulate.js";
+
+const TEMPLATE = readFileSync("infra/template.yaml", "utf8");
+const ACCOUNT = "123456789012";
+const REGION = "ap-northeast-1";
+const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
+const BASE = { GitHubOwner: "acme", GitHubRepo: "elevate" };
+
+function plan(parameters: Record<string, string> = {}): DeploymentPlan {
+  return planDeployment({
+    template: TEMPLATE,
+    parameters: { ...BASE, ...parameters },
+    accountId: ACCOUNT,
+    region: REGION,
+  });
+}
+
+function props(p: DeploymentPlan, logicalId: string): Record<string, unknown> {
+  const resource = p.resources.find((r) => r.logicalId === logicalId);
+  if (!resource) throw new Error(`${logicalId} not planned`);
+  return resource.properties;
+}
+
+function inlinePolicy(p: DeploymentPlan, logicalId: string): object {
+  const policies = props(p, logicalId).Policies as { PolicyDocument: object }[];
+  expect(policies).toHaveLength(1);
+  return (policies[0] as { PolicyDocument: object }).PolicyDocument;
+}
+
+describe("template parsing and intrinsic resolution", () => {
+  it("parses the short intrinsic tags into their long forms", () => {
+    const t = parseTemplate(TEMPLATE);
+    expect(t.Conditions?.ShouldCreateOidcProvider).toEqual({
+      "Fn::Equals": [{ Ref: "CreateOidcProvider" }, "true"],
+    });
+    const grantRole = t.Resources.GrantRole?.Properties as { RoleName: string };
+    expect(grantRole.RoleName).toBe("elevate-grant");
+    expect(JSON.stringify(t.Resources.GrantRole)).toContain('{"Fn::GetAtt":["GitHubOidcProvider","Arn"]}');
+  });
+
+  it("resolves Refs, pseudo parameters, Sub, GetAtt, If and NoValue", () => {
+    const p = plan();
+    expect(p.outputs).toEqual({
+      Region: REGION,
+      AccountId: ACCOUNT,
+      GrantRoleArn: `arn:aws:iam::${ACCOUNT}:role/elevate-grant`,
+      RevokeRoleArn: `arn:aws:iam::${ACCOUNT}:role/elevate-revoke`,
+      AutomationRoleArn: `arn:aws:iam::${ACCOUNT}:role/elevate-automation`,
+      GrantDocumentName: "Elevate-Grant",
+      RevokeDocumentName: "Elevate-Revoke",
+      ClearCutoffDocumentName: "Elevate-ClearCutoff",
+      OidcProviderArn: PROVIDER,
+      ExampleRoleArn: `arn:aws:iam::${ACCOUNT}:role/elevated/EC2_FullAccess_Role`,
+    });
+    // No SNS topic by default: the Notify statements are removed, not left empty.
+    expect(p.resources.map((r) => r.logicalId)).not.toContain("NotificationTopic");
+    expect(JSON.stringify(inlinePolicy(p, "GrantRole"))).not.toContain("sns:");
+    // No privileged role ARNs given: only the example role's statement remains.
+    const statements = (inlinePolicy(p, "AutomationRole") as { Statement: { Sid: string }[] }).Statement;
+    expect(statements.map((s) => s.Sid)).toEqual(["GrantPoliciesOnEligibleUsers", "CutOffPoliciesOnExampleRole"]);
+    // ${aws:username} outside Fn::Sub stays a policy variable.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a JS template
+    expect(JSON.stringify(props(p, "ElevatedEc2Role"))).toContain('"sts:RoleSessionName":"${aws:username}"');
+  });
+
+  it("creates dependencies first", () => {
+    const order = plan().resources.map((r) => r.logicalId);
+    expect(order.indexOf("GitHubOidcProvider")).toBeLessThan(order.indexOf("GrantRole"));
+    expect(order.indexOf("AutomationRole")).toBeLessThan(order.indexOf("GrantRole"));
+    expect(order.indexOf("GrantDocument")).toBeLessThan(order.indexOf("GrantRole"));
+    expect(order.indexOf("ElevatedEc2Role")).toBeLessThan(order.indexOf("AutomationRole"));
+  });
+
+  it("honours the optional resources' switches", () => {
+    const p = plan({ CreateOidcProvider: "false", CreateNotificationTopic: "true", CreateExampleRole: "false" });
+    const ids = p.resources.map((r) => r.logicalId);
+    expect(ids).not.toContain("GitHubOidcProvider");
+    expect(ids).not.toContain("ElevatedEc2Role");
+    expect(p.outputs.NotifyTopicArn).toBe(`arn:aws:sns:${REGION}:${ACCOUNT}:Elevate`);
+    expect(p.outputs.OidcProviderArn).toBe(PROVIDER);
+    expect(JSON.stringify(inlinePolicy(p, "GrantRole"))).toContain(
+      `"Resource":"arn:aws:sns:${REGION}:${ACCOUNT}:Elevate"`,
+    );
+  });
+
+  it("rejects bad parameters with the parameter's name", () => {
+    expect(() => plan({ GitHubOwner: "acme/evil" })).toThrow(/Parameters\.GitHubOwner/);
+    expect(() => plan({ EligibleUserPath: "/" })).toThrow(/Parameters\.EligibleUserPath/);
+    expect(() => plan({ CreateOidcProvider: "yes" })).toThrow(/Parameters\.CreateOidcProvider.*not one of/);
+    expect(() => plan({ Unknown: "x" })).toThrow(/Parameters\.Unknown.*not declared/);
+    expect(() => planDeployment({ template: TEMPLATE, parameters: {}, accountId: ACCOUNT, region: REGION })).toThrow(
+      /GitHubOwner.*no value/,
+    );
+    expect(() => plan({ GitHubOwnerId: "1234" })).toThrow(TemplateError);
+    expect(() => plan({ GitHubOwnerId: "1234" })).toThrow(/Rules\.BothRepositoryIdsOrNeither.*Set both/);
+  });
+
+  it("resolves Fn::Sub literals, Select/Split/Join and reports unknown references", () => {
+    const mini = (body: string) =>
+      planDeployment({
+        template: `Parameters:\n  P:\n    Type: CommaDelimitedList\n    Default: a, b ,c\nResources:\n${body}`,
+        parameters: {},
+        accountId: ACCOUNT,
+        region: REGION,
+      });
+    const p = mini(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a JS template
+      "  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Sub '${!Literal}-${AWS::Region}'\n" +
+        "      DisplayName: !Join ['+', [!Select [1, !Ref P], !Select [0, !Split ['/', 'x/y']]]]\n",
+    );
+    expect(p.resources[0]?.properties).toEqual({ TopicName: `\${Literal}-${REGION}`, DisplayName: "b+x" });
+    expect(() => mini("  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Ref Nope\n")).toThrow(
+      /Resources\.T.*unknown Nope/,
+    );
+    expect(() => mini("  T:\n    Type: AWS::S3::Bucket\n")).toThrow(/AWS::S3::Bucket is not supported/);
+    expect(() => mini("  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      Bogus: 1\n")).toThrow(
+      /Properties\.Bogus.*unsupported/,
+    );
+    expect(() => mini("  T:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !GetAZs ''\n")).toThrow(
+      /template\.yaml:9:18: unsupported tag.*!GetAZs/,
+    );
+  });
+});
+
+/**
+ * A trust policy for runUnsafeSimulation. Wrapped as a named, validated policy:
+ * the unsafe path loads a bare document without metadata and then fails on an
+ * Allow while naming the deciding policy (iam-simulate 0.1.173).
+ */
+function trustPolicy(document: unknown) {
+  const validated = createValidatedPolicy(document, validateTrustPolicy, { name: "trust-policy" });
+  expect(validated.errors).toEqual([]);
+  return validated;
+}
+
+/** Claims GitHub puts in a token, as STS exposes them to the trust policy. */
+function githubClaims(overrides: Partial<Record<"aud" | "sub" | "job_workflow_ref", string>> = {}) {
+  const claims = {
+    aud: "sts.amazonaws.com",
+    sub: "repo:acme/elevate:ref:refs/heads/main",
+    job_workflow_ref: "acme/elevate/.github/workflows/elevate-grant.yml@refs/heads/main",
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(claims).map(([k, v]) => [`token.actions.githubusercontent.com:${k}`, v]));
+}
+
+/**
+ * Trust policies are evaluated with the unvalidated simulator: the validated one
+ * drops `<provider>:aud` / `:sub`, which are per-provider keys missing from its
+ * action data (the sandbox's STS does the same, sandbox/aws/authz.ts). The
+ * denial cases below prove the keys are evaluated, not ignored.
+ */
+function assumeWithWebIdentity(document: unknown, roleArn: string, context: Record<string, string>): string {
+  return runUnsafeSimulation(
+    {
+      request: {
+        principal: PROVIDER,
+        action: "sts:AssumeRoleWithWebIdentity",
+        resource: { resource: roleArn, accountId: ACCOUNT },
+        contextVariables: { "aws:FederatedProvider": PROVIDER, ...context },
+      },
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy: trustPolicy(document),
+    },
+    {},
+  );
+}
+
+describe("grant and revoke role trust (GitHub OIDC)", () => {
+  const p = plan();
+  const grantTrust = props(p, "GrantRole").AssumeRolePolicyDocument;
+  const revokeTrust = props(p, "RevokeRole").AssumeRolePolicyDocument;
+  const grantArn = p.outputs.GrantRoleArn as string;
+  const revokeArn = p.outputs.RevokeRoleArn as string;
+  const revokeWorkflow = "acme/elevate/.github/workflows/elevate-revoke.yml@refs/heads/main";
+
+  it("allows the grant workflow on main", () => {
+    expect(assumeWithWebIdentity(grantTrust, grantArn, githubClaims())).toBe("Allowed");
+  });
+
+  it.each([
+    ["a pull_request token", { sub: "repo:acme/elevate:pull_request" }],
+    ["another branch", { sub: "repo:acme/elevate:ref:refs/heads/feature" }],
+    ["a tag", { sub: "repo:acme/elevate:ref:refs/tags/v1" }],
+    ["an environment token", { sub: "repo:acme/elevate:environment:prod" }],
+    ["a fork / another repository", { sub: "repo:mallory/elevate:ref:refs/heads/main" }],
+    ["a repository with a matching prefix", { sub: "repo:acme/elevate-fork:ref:refs/heads/main" }],
+    ["another workflow (the revoke one)", { job_workflow_ref: revokeWorkflow }],
+    [
+      "the grant workflow from another branch",
+      { job_workflow_ref: "acme/elevate/.github/workflows/elevate-grant.yml@refs/heads/dev" },
+    ],
+    [
+      "a reusable workflow of another repository",
+      { job_workflow_ref: "mallory/tools/.github/workflows/elevate-grant.yml@refs/heads/main" },
+    ],
+    ["the default GitHub audience", { aud: "https://github.com/acme" }],
+    ["a case-changed repository", { sub: "repo:ACME/elevate:ref:refs/heads/main" }],
+  ])("denies %s", (_label, overrides) => {
+    expect(assumeWithWebIdentity(grantTrust, grantArn, githubClaims(overrides))).toBe("ImplicitlyDenied");
+  });
+
+  it("denies a token without a job_workflow_ref claim", () => {
+    const context = githubClaims();
+    delete context["token.actions.githubusercontent.com:job_workflow_ref"];
+    expect(assumeWithWebIdentity(grantTrust, grantArn, context)).toBe("ImplicitlyDenied");
+  });
+
+  it("the revoke role trusts only the revoke workflow", () => {
+    expect(assumeWithWebIdentity(revokeTrust, revokeArn, githubClaims({ job_workflow_ref: revokeWorkflow }))).toBe(
+      "Allowed",
+    );
+    expect(assumeWithWebIdentity(revokeTrust, revokeArn, githubClaims())).toBe("ImplicitlyDenied");
+  });
+
+  it("uses the immutable subject format when both repository ids are given", () => {
+    const q = plan({ GitHubOwnerId: "1234", GitHubRepoId: "98765" });
+    const trust = props(q, "GrantRole").AssumeRolePolicyDocument;
+    const immutable = "repo:acme@1234/elevate@98765:ref:refs/heads/main";
+    expect(assumeWithWebIdentity(trust, grantArn, githubClaims({ sub: immutable }))).toBe("Allowed");
+    expect(assumeWithWebIdentity(trust, grantArn, githubClaims())).toBe("ImplicitlyDenied");
+    expect(
+      assumeWithWebIdentity(trust, grantArn, githubClaims({ sub: "repo:acme@1234/elevate@11111:ref:refs/heads/main" })),
+    ).toBe("ImplicitlyDenied");
+  });
+
+  it("the trust policies use StringEquals only, without wildcards", () => {
+    for (const trust of [grantTrust, revokeTrust]) {
+      const text = JSON.stringify(trust);
+      expect(text).not.toMatch(/StringLike|ForAnyValue|ForAllValues|\*/);
+    }
+  });
+});
+
+describe("automation role", () => {
+  const p = plan({ PrivilegedRoleArns: `arn:aws:iam::${ACCOUNT}:role/admin/ProdAdmin` });
+  const automation = inlinePolicy(p, "AutomationRole");
+  const principal = p.outputs.AutomationRoleArn as string;
+  const session = `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-automation/Automation-1`;
+  const ask = (action: string, resource: string) =>
+    iamDecision({ principal: session, action, resource, identityPolicies: [automation] });
+
+  it("may write grant policies on users under the eligible path", async () => {
+    for (const action of ["iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:GetUserPolicy", "iam:ListUserPolicies"]) {
+      expect(await ask(action, `arn:aws:iam::${ACCOUNT}:user/elevate/alice.smith`)).toBe("Allowed");
+    }
+  });
+
+  it("may not touch users outside the eligible path", async () => {
+    expect(await ask("iam:PutUserPolicy", `arn:aws:iam::${ACCOUNT}:user/admin`)).toBe("ImplicitlyDenied");
+    expect(await ask("iam:PutUserPolicy", `arn:aws:iam::${ACCOUNT}:user/elevated/alice`)).toBe("ImplicitlyDenied");
+    expect(await ask("iam:PutUserPolicy", `arn:aws:iam::210987654321:user/elevate/alice`)).toBe("ImplicitlyDenied");
+    expect(await ask("iam:AttachUserPolicy", `arn:aws:iam::${ACCOUNT}:user/elevate/alice`)).toBe("ImplicitlyDenied");
+  });
+
+  it("may write cut-off policies on the privileged roles only", async () => {
+    expect(await ask("iam:PutRolePolicy", `arn:aws:iam::${ACCOUNT}:role/admin/ProdAdmin`)).toBe("Allowed");
+    expect(await ask("iam:DeleteRolePolicy", `arn:aws:iam::${ACCOUNT}:role/elevated/EC2_FullAccess_Role`)).toBe(
+      "Allowed",
+    );
+    expect(await ask("iam:PutRolePolicy", `arn:aws:iam::${ACCOUNT}:role/OtherRole`)).toBe("ImplicitlyDenied");
+    expect(await ask("iam:PutRolePolicy", principal)).toBe("ImplicitlyDenied");
+    expect(await ask("iam:UpdateAssumeRolePolicy", `arn:aws:iam::${ACCOUNT}:role/admin/ProdAdmin`)).toBe(
+      "ImplicitlyDenied",
+    );
+  });
+
+  it("is trusted by SSM Automation of this account only", () => {
+    const trust = props(p, "AutomationRole").AssumeRolePolicyDocument;
+    const assume = (context: Record<string, string>) =>
+      runUnsafeSimulation(
+        {
+          request: {
+            principal: "ssm.amazonaws.com",
+            action: "sts:AssumeRole",
+            resource: { resource: principal, accountId: ACCOUNT },
+            contextVariables: context,
+          },
+          identityPolicies: [],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          resourcePolicy: trustPolicy(trust),
+        },
+        {},
+      );
+    const execution = `arn:aws:ssm:${REGION}:${ACCOUNT}:automation-execution/0123abcd`;
+    expect(assume({ "aws:SourceAccount": ACCOUNT, "aws:SourceArn": execution })).toBe("Allowed");
+    expect(assume({ "aws:SourceAccount": "210987654321", "aws:SourceArn": execution })).toBe("ImplicitlyDenied");
+    expect(
+      assume({ "aws:SourceAccount": ACCOUNT, "aws:SourceArn": `arn:aws:ssm:${REGION}:${ACCOUNT}:document/Other` }),
+    ).toBe("ImplicitlyDenied");
+  });
+});
+
+describe("grant and revoke role permissions", () => {
+  const p = plan();
+  const grant = inlinePolicy(p, "GrantRole");
+  const revoke = inlinePolicy(p, "RevokeRole");
+  const ssm = `arn:aws:ssm:${REGION}:${ACCOUNT}`;
+  const grantSession = `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-grant/gh`;
+  const revokeSession = `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-revoke/gh`;
+
+  it("the grant role may start only Elevate-Grant", async () => {
+    const ask = (resource: string) =>
+      iamDecision({
+        principal: grantSession,
+        action: "ssm:StartAutomationExecution",
+        resource,
+        identityPolicies: [grant],
+      });
+    expect(await ask(`${ssm}:document/Elevate-Grant`)).toBe("Allowed");
+    expect(await ask(`${ssm}:document/Elevate-Revoke`)).toBe("ImplicitlyDenied");
+    expect(await ask(`${ssm}:document/AWS-RunShellScript`)).toBe("ImplicitlyDenied");
+  });
+
+  it("the grant role may pass only the automation role, only to SSM", async () => {
+    const pass = (resource: string, service: string) =>
+      iamDecision({
+        principal: grantSession,
+        action: "iam:PassRole",
+        resource,
+        context: { "iam:PassedToService": service },
+        identityPolicies: [grant],
+      });
+    expect(await pass(p.outputs.AutomationRoleArn as string, "ssm.amazonaws.com")).toBe("Allowed");
+    expect(await pass(p.outputs.AutomationRoleArn as string, "lambda.amazonaws.com")).toBe("ImplicitlyDenied");
+    expect(await pass(p.outputs.ExampleRoleArn as string, "ssm.amazonaws.com")).toBe("ImplicitlyDenied");
+  });
+
+  it("the grant role cannot write IAM itself", async () => {
+    expect(
+      await iamDecision({
+        principal: grantSession,
+        action: "iam:PutUserPolicy",
+        resource: `arn:aws:iam::${ACCOUNT}:user/elevate/alice`,
+        identityPolicies: [grant],
+      }),
+    ).toBe("ImplicitlyDenied");
+  });
+
+  it("the revoke role may start Elevate-Revoke and Elevate-ClearCutoff, and read IAM", async () => {
+    const ask = (action: string, resource: string) =>
+      iamDecision({ principal: revokeSession, action, resource, identityPolicies: [revoke] });
+    expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-Revoke`)).toBe("Allowed");
+    expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-ClearCutoff`)).toBe("Allowed");
+    expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-Grant`)).toBe("ImplicitlyDenied");
+    expect(await ask("iam:GetAccountAuthorizationDetails", "*")).toBe("Allowed");
+    expect(await ask("iam:GetRole", p.outputs.ExampleRoleArn as string)).toBe("Allowed");
+    expect(await ask("iam:DeleteUserPolicy", `arn:aws:iam::${ACCOUNT}:user/elevate/alice`)).toBe("ImplicitlyDenied");
+  });
+});
+
+describe("example privileged role", () => {
+  const p = plan();
+  const trust = props(p, "ElevatedEc2Role").AssumeRolePolicyDocument as object;
+  const roleArn = p.outputs.ExampleRoleArn as string;
+  const alice = `arn:aws:iam::${ACCOUNT}:user/elevate/alice`;
+  const allowAssume = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: roleArn }],
+  };
+
+  it("has a one-hour maximum session", () => {
+    expect(props(p, "ElevatedEc2Role").MaxSessionDuration).toBe(3600);
+    expect(props(p, "ElevatedEc2Role").Path).toBe("/elevated/");
+  });
+
+  it("requires the role session name to equal the caller's IAM user name", async () => {
+    const ask = (sessionName: string) =>
+      iamDecision({
+        principal: alice,
+        action: "sts:AssumeRole",
+        resource: roleArn,
+        context: { "sts:RoleSessionName": sessionName, "aws:username": "alice" },
+        identityPolicies: [allowAssume],
+        resourcePolicy: trust,
+      });
+    expect(await ask("alice")).toBe("Allowed");
+    expect(await ask("bob")).toBe("ImplicitlyDenied");
+    expect(await ask("alice-2")).toBe("ImplicitlyDenied");
+  });
+});
