@@ -7,6 +7,7 @@
  * a policy written a moment ago (a grant, a session cut-off) takes effect on the
  * next call, as in IAM.
  */
+import { createValidatedPolicy, validateTrustPolicy } from "@cloud-copilot/iam-policy";
 import { isWildcardOnlyAction, runSimulation, runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import type { Principal } from "./iam-store.js";
 import { formatIamTime } from "./time-format.js";
@@ -142,7 +143,11 @@ export function evaluateTrust(input: {
       identityPolicies: [],
       serviceControlPolicies: [],
       resourceControlPolicies: [],
-      resourcePolicy: input.trustPolicy,
+      // The unvalidated engine reads the resource policy's name from its metadata,
+      // which only a ValidatedPolicy carries.
+      resourcePolicy: createValidatedPolicy(input.trustPolicy, validateTrustPolicy, {
+        name: "AssumeRolePolicyDocument",
+      }),
     },
     {},
   );

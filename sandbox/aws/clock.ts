@@ -10,16 +10,18 @@ export interface SandboxClock {
 }
 
 /**
- * Starts at `start` (or the real time) and then follows real time, so that
- * elapsed time between calls still passes; `set`/`advance` shift the offset.
+ * Starts at `start` (or the real time). A following clock then advances with
+ * real time (for demos, where time should pass); a frozen clock moves only by
+ * `set`/`advance` (for tests that assert exact instants).
  */
-export function createClock(start?: Date): SandboxClock {
-  let offsetMs = start ? start.getTime() - Date.now() : 0;
+export function createClock(start?: Date, mode: "following" | "frozen" = "following"): SandboxClock {
+  const real = (): number => (mode === "frozen" ? 0 : Date.now());
+  let offsetMs = (start ?? new Date()).getTime() - real();
   return {
-    now: () => new Date(Date.now() + offsetMs),
+    now: () => new Date(real() + offsetMs),
     set(date: Date) {
       if (Number.isNaN(date.getTime())) throw new Error("clock.set: invalid date");
-      offsetMs = date.getTime() - Date.now();
+      offsetMs = date.getTime() - real();
     },
     advance(ms: number) {
       if (!Number.isFinite(ms)) throw new Error("clock.advance: ms must be a finite number");

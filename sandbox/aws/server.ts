@@ -26,8 +26,10 @@ export interface AwsSandboxOptions {
   region?: string;
   /** Account ids; the first is the default account. Default ["123456789012"]. */
   accountIds?: string[];
-  /** Initial sandbox time (then it follows real time). Default: real time. */
+  /** Initial sandbox time. Default: real time. */
   now?: Date;
+  /** "following" (default) advances with real time; "frozen" moves only by clock.set/advance. */
+  clockMode?: "following" | "frozen";
   /** OIDC issuers whose RS256 tokens AssumeRoleWithWebIdentity accepts. */
   trustedIssuers?: TrustedIssuer[];
   /** Seed of the throttling generator. Default 1. */
@@ -187,7 +189,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<AwsSandbox> {
   const region = options.region ?? "ap-northeast-1";
-  const clock = createClock(options.now);
+  const clock = createClock(options.now, options.clockMode);
   const { knobs, takeFailure, shouldThrottle } = createKnobs(options.seed ?? 1);
   const store = new IamStore(options.accountIds ?? ["123456789012"], () => clock.now());
   const rootByAccount = new Map<string, IssuedCredential>();
