@@ -202,7 +202,11 @@ export async function readAuthorizationDetails(
   let calls = 0;
   do {
     const out = await iam.send(
-      new GetAccountAuthorizationDetailsCommand({ Filter: filter, MaxItems: 1000, ...(marker ? { Marker: marker } : {}) }),
+      new GetAccountAuthorizationDetailsCommand({
+        Filter: filter,
+        MaxItems: 1000,
+        ...(marker ? { Marker: marker } : {}),
+      }),
     );
     calls++;
     users.push(...(out.UserDetailList ?? []));
@@ -218,6 +222,8 @@ export async function publishNotification(
 ): Promise<string | undefined> {
   // SNS subjects: ASCII, no line breaks, at most 100 characters.
   const subject = input.subject.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
-  const out = await sns.send(new PublishCommand({ TopicArn: input.topicArn, Subject: subject, Message: input.message }));
+  const out = await sns.send(
+    new PublishCommand({ TopicArn: input.topicArn, Subject: subject, Message: input.message }),
+  );
   return out.MessageId;
 }

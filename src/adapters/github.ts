@@ -81,7 +81,11 @@ export async function getPullRequest(octokit: Octokit, repo: RepoRef, number: nu
   return toPullRequestInfo(data);
 }
 
-export async function listPullRequestFiles(octokit: Octokit, repo: RepoRef, number: number): Promise<PullRequestFile[]> {
+export async function listPullRequestFiles(
+  octokit: Octokit,
+  repo: RepoRef,
+  number: number,
+): Promise<PullRequestFile[]> {
   const files = await octokit.paginate(octokit.rest.pulls.listFiles, { ...repo, pull_number: number, per_page: 100 });
   return files.map((f) => ({
     filename: f.filename,
@@ -91,7 +95,11 @@ export async function listPullRequestFiles(octokit: Octokit, repo: RepoRef, numb
 }
 
 export async function listReviews(octokit: Octokit, repo: RepoRef, number: number): Promise<Review[]> {
-  const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, { ...repo, pull_number: number, per_page: 100 });
+  const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, {
+    ...repo,
+    pull_number: number,
+    per_page: 100,
+  });
   return reviews.map((r) => ({
     id: r.id,
     user: r.user ? { login: r.user.login } : null,
@@ -103,7 +111,11 @@ export async function listReviews(octokit: Octokit, repo: RepoRef, number: numbe
 }
 
 /** GET /repos/{owner}/{repo}/commits/{sha}/pulls: the PRs associated with a commit. */
-export async function listPullRequestsForCommit(octokit: Octokit, repo: RepoRef, sha: string): Promise<PullRequestInfo[]> {
+export async function listPullRequestsForCommit(
+  octokit: Octokit,
+  repo: RepoRef,
+  sha: string,
+): Promise<PullRequestInfo[]> {
   const pulls = await octokit.paginate(octokit.rest.repos.listPullRequestsAssociatedWithCommit, {
     ...repo,
     commit_sha: sha,
@@ -184,7 +196,12 @@ export async function upsertStickyComment(
   return { id: data.id, created: true };
 }
 
-export async function createComment(octokit: Octokit, repo: RepoRef, issueNumber: number, body: string): Promise<number> {
+export async function createComment(
+  octokit: Octokit,
+  repo: RepoRef,
+  issueNumber: number,
+  body: string,
+): Promise<number> {
   const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body });
   return data.id;
 }

@@ -221,7 +221,12 @@ export function parseCutoffPolicy(document: string): ParsedCutoffPolicy | undefi
     if (typeof pattern !== "string" || !pattern.startsWith("*:") || typeof at !== "string" || !IAM_TIME.test(at)) {
       return undefined;
     }
-    return { iamUser: pattern.slice(2), revokedAt: new Date(at) };
+    const iamUser = pattern.slice(2);
+    const revokedAt = new Date(at);
+    if (!/^[\w+=,.@-]{1,64}$/.test(iamUser) || Number.isNaN(revokedAt.getTime())) return undefined;
+    // Exactly our shape, nothing more: rebuild it and compare.
+    if (JSON.stringify(doc) !== cutoffPolicyText(iamUser, revokedAt)) return undefined;
+    return { iamUser, revokedAt };
   } catch {
     return undefined;
   }

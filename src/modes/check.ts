@@ -7,6 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as core from "@actions/core";
+import type { ActionContext } from "../action/context.js";
 import { commitExists, git, readFileAt } from "../adapters/git.js";
 import {
   listPullRequestFiles,
@@ -15,7 +16,6 @@ import {
   statusOf,
   upsertStickyComment,
 } from "../adapters/github.js";
-import type { ActionContext } from "../action/context.js";
 import { type ElevateConfig, loadConfig } from "../domain/config.js";
 import type { LocatedError } from "../domain/errors.js";
 import { humanDuration, mdEscape } from "../domain/grant-report.js";
@@ -24,6 +24,7 @@ import { validateRequest } from "../domain/request.js";
 import { annotate } from "./grant.js";
 import {
   checkApprovals,
+  codeownersProblem,
   describeOwner,
   isUnderRequests,
   type LoadedCodeowners,
@@ -71,7 +72,12 @@ async function ensureCommit(cwd: string, sha: string): Promise<boolean> {
 
 export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
   const pull = ctx.payload.pull_request as
-    | { number: number; user?: { login?: string }; head: { sha: string; repo?: { full_name?: string } }; base: { sha: string; ref: string } }
+    | {
+        number: number;
+        user?: { login?: string };
+        head: { sha: string; repo?: { full_name?: string } };
+        base: { sha: string; ref: string };
+      }
     | undefined;
   if (!pull || typeof pull.number !== "number") {
     throw new Error(`check mode runs on 'pull_request' events; this run was triggered by '${ctx.eventName}'`);
@@ -119,6 +125,20 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
   const codeowners: LoadedCodeowners | undefined = baseAvailable
     ? await loadCodeownersAt(ctx.workspace, pull.base.sha)
     : undefined;
+  const ownersProblem = baseAvailable ? codeownersProblem(codeowners, pull.base.ref) : undefined;
+  if (ownersProblem && requestFiles.length > 0) {
+    results.push({
+      file: codeowners?.path ?? ".github/CODEOWNERS",
+      status: "unchanged",
+      valid: false,
+      errors: (codeowners?.errors ?? [{ line: 1, col: 1, message: ownersProblem }]).map((e) => ({
+        file: codeowners?.path ?? ".github/CODEOWNERS",
+        line: e.line,
+        col: e.col,
+        message: e.message,
+      })),
+    });
+  }
   const reviews = requestFiles.length > 0 ? await listReviews(ctx.octokit, ctx.repo, pull.number) : [];
   const mixed = requestFiles.some((f) => f.status === "added") && others.length > 0;
 
@@ -131,7 +151,13 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
       errors: [{ file, line: 1, col: 1, message }],
     });
     if (f.status === "removed") {
-      results.push({ file, status: f.status, valid: true, errors: [], note: "deleted: merging revokes this request early" });
+      results.push({
+        file,
+        status: f.status,
+        valid: true,
+        errors: [],
+        note: "deleted: merging revokes this request early",
+      });
       continue;
     }
     if (f.status !== "added") {
@@ -208,13 +234,20 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
           ? `${plan.notBefore} – ${plan.notAfter} (${humanDuration(ms)})`
           : `${humanDuration(ms)} from merge`,
         approvals,
-        approvers: owners.length ? owners.map(describeOwner).join(" ") : "nobody (no CODEOWNERS line matches: cannot be approved)",
+        approvers: owners.length
+          ? owners.map(describeOwner).join(" ")
+          : "nobody (no CODEOWNERS line matches: cannot be approved)",
       },
     });
     if (owners.length === 0) {
       const last = results[results.length - 1]!;
       last.valid = false;
-      last.errors.push({ file, line: 1, col: 1, message: "no code owner matches this file on the base branch; nobody can approve it" });
+      last.errors.push({
+        file,
+        line: 1,
+        col: 1,
+        message: "no code owner matches this file on the base branch; nobody can approve it",
+      });
     }
   }
 
@@ -232,7 +265,8 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
   await core.summary.addRaw(comment, true).write();
 
   if (requestFiles.length > 0 || invalid.length > 0) {
-    const isFork = pull.head.repo?.full_name !== undefined && pull.head.repo.full_name !== `${ctx.repo.owner}/${ctx.repo.repo}`;
+    const isFork =
+      pull.head.repo?.full_name !== undefined && pull.head.repo.full_name !== `${ctx.repo.owner}/${ctx.repo.repo}`;
     try {
       await upsertStickyComment(ctx.octokit, ctx.repo, pull.number, PLAN_COMMENT_MARKER, comment);
     } catch (error) {

@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import type { ActionContext } from "../action/context.js";
 import {
   type AutomationResult,
   assumeRoleWithWebIdentity,
@@ -33,7 +34,6 @@ import {
   listReviews,
   type PullRequestInfo,
 } from "../adapters/github.js";
-import type { ActionContext } from "../action/context.js";
 import { type ElevateConfig, loadConfig } from "../domain/config.js";
 import type { LocatedError } from "../domain/errors.js";
 import {
@@ -47,6 +47,7 @@ import { buildGrantPlan, type GrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
 import {
   checkApprovals,
+  codeownersProblem,
   describeOwner,
   isUnderRequests,
   loadCodeownersAt,
@@ -83,7 +84,9 @@ async function loadWorkspaceConfig(ctx: ActionContext): Promise<ElevateConfig> {
   try {
     text = await readFile(join(ctx.workspace, path), "utf8");
   } catch {
-    throw new Error(`cannot read the config ${path}; is the repository checked out (actions/checkout) and the 'config' input right?`);
+    throw new Error(
+      `cannot read the config ${path}; is the repository checked out (actions/checkout) and the 'config' input right?`,
+    );
   }
   const loaded = loadConfig(text, path);
   if (loaded.errors) {
@@ -141,7 +144,8 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   const added: ChangedFile[] = [];
   for (const c of changes) {
     if (c.status === "A" && looksLikeRequestFile(c.path)) added.push(c);
-    else if (c.status === "D") continue; // deletions are the revoke workflow's
+    else if (c.status === "D")
+      continue; // deletions are the revoke workflow's
     else if (looksLikeRequestFile(c.path) || (c.oldPath && looksLikeRequestFile(c.oldPath))) {
       const why =
         c.status === "R"
@@ -172,7 +176,9 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   }
   report.pr = pr;
   const prFiles = await listPullRequestFiles(ctx.octokit, ctx.repo, pr.number);
-  const outside = prFiles.filter((f) => !isUnderRequests(f.filename) || (f.previousFilename && !isUnderRequests(f.previousFilename)));
+  const outside = prFiles.filter(
+    (f) => !isUnderRequests(f.filename) || (f.previousFilename && !isUnderRequests(f.previousFilename)),
+  );
   if (outside.length > 0) {
     return refuseAll(
       `PR #${pr.number} also changes files outside requests/ (${outside
@@ -182,6 +188,8 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
     );
   }
   const codeowners = await loadCodeownersAt(ctx.workspace, before);
+  const ownersProblem = codeownersProblem(codeowners, ctx.defaultBranch);
+  if (ownersProblem) return refuseAll(ownersProblem);
   const reviews = await listReviews(ctx.octokit, ctx.repo, pr.number);
   const mergedAt = new Date(pr.mergedAt ?? now.toISOString());
 
@@ -198,7 +206,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       report.outcomes.push({ file, requestId, status: "refused", message, evidence });
     };
     const inPr = prFiles.find((f) => f.filename === file);
-    if (!inPr || inPr.status !== "added") {
+    if (inPr?.status !== "added") {
       refuse(`${file} is not added by PR #${pr.number} itself; only files a PR adds are granted`);
       continue;
     }
@@ -306,8 +314,8 @@ function baseEvidence(
  * AWS calls before the first runbook starts: AssumeRoleWithWebIdentity, then
  * one StartAutomationExecution per request (issue budget: at most 3).
  */
-async function grantAll(
-  ctx: ActionContext,
+export async function grantAll(
+  ctx: Pick<ActionContext, "getIdToken" | "run" | "inputs">,
   config: ElevateConfig,
   toGrant: { change: ChangedFile; plan: GrantPlan; evidence: GrantEvidence }[],
   mergeSha: string,
@@ -323,14 +331,7 @@ async function grantAll(
   const { ssm, sns } = createClients(config.aws.region, credentials);
   const started = await Promise.all(
     toGrant.map(async (g) => {
-      const parameters = {
-        AutomationAssumeRole: config.aws.automationRoleArn,
-        RequestId: g.plan.requestId,
-        UserName: g.plan.iamUser,
-        RoleArn: g.plan.roleArn,
-        NotBefore: g.plan.notBefore,
-        NotAfter: g.plan.notAfter,
-      };
+      const parameters = grantRunbookParameters(config, g.plan);
       try {
         const executionId = await startAutomation(ssm, {
           documentName: config.aws.grantDocument,
@@ -397,6 +398,22 @@ async function grantAll(
     }
   }
   return { sns };
+}
+
+/**
+ * The Elevate-Grant runbook's parameters: all of them come from the config or
+ * from validated request fields, and the runbook's allowedPattern on each
+ * checks them again inside AWS (invariant 5).
+ */
+export function grantRunbookParameters(config: ElevateConfig, plan: GrantPlan): Record<string, string> {
+  return {
+    AutomationAssumeRole: config.aws.automationRoleArn,
+    RequestId: plan.requestId,
+    UserName: plan.iamUser,
+    RoleArn: plan.roleArn,
+    NotBefore: plan.notBefore,
+    NotAfter: plan.notAfter,
+  };
 }
 
 export function describeAwsError(error: unknown): string {
@@ -510,4 +527,3 @@ export async function reportGrant(ctx: ActionContext, config: ElevateConfig, rep
 export function grantFailed(report: GrantReport): boolean {
   return report.outcomes.some((o) => o.status === "refused" || o.status === "failed");
 }
-

@@ -4,10 +4,17 @@
  * whether the counted approvals satisfy invariant 1. Composes pure domain
  * code with the GitHub and git adapters.
  */
-import { type ApprovalResult, evaluateApprovals } from "../domain/approvals.js";
-import { type CodeownersRule, type Owner, ownersOf, parseCodeowners } from "../domain/codeowners.js";
-import { isActiveTeamMember, type Octokit, type Review, TeamMembershipUnreadable } from "../adapters/github.js";
+
 import { readFileAt } from "../adapters/git.js";
+import { isActiveTeamMember, type Octokit, type Review, TeamMembershipUnreadable } from "../adapters/github.js";
+import { type ApprovalResult, evaluateApprovals } from "../domain/approvals.js";
+import {
+  type CodeownersError,
+  type CodeownersRule,
+  type Owner,
+  ownersOf,
+  parseCodeowners,
+} from "../domain/codeowners.js";
 
 /**
  * Where GitHub looks for CODEOWNERS, in order; the first one found is used.
@@ -19,13 +26,21 @@ export interface LoadedCodeowners {
   path: string;
   /** Lines with invalid syntax are left out, as GitHub skips them. */
   rules: CodeownersRule[];
+  /**
+   * Invalid lines. GitHub skips them, which can silently hand a path back to
+   * an earlier, broader rule; so the grant refuses while any exist.
+   */
+  errors: CodeownersError[];
 }
 
 /** CODEOWNERS as it was at `rev` (the base branch), or undefined when there is none. */
 export async function loadCodeownersAt(cwd: string, rev: string): Promise<LoadedCodeowners | undefined> {
   for (const path of CODEOWNERS_LOCATIONS) {
     const text = await readFileAt(cwd, rev, path);
-    if (text !== undefined) return { path, rules: parseCodeowners(text).rules };
+    if (text !== undefined) {
+      const parsed = parseCodeowners(text);
+      return { path, rules: parsed.rules, errors: parsed.errors };
+    }
   }
   return undefined;
 }
@@ -98,6 +113,14 @@ export async function checkApprovals(input: ApprovalCheckInput): Promise<Approva
     headSha: input.headSha,
     required: input.required,
   });
+}
+
+/** A refusal message when CODEOWNERS cannot be trusted, else undefined. */
+export function codeownersProblem(codeowners: LoadedCodeowners | undefined, branch: string): string | undefined {
+  if (!codeowners) return `there is no CODEOWNERS file on ${branch}; nobody can approve requests`;
+  if (codeowners.errors.length === 0) return undefined;
+  const first = codeowners.errors[0]!;
+  return `${codeowners.path} on ${branch} has ${codeowners.errors.length} invalid line(s) (first: line ${first.line}: ${first.message}); GitHub skips them, which can change who owns a request, so nothing is granted until it is fixed`;
 }
 
 export function ownersFor(codeowners: LoadedCodeowners | undefined, path: string): { owners: Owner[]; line?: number } {

@@ -481,3 +481,32 @@ describe("the iam-simulate test helper is strict, so proofs cannot pass for the 
     expect(await iamDecision(assumeRole({}, [encodeURIComponent(grantPolicyText(GRANT))]))).toBe("Allowed");
   });
 });
+
+// biome-ignore lint/suspicious/noExplicitAny: tampering tests mutate arbitrary fields of the parsed document.
+type CutoffDoc = any;
+
+describe("parseCutoffPolicy accepts exactly the rendered cut-off shape", () => {
+  const at = new Date("2026-11-30T10:00:00Z");
+  const text = cutoffPolicyText("alice.smith", at);
+
+  it("round-trips, plain and URL-encoded", () => {
+    expect(parseCutoffPolicy(text)).toEqual({ iamUser: "alice.smith", revokedAt: at });
+    expect(parseCutoffPolicy(encodeURIComponent(text))).toEqual({ iamUser: "alice.smith", revokedAt: at });
+  });
+
+  it.each([
+    ["a wildcard user", (d: CutoffDoc) => (d.Statement[0].Condition.StringLike["aws:userid"] = "*:*")],
+    ["a narrower action", (d: CutoffDoc) => (d.Statement[0].Action = "s3:*")],
+    ["a narrower resource", (d: CutoffDoc) => (d.Statement[0].Resource = "arn:aws:s3:::x")],
+    ["an extra condition", (d: CutoffDoc) => (d.Statement[0].Condition.Bool = { "aws:SecureTransport": "true" })],
+    ["an Allow", (d: CutoffDoc) => (d.Statement[0].Effect = "Allow")],
+    [
+      "an impossible date",
+      (d: CutoffDoc) => (d.Statement[0].Condition.DateLessThan["aws:TokenIssueTime"] = "2026-02-30T00:00:00Z"),
+    ],
+  ])("rejects %s", (_name, mutate) => {
+    const doc = JSON.parse(text);
+    mutate(doc);
+    expect(parseCutoffPolicy(JSON.stringify(doc))).toBeUndefined();
+  });
+});
