@@ -45,7 +45,8 @@ export function getInputs(read: (name: string) => string = (n) => core.getInput(
     throw new InputError(`input 'request' must be a request id (^[a-z0-9][a-z0-9-]{2,62}$); got '${request}'`);
   }
   const githubToken = read("github-token").trim();
-  if (!githubToken) throw new InputError("input 'github-token' is empty; the default is ${{ github.token }}");
+  if (!githubToken)
+    throw new InputError("input 'github-token' is empty; set it to the job token (github.token) or another token");
   const membersToken = read("members-token").trim();
   if (membersToken) core.setSecret(membersToken);
   return {

@@ -120,7 +120,7 @@ export function parseGrantPolicy(document: string): ParsedGrantPolicy | undefine
   }
   const doc = parsed as Partial<GrantPolicyDocument> | null;
   const statements = doc?.Statement;
-  if (!doc || doc.Version !== "2012-10-17" || !Array.isArray(statements) || statements.length !== 1) {
+  if (doc?.Version !== "2012-10-17" || !Array.isArray(statements) || statements.length !== 1) {
     return undefined;
   }
   const s = statements[0];

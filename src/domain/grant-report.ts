@@ -41,7 +41,12 @@ export function switchRoleUrl(roleArn: string, displayName: string): string | un
  * An `~/.aws/config` profile that assumes the role with the session name the
  * grant policy requires (`role_session_name` = IAM user name).
  */
-export function cliProfileSnippet(input: { profile: string; roleArn: string; iamUser: string; region: string }): string {
+export function cliProfileSnippet(input: {
+  profile: string;
+  roleArn: string;
+  iamUser: string;
+  region: string;
+}): string {
   return [
     `[profile ${input.profile}]`,
     `role_arn = ${input.roleArn}`,
