@@ -51,7 +51,9 @@ async function errorOf(p: Promise<unknown>): Promise<{ name: string; message: st
 }
 
 function sessionCredentials(out: {
-  Credentials?: { AccessKeyId?: string; SecretAccessKey?: string; SessionToken?: string };
+  Credentials?:
+    | { AccessKeyId?: string | undefined; SecretAccessKey?: string | undefined; SessionToken?: string | undefined }
+    | undefined;
 }): Credentials {
   return {
     accessKeyId: out.Credentials?.AccessKeyId ?? "",
@@ -88,6 +90,7 @@ beforeAll(async () => {
             Effect: "Allow",
             Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
             Action: "sts:AssumeRole",
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a JS template
             Condition: { StringEquals: { "sts:RoleSessionName": "${aws:username}" } },
           },
         ],
