@@ -1,0 +1,625 @@
+/**
+ * revoke mode (DESIGN.md step 6, invariants 3 and 6): on a schedule, on a manual
+ * run and on a push to the default branch, remove grant policies whose window has
+ * ended or whose request was withdrawn, cut off the sessions they produced, clear
+ * cut-offs that can no longer match, report (or revoke) drift, and close request
+ * PRs whose window has passed.
+ *
+ * What is granted is read from IAM alone; git only says what *should* be there
+ * (drift). A run that cannot read git still revokes expired and withdrawn grants.
+ *
+ * Early revocation by a deleted request file: any push to the default branch that
+ * deletes `requests/<role>/<id>.yaml` revokes `<id>`, whether or not the push is the
+ * merge of a PR. Unlike a grant, a revoke only ever takes access away, and whoever
+ * can push to the default branch can already delete the grant by other means; so
+ * the revoke is never refused, and the report says whether a PR or a direct push
+ * deleted the file. The scheduled run revokes a grant whose request file is no longer
+ * on the default branch too, so a missed push run only delays the revoke.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import * as core from "@actions/core";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import { GetAutomationExecutionCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import type { ActionContext } from "../action/context.js";
+import {
+  assumeRoleWithWebIdentity,
+  automationClientToken,
+  createClients,
+  publishNotification,
+  startAutomation,
+  waitForAutomation,
+} from "../adapters/aws.js";
+import { changedFiles, commitExists, git, readFileAt, ZERO_SHA } from "../adapters/git.js";
+import {
+  closePullRequest,
+  createComment,
+  listOpenPullRequests,
+  listPullRequestFiles,
+  listPullRequestsForCommit,
+} from "../adapters/github.js";
+import { type ElevateConfig, loadConfig } from "../domain/config.js";
+import { formatIamTime } from "../domain/grant-policy.js";
+import { humanDuration, mdEscape, parseRoleArn } from "../domain/grant-report.js";
+import { parseRequestPath } from "../domain/request-path.js";
+import {
+  type CutoffClear,
+  type DriftFinding,
+  type KnownRequest,
+  planRevocations,
+  type Revocation,
+  type RevokePlan,
+  RUNBOOK_NAME,
+  readRequestFacts,
+  staleRequestEnd,
+} from "../domain/revoke-plan.js";
+import { annotate, describeAwsError } from "./grant.js";
+import { completeRequestFacts, readInventory, readKnownRequests } from "./inventory.js";
+
+/**
+ * The Elevate-ClearCutoff runbook's name. The config has no key for it yet (only
+ * grantDocument and revokeDocument); infra/template.yaml creates it under this name.
+ */
+export const CLEAR_CUTOFF_DOCUMENT = "Elevate-ClearCutoff";
+
+/** Runbooks started at once; SSM allows far more concurrent automations per account. */
+const CONCURRENCY = 8;
+/**
+ * A deterministic ClientToken names one execution for ever, even a failed one, so a
+ * retry needs the next token: `attempt-0`, `attempt-1`, … A run skips attempts that
+ * failed in earlier runs and waits for the first one that is new or still running.
+ */
+const MAX_ATTEMPTS = 50;
+/** An execution that started this long before our start call belongs to an earlier run. */
+const EARLIER_RUN_SLACK_MS = 60_000;
+
+export type RevokeStatus = "revoked" | "failed" | "planned";
+
+export interface RevokeOutcome extends Revocation {
+  status: RevokeStatus;
+  message: string;
+  executionId?: string;
+}
+
+export interface ClearOutcome extends CutoffClear {
+  status: "cleared" | "failed" | "planned";
+  message: string;
+  executionId?: string;
+}
+
+export interface StaleOutcome {
+  pr: number;
+  file: string;
+  requestId: string;
+  windowClosedAt: string;
+  status: "closed" | "failed" | "planned";
+  message: string;
+}
+
+export interface RevokeReport {
+  /** One line: what happened, or why the run failed. */
+  headline: string;
+  plan?: RevokePlan;
+  outcomes: RevokeOutcome[];
+  clears: ClearOutcome[];
+  stale: StaleOutcome[];
+  drift: DriftFinding[];
+  /** Early-revoke ids with no grant policy in IAM (nothing to do). */
+  notFound: string[];
+  /** Problems that make this run's result incomplete (e.g. git history unreadable). */
+  problems: string[];
+  listingCalls: number;
+  dryRun: boolean;
+}
+
+async function loadWorkspaceConfig(ctx: ActionContext): Promise<ElevateConfig> {
+  const path = ctx.inputs.configPath;
+  let text: string;
+  try {
+    text = await readFile(join(ctx.workspace, path), "utf8");
+  } catch {
+    throw new Error(
+      `cannot read the config ${path}; is the repository checked out (actions/checkout) and the 'config' input right?`,
+    );
+  }
+  const loaded = loadConfig(text, path);
+  if (loaded.errors) {
+    annotate(loaded.errors);
+    throw new Error(`the config ${path} is invalid (${loaded.errors.length} error(s), annotated); nothing was revoked`);
+  }
+  return loaded.config;
+}
+
+/** Request ids to revoke early, each with the reason shown in the report. */
+async function earlyRevokeIds(ctx: ActionContext): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  if (ctx.inputs.request) {
+    const actor = typeof ctx.payload.sender?.login === "string" ? ` by @${ctx.payload.sender.login}` : "";
+    ids.set(ctx.inputs.request, `revoked early on request (manual run${actor})`);
+  }
+  if (ctx.eventName !== "push") return ids;
+  if (ctx.ref !== `refs/heads/${ctx.defaultBranch}`) {
+    throw new Error(`revoke mode handles pushes to ${ctx.defaultBranch} only; this push is to ${ctx.ref}`);
+  }
+  const after = String(ctx.payload.after ?? ctx.sha);
+  const before = String(ctx.payload.before ?? "");
+  if (!/^[0-9a-f]{40}$/.test(after) || !/^[0-9a-f]{40}$/.test(before) || before === ZERO_SHA) return ids;
+  for (const sha of [before, after]) {
+    if (!(await commitExists(ctx.workspace, sha))) {
+      throw new Error(
+        `commit ${sha.slice(0, 12)} is not in the checkout; check out with 'fetch-depth: 0' so deleted request files can be found`,
+      );
+    }
+  }
+  const deleted = (await changedFiles(ctx.workspace, before, after)).filter(
+    (c) => c.status === "D" && parseRequestPath(c.path).ok,
+  );
+  if (deleted.length === 0) return ids;
+  let by = "a direct push (revoked anyway: revoking only takes access away)";
+  try {
+    const pulls = await listPullRequestsForCommit(ctx.octokit, ctx.repo, after);
+    const pr = pulls.find((p) => p.merged && p.mergeCommitSha === after && p.baseRef === ctx.defaultBranch);
+    if (pr) by = `PR #${pr.number}`;
+  } catch (error) {
+    by = `a push whose PR could not be looked up (${(error as Error).message})`;
+  }
+  for (const c of deleted) {
+    const parsed = parseRequestPath(c.path);
+    if (parsed.ok) ids.set(parsed.value.id, `its request file ${c.path} was deleted by ${by}`);
+  }
+  return ids;
+}
+
+export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
+  const report: RevokeReport = {
+    headline: "",
+    outcomes: [],
+    clears: [],
+    stale: [],
+    drift: [],
+    notFound: [],
+    problems: [],
+    listingCalls: 0,
+    dryRun: ctx.inputs.dryRun,
+  };
+  const config = await loadWorkspaceConfig(ctx);
+  const early = await earlyRevokeIds(ctx);
+
+  const token = await ctx.getIdToken("sts.amazonaws.com");
+  const credentials = await assumeRoleWithWebIdentity({
+    region: config.aws.region,
+    roleArn: config.aws.revokeRoleArn,
+    webIdentityToken: token,
+    sessionName: `elevate-revoke-${ctx.run.id}`.slice(0, 64),
+  });
+  const { ssm, iam, sns } = createClients(config.aws.region, credentials);
+
+  let inventoryRead: Awaited<ReturnType<typeof readInventory>>;
+  try {
+    inventoryRead = await readInventory(iam, config.aws.accountId, ctx.now());
+  } catch (error) {
+    throw new Error(
+      `could not read the grants from IAM (${describeAwsError(error)}); nothing was revoked this run. Every grant still expires by itself; the next run retries.`,
+    );
+  }
+  const { inventory } = inventoryRead;
+  report.listingCalls = inventoryRead.listingCalls;
+
+  let known: Map<string, KnownRequest> | undefined;
+  try {
+    const gitKnown = await readKnownRequests(ctx.workspace, "HEAD");
+    await completeRequestFacts(
+      ctx.workspace,
+      config,
+      gitKnown,
+      inventory.grants.map((g) => g.requestId),
+    );
+    known = gitKnown;
+  } catch (error) {
+    const why = `git history could not be read (${(error as Error).message}); drift was not judged this run, expired and withdrawn grants were still revoked`;
+    report.problems.push(why);
+    core.warning(why, { title: "Elevate: drift not checked" });
+  }
+
+  const plan = planRevocations({
+    inventory,
+    now: ctx.now(),
+    earlyRevokeIds: early,
+    knownRequests: known,
+    driftMode: ctx.inputs.drift,
+  });
+  report.plan = plan;
+  report.drift = plan.drift;
+  report.notFound = plan.notFound;
+  for (const d of plan.drift) {
+    core.warning(d.message, { title: `Elevate: drift (${d.kind}, ${d.action === "revoke" ? "revoked" : "reported"})` });
+  }
+
+  if (ctx.inputs.dryRun) {
+    report.clears = plan.clearCutoffs.map((c) => ({ ...c, status: "planned", message: "dry run: would clear" }));
+    report.outcomes = plan.revoke.map((r) => ({ ...r, status: "planned", message: "dry run: would revoke" }));
+  } else {
+    const timeoutMs = ctx.inputs.timeoutSeconds * 1000;
+    // Clears first: they free the role budget that this run's new cut-offs were planned against.
+    report.clears = await mapLimited(plan.clearCutoffs, CONCURRENCY, (c) => clearCutoff(ssm, config, c, timeoutMs));
+    report.outcomes = await mapLimited(plan.revoke, CONCURRENCY, (r) => revokeOne(ssm, config, r, timeoutMs));
+    await notify(sns, config, report);
+  }
+  report.stale = await closeStaleRequests(ctx, ctx.now());
+
+  report.headline = headlineOf(report);
+  await writeReport(report, ctx.now());
+  return report;
+}
+
+async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    for (;;) {
+      const index = next++;
+      if (index >= items.length) return;
+      results[index] = await fn(items[index] as T);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+interface RunbookResult {
+  executionId?: string;
+  succeeded: boolean;
+  message: string;
+}
+
+/**
+ * Starts a runbook with a ClientToken derived from `tokenParts` (so a re-run, or a
+ * racing run, is the same execution) and waits for it. An execution under that token
+ * that already failed in an earlier run is skipped for the next attempt's token, so a
+ * failed revoke is retried by the next run instead of being reported failed for ever.
+ */
+export async function runRunbook(
+  ssm: SSMClient,
+  input: { documentName: string; parameters: Record<string, string>; tokenParts: string[]; timeoutMs: number },
+  now: () => number = Date.now,
+): Promise<RunbookResult> {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const clientToken = automationClientToken(...input.tokenParts, `attempt-${attempt}`);
+    const calledAt = now();
+    let executionId: string;
+    try {
+      executionId = await startAutomation(ssm, {
+        documentName: input.documentName,
+        parameters: input.parameters,
+        clientToken,
+      });
+    } catch (error) {
+      return { succeeded: false, message: `could not start ${input.documentName}: ${describeAwsError(error)}` };
+    }
+    const first = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
+    const status = first.AutomationExecution?.AutomationExecutionStatus ?? "Unknown";
+    const startedAt = first.AutomationExecution?.ExecutionStartTime?.getTime();
+    const failedEarlier =
+      status !== "Success" &&
+      ["Failed", "TimedOut", "Cancelled", "CompletedWithFailure", "Rejected", "Exited"].includes(status) &&
+      startedAt !== undefined &&
+      startedAt < calledAt - EARLIER_RUN_SLACK_MS;
+    if (failedEarlier) {
+      core.info(
+        `${input.documentName} execution ${executionId} (attempt ${attempt}) failed in an earlier run; retrying`,
+      );
+      continue;
+    }
+    const result = await waitForAutomation(ssm, executionId, { timeoutMs: input.timeoutMs });
+    if (result.succeeded) return { executionId, succeeded: true, message: `execution ${executionId} succeeded` };
+    return {
+      executionId,
+      succeeded: false,
+      message: `execution ${executionId} ended ${result.status}${result.failureMessage ? `: ${result.failureMessage}` : ""}`,
+    };
+  }
+  return {
+    succeeded: false,
+    message: `${MAX_ATTEMPTS} executions of ${input.documentName} for this have failed; investigate them in the SSM console`,
+  };
+}
+
+/** The Elevate-Revoke parameters (infra/runbooks/elevate-revoke.yaml) for one revocation. */
+export function revokeParameters(config: ElevateConfig, r: Revocation): Record<string, string> {
+  return {
+    AutomationAssumeRole: config.aws.automationRoleArn,
+    RequestId: r.requestId,
+    UserName: r.iamUser,
+    // The runbook requires RoleName even when CutOff is 'false' and then never uses it;
+    // without a parsed role (drift) the user's name is a value its pattern accepts.
+    RoleName: roleNameOf(r) ?? r.iamUser,
+    CutOff: r.cutOff ? "true" : "false",
+    RevokedAt: formatIamTime(r.revokedAt),
+  };
+}
+
+function roleNameOf(r: Revocation): string | undefined {
+  const name = r.roleName ?? (r.roleArn ? parseRoleArn(r.roleArn)?.name : undefined);
+  return name !== undefined && RUNBOOK_NAME.test(name) ? name : undefined;
+}
+
+/** Everything the execution depends on: the same revocation gets the same token, any change a new one. */
+export function revokeTokenParts(r: Revocation, parameters: Record<string, string>): string[] {
+  const window = r.window ? `${formatIamTime(r.window.notBefore)}/${formatIamTime(r.window.notAfter)}` : "unparsed";
+  return [
+    "revoke",
+    r.requestId,
+    window,
+    ...Object.keys(parameters)
+      .sort()
+      .map((k) => `${k}=${parameters[k]}`),
+  ];
+}
+
+async function revokeOne(
+  ssm: SSMClient,
+  config: ElevateConfig,
+  r: Revocation,
+  timeoutMs: number,
+): Promise<RevokeOutcome> {
+  const parameters = revokeParameters(config, r);
+  const result = await runRunbook(ssm, {
+    documentName: config.aws.revokeDocument,
+    parameters,
+    tokenParts: revokeTokenParts(r, parameters),
+    timeoutMs,
+  });
+  if (!result.succeeded) {
+    core.error(`${r.requestId}: revoke failed: ${result.message}`, { title: "Elevate: revoke failed" });
+  } else {
+    core.info(
+      `${r.requestId}: revoked (${r.why})${r.cutOff ? `; sessions before ${formatIamTime(r.revokedAt)} cut off` : ""}`,
+    );
+  }
+  return {
+    ...r,
+    status: result.succeeded ? "revoked" : "failed",
+    message: result.message,
+    ...(result.executionId ? { executionId: result.executionId } : {}),
+  };
+}
+
+async function clearCutoff(
+  ssm: SSMClient,
+  config: ElevateConfig,
+  c: CutoffClear,
+  timeoutMs: number,
+): Promise<ClearOutcome> {
+  const parameters = { AutomationAssumeRole: config.aws.automationRoleArn, UserName: c.iamUser, RoleName: c.roleName };
+  const result = await runRunbook(ssm, {
+    documentName: CLEAR_CUTOFF_DOCUMENT,
+    parameters,
+    tokenParts: ["clear-cutoff", c.roleArn, c.iamUser, formatIamTime(c.revokedAt)],
+    timeoutMs,
+  });
+  if (!result.succeeded) core.warning(`clearing ${c.policyName} on ${c.roleName} failed: ${result.message}`);
+  return {
+    ...c,
+    status: result.succeeded ? "cleared" : "failed",
+    message: result.message,
+    ...(result.executionId ? { executionId: result.executionId } : {}),
+  };
+}
+
+/**
+ * Open PRs that add a request whose window (start + duration) has already closed:
+ * they can never be granted (grant refuses a closed window), so they get a comment
+ * and are closed. Errors here are warnings: housekeeping never blocks revocation.
+ */
+async function closeStaleRequests(ctx: ActionContext, now: Date): Promise<StaleOutcome[]> {
+  const outcomes: StaleOutcome[] = [];
+  let pulls: Awaited<ReturnType<typeof listOpenPullRequests>>;
+  try {
+    pulls = (await listOpenPullRequests(ctx.octokit, ctx.repo)).filter((p) => p.baseRef === ctx.defaultBranch);
+  } catch (error) {
+    core.warning(`could not list open pull requests to find stale requests: ${(error as Error).message}`);
+    return outcomes;
+  }
+  for (const pr of pulls) {
+    try {
+      const files = await listPullRequestFiles(ctx.octokit, ctx.repo, pr.number);
+      const added = files.filter((f) => f.status === "added" && parseRequestPath(f.filename).ok);
+      if (added.length === 0) continue;
+      // GitHub keeps refs/pull/N/head on the base repository, also for PRs from forks.
+      const localRef = `refs/elevate/pull/${pr.number}`;
+      await git(ctx.workspace, ["fetch", "--quiet", "--no-tags", "origin", `+refs/pull/${pr.number}/head:${localRef}`]);
+      const stale: { file: string; requestId: string; end: Date }[] = [];
+      for (const f of added) {
+        const text = await readFileAt(ctx.workspace, localRef, f.filename);
+        const end = staleRequestEnd(text === undefined ? undefined : readRequestFacts(text), now);
+        const parsed = parseRequestPath(f.filename);
+        if (end && parsed.ok) stale.push({ file: f.filename, requestId: parsed.value.id, end });
+      }
+      // Only when every request of the PR is stale: closing a PR also drops its live requests.
+      if (stale.length === 0 || stale.length !== added.length) continue;
+      const lines = stale.map((s) => `- \`${s.file}\`: the requested window closed at ${formatIamTime(s.end)}.`);
+      const body = [
+        "### Elevate: request window has passed",
+        "",
+        ...lines,
+        "",
+        "A request whose window has closed can no longer be granted, so this PR is being closed. Open a new request with a later `start` (or none) if the access is still needed.",
+      ].join("\n");
+      if (ctx.inputs.dryRun) {
+        for (const s of stale) {
+          outcomes.push({
+            pr: pr.number,
+            file: s.file,
+            requestId: s.requestId,
+            windowClosedAt: formatIamTime(s.end),
+            status: "planned",
+            message: "dry run: would close",
+          });
+        }
+        continue;
+      }
+      await createComment(ctx.octokit, ctx.repo, pr.number, body);
+      await closePullRequest(ctx.octokit, ctx.repo, pr.number);
+      for (const s of stale) {
+        outcomes.push({
+          pr: pr.number,
+          file: s.file,
+          requestId: s.requestId,
+          windowClosedAt: formatIamTime(s.end),
+          status: "closed",
+          message: `PR #${pr.number} closed`,
+        });
+      }
+    } catch (error) {
+      const message = `could not handle PR #${pr.number}: ${(error as Error).message}`;
+      core.warning(message, { title: "Elevate: stale request" });
+      outcomes.push({ pr: pr.number, file: "", requestId: "", windowClosedAt: "", status: "failed", message });
+    }
+  }
+  return outcomes;
+}
+
+/** One SNS message per revocation when the config names a topic; a failed publish is a warning. */
+async function notify(sns: SNSClient, config: ElevateConfig, report: RevokeReport): Promise<void> {
+  const topicArn = config.aws.notifyTopicArn;
+  if (!topicArn) return;
+  for (const o of report.outcomes) {
+    const subject =
+      o.status === "revoked"
+        ? `Elevate: ${o.iamUser} revoked ${o.requestId} (${o.reason})`
+        : `Elevate: revoke of ${o.requestId} failed`;
+    const message = JSON.stringify({
+      schema: "elevate.revoke/v1",
+      requestId: o.requestId,
+      iamUser: o.iamUser,
+      roleArn: o.roleArn ?? null,
+      reason: o.reason,
+      why: o.why,
+      status: o.status,
+      cutOff: o.cutOff,
+      revokedAt: formatIamTime(o.revokedAt),
+      executionId: o.executionId ?? null,
+      message: o.message,
+    });
+    try {
+      await publishNotification(sns, { topicArn, subject, message });
+    } catch (error) {
+      core.warning(`could not publish to ${topicArn}: ${describeAwsError(error)}; the revoke is unaffected`);
+    }
+  }
+}
+
+/** Drift left in place (reported, not revoked). */
+function driftLeft(report: RevokeReport): DriftFinding[] {
+  return report.drift.filter((d) => d.action === "report");
+}
+
+/**
+ * A run fails when a revoke or cut-off clear failed, when drift is left in place
+ * (drift = report, or drift Elevate cannot remove itself: a person must look), or
+ * when part of the check could not be done. Early-revoke ids with no policy left
+ * are not failures: revoking is idempotent.
+ */
+export function revokeFailed(report: RevokeReport): boolean {
+  return (
+    report.outcomes.some((o) => o.status === "failed") ||
+    report.clears.some((c) => c.status === "failed") ||
+    driftLeft(report).length > 0 ||
+    report.problems.length > 0
+  );
+}
+
+export function headlineOf(report: RevokeReport): string {
+  const failed = report.outcomes.filter((o) => o.status === "failed");
+  const revoked = report.outcomes.filter((o) => o.status === "revoked" || o.status === "planned");
+  const parts: string[] = [];
+  if (failed.length > 0)
+    parts.push(`${failed.length} revoke(s) failed: ${failed.map((o) => `${o.requestId} (${o.message})`).join("; ")}`);
+  const clearFailed = report.clears.filter((c) => c.status === "failed");
+  if (clearFailed.length > 0) parts.push(`${clearFailed.length} cut-off clear(s) failed`);
+  const left = driftLeft(report);
+  if (left.length > 0)
+    parts.push(
+      `${left.length} drifting polic${left.length === 1 ? "y" : "ies"} left in place: ${left.map((d) => d.policyName).join(", ")}`,
+    );
+  parts.push(...report.problems);
+  const verb = report.dryRun ? "would revoke" : "revoked";
+  const kept = report.plan?.keep.length ?? 0;
+  parts.push(`${verb} ${revoked.length}, kept ${kept}, ${report.drift.length} drift finding(s)`);
+  return parts.join("; ");
+}
+
+function cell(text: string): string {
+  return mdEscape(text);
+}
+
+export function revokeSummaryMarkdown(report: RevokeReport, now: Date): string {
+  const lines: string[] = ["### Elevate revoke", "", cell(report.headline), ""];
+  if (report.outcomes.length > 0) {
+    lines.push(
+      "| request | user | role | reason | result | session cut-off | execution |",
+      "|---|---|---|---|---|---|---|",
+    );
+    for (const o of report.outcomes) {
+      const cut = o.cutOff ? `before ${formatIamTime(o.revokedAt)}` : `none: ${o.cutOffNote ?? ""}`;
+      lines.push(
+        `| ${cell(o.requestId)} | ${cell(o.iamUser)} | ${cell(o.roleArn ?? "?")} | ${cell(`${o.reason}: ${o.why}`)} | ${cell(o.status === "failed" ? `failed: ${o.message}` : o.status)} | ${cell(cut)} | ${cell(o.executionId ?? "")} |`,
+      );
+    }
+    lines.push("");
+  }
+  const keep = report.plan?.keep ?? [];
+  if (keep.length > 0) {
+    lines.push("| kept | user | role | window | remaining |", "|---|---|---|---|---|");
+    for (const k of keep) {
+      const remaining =
+        k.state === "pending"
+          ? `starts in ${humanDuration(k.window.notBefore.getTime() - now.getTime())}`
+          : humanDuration(k.remainingMs);
+      lines.push(
+        `| ${cell(k.requestId)}${k.drift ? " (drift)" : ""} | ${cell(k.iamUser)} | ${cell(k.roleArn)} | ${formatIamTime(k.window.notBefore)} – ${formatIamTime(k.window.notAfter)} | ${cell(remaining)} |`,
+      );
+    }
+    lines.push("");
+  }
+  if (report.clears.length > 0) {
+    lines.push("| cut-off cleared | role | result |", "|---|---|---|");
+    for (const c of report.clears)
+      lines.push(`| ${cell(c.policyName)} | ${cell(c.roleName)} | ${cell(`${c.status}: ${c.why}`)} |`);
+    lines.push("");
+  }
+  if (report.drift.length > 0) {
+    lines.push("| drift | policy | where | action | details |", "|---|---|---|---|---|");
+    for (const d of report.drift) {
+      lines.push(
+        `| ${d.kind} | ${cell(d.policyName)} | ${cell(d.iamUser ?? d.roleArn ?? "")} | ${d.action} | ${cell(d.message)} |`,
+      );
+    }
+    lines.push("");
+  }
+  for (const id of report.notFound)
+    lines.push(`- ${cell(id)}: no grant policy in IAM (already revoked or never granted).`);
+  for (const s of report.stale) {
+    lines.push(
+      s.status === "failed"
+        ? `- ${cell(s.message)}`
+        : `- PR #${s.pr} (${cell(s.file)}): window closed at ${s.windowClosedAt}; ${s.status}.`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function writeReport(report: RevokeReport, now: Date): Promise<void> {
+  const ids = (status: RevokeStatus) => report.outcomes.filter((o) => o.status === status).map((o) => o.requestId);
+  core.setOutput("request-ids", JSON.stringify(report.outcomes.map((o) => o.requestId)));
+  core.setOutput("revoked", JSON.stringify(ids("revoked")));
+  core.setOutput("drift", JSON.stringify([...new Set(report.drift.map((d) => d.requestId ?? d.policyName))]));
+  core.setOutput(
+    "execution-ids",
+    JSON.stringify([...report.clears, ...report.outcomes].flatMap((o) => (o.executionId ? [o.executionId] : []))),
+  );
+  core.setOutput("summary", report.headline);
+  core.setOutput("granted", "[]");
+  core.setOutput("refused", "[]");
+  await core.summary.addRaw(revokeSummaryMarkdown(report, now), true).write();
+}
