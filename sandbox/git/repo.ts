@@ -126,7 +126,9 @@ export class GitClone {
         writeFileSync(absolute, content);
       }
     }
-    this.git(["add", "-A", "--", ...paths]);
+    // git mv already staged the renames; stage the written and deleted paths.
+    const written = Object.keys(changes);
+    if (written.length > 0) this.git(["add", "-A", "--", ...written]);
     this.git(["commit", "-q", "-m", options.message], withDefined({ identity: options.author, date: options.date }));
     return this.revParse("HEAD");
   }

@@ -320,20 +320,29 @@ export class ScenarioPullRequest {
     };
   }
 
-  /** Keeps origin's refs/pull/N/head and refs/pull/N/merge like GitHub does. */
+  /**
+   * Keeps origin's refs/pull/N/head and refs/pull/N/merge like GitHub does. The test
+   * merge is built without touching the work tree (merge-tree + commit-tree); a
+   * conflicting PR has no merge ref, as on GitHub.
+   */
   updatePullRefs(): void {
     const { scenario } = this;
     const maintainer = scenario.git.maintainer;
     const head = this.headSha;
-    maintainer.push([`${head}:refs/pull/${this.number}/head`], { force: true });
-    maintainer.checkoutBranch("test-merge", `origin/${scenario.defaultBranch}`);
+    const base = scenario.mainSha();
+    let mergeSha: string | null = null;
     try {
-      maintainer.git(["merge", "-q", "--no-ff", "-m", `Merge ${head} into ${scenario.defaultBranch}`, head]);
-      maintainer.push([`HEAD:refs/pull/${this.number}/merge`], { force: true });
+      const tree = maintainer.git(["merge-tree", "--write-tree", base, head]).split("\n")[0]!.trim();
+      mergeSha = maintainer
+        .git(["commit-tree", tree, "-p", base, "-p", head, "-m", `Merge ${head} into ${base}`])
+        .trim();
     } catch {
-      maintainer.git(["merge", "--abort"]);
-      runGit(scenario.git.originDir, ["update-ref", "-d", `refs/pull/${this.number}/merge`]);
+      mergeSha = null;
     }
-    maintainer.checkoutBranch(scenario.defaultBranch, `origin/${scenario.defaultBranch}`);
+    maintainer.push(
+      [`${head}:refs/pull/${this.number}/head`, ...(mergeSha ? [`${mergeSha}:refs/pull/${this.number}/merge`] : [])],
+      { force: true },
+    );
+    if (!mergeSha) runGit(scenario.git.originDir, ["update-ref", "-d", `refs/pull/${this.number}/merge`]);
   }
 }

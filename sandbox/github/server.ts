@@ -264,6 +264,9 @@ export class GitHubSandbox {
         response.end(JSON.stringify({ message: `sandbox failure: ${String(error)}` }));
       });
     });
+    // Tests block the event loop with synchronous git calls; a short keep-alive would let
+    // the server close a pooled socket the client is about to reuse (ECONNRESET).
+    this.#server.keepAliveTimeout = 120_000;
     this.#defineRoutes();
   }
 

@@ -5,14 +5,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  decodeJwt,
-  GITHUB_OIDC_ISSUER_URL,
-  type OidcRequestConfig,
-  subjectFor,
-  type WorkflowRunIdentity,
-} from "../../sandbox/github/oidc.js";
-import { GitHubSandbox, OIDC_TOKEN_ROUTE } from "../../sandbox/github/server.js";
+import { decodeJwt, GITHUB_OIDC_ISSUER_URL, subjectFor, type WorkflowRunIdentity } from "../../sandbox/github/oidc.js";
+import { GitHubSandbox, OIDC_TOKEN_ROUTE, type OidcRequestConfig } from "../../sandbox/github/server.js";
 
 const coreUrl = pathToFileURL(resolve("node_modules/@actions/core/lib/core.js")).href;
 let github: GitHubSandbox;
@@ -69,7 +63,7 @@ beforeAll(async () => {
       "const audience = process.argv[2] || undefined;",
       "try {",
       "  const token = await core.getIDToken(audience);",
-      "  process.stdout.write(`TOKEN=${token}\\n`);",
+      '  process.stdout.write("TOKEN=" + token + "\\n");',
       "} catch (error) {",
       "  process.stderr.write(String(error.message));",
       "  process.exit(3);",
