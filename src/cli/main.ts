@@ -5,7 +5,9 @@
  */
 import { GITHUB_LOGIN } from "../domain/config.js";
 import { formatLocatedError, type LocatedError } from "../domain/errors.js";
+import { auditCommand } from "../modes/audit.js";
 import { runPlan } from "../modes/plan.js";
+import { requestCommand } from "../modes/request.js";
 import { type RequestFileCheck, runValidate } from "../modes/validate.js";
 import {
   type CliCommand,
@@ -150,6 +152,8 @@ const planCommand: CliCommand = {
 export const commands: Record<string, CliCommand> = {
   validate: validateCommand,
   plan: planCommand,
+  request: requestCommand,
+  audit: auditCommand,
 };
 
 function programHelp(): string {

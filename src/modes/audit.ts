@@ -1,0 +1,199 @@
+/**
+ * `elevate audit [--format md|json|csv] [--since DATE] [--until DATE]`
+ * (DESIGN.md "Audit"): the audit log rebuilt from git alone.
+ *
+ * Three git processes whatever the size of the history, so 10,000 requests
+ * take about as long as git needs to print them:
+ *   1. `git log` over `requests/` (first parent, name-status, NUL-separated);
+ *   2. `git notes --ref=refs/notes/elevate list`;
+ *   3. one `git cat-file --batch` reading every note and every added request file.
+ */
+import { execFile } from "node:child_process";
+import { NOTES_REF } from "../adapters/git.js";
+import { type CliCommand, choiceOption, stringOption, UsageError } from "../cli/args.js";
+import {
+  AUDIT_FORMATS,
+  type AuditFormat,
+  type AuditRow,
+  addedBlobNames,
+  auditLogArgs,
+  buildAuditRows,
+  collectEvidence,
+  filterAuditRows,
+  formatAuditRows,
+  parseAuditDate,
+  parseAuditLog,
+  parseCatFileBatch,
+  parseNotesList,
+} from "../domain/audit-log.js";
+import { type CommandIo, cliIo, EXIT_OK, EXIT_USAGE } from "./request.js";
+
+/** Printed when the evidence notes are absent (a fresh clone does not fetch them). */
+export const FETCH_NOTES_HINT = `git fetch origin ${NOTES_REF}:${NOTES_REF}`;
+
+export const NO_NOTES_MESSAGE = `no grant evidence found (${NOTES_REF} is missing or empty), so approvers, windows and results are blank`;
+
+class GitCommandError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly stderr: string,
+  ) {
+    super(`git ${args.join(" ")} failed: ${stderr.trim()}`);
+  }
+}
+
+/** git with an argv array (no shell), bytes out, optional bytes in. */
+function gitBytes(cwd: string, env: NodeJS.ProcessEnv, args: readonly string[], input?: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      "git",
+      [...args],
+      {
+        cwd,
+        env: { ...env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+        encoding: "buffer",
+        maxBuffer: 2 * 1024 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        if (error) reject(new GitCommandError(args, stderr.toString("utf8") || error.message));
+        else resolve(stdout);
+      },
+    );
+    child.stdin?.on("error", () => {
+      // git exited before reading all input; the exit callback reports why.
+    });
+    child.stdin?.end(input ?? "");
+  });
+}
+
+export interface AuditHistory {
+  rows: AuditRow[];
+  /** False when the notes ref is absent or empty (a clone that did not fetch it). */
+  notesFound: boolean;
+}
+
+/** Reads the branch's request history and evidence notes and assembles the rows (oldest first). */
+export async function readAuditHistory(topLevel: string, env: NodeJS.ProcessEnv): Promise<AuditHistory> {
+  let logOutput: string;
+  try {
+    logOutput = (await gitBytes(topLevel, env, auditLogArgs())).toString("utf8");
+  } catch (error) {
+    // A repository without commits has no history to audit.
+    if (error instanceof GitCommandError && /does not have any commits|bad default revision/.test(error.stderr)) {
+      return { rows: [], notesFound: false };
+    }
+    throw error;
+  }
+  const commits = parseAuditLog(logOutput);
+  const notes = parseNotesList((await gitBytes(topLevel, env, ["notes", `--ref=${NOTES_REF}`, "list"])).toString());
+  const blobNames = addedBlobNames(commits);
+  const names = [...notes.map((n) => n.note), ...blobNames];
+  const objects =
+    names.length === 0
+      ? []
+      : parseCatFileBatch(
+          await gitBytes(topLevel, env, ["cat-file", "--batch"], `${names.join("\n")}\n`),
+          names.length,
+        );
+  const decoder = new TextDecoder();
+  const noteTexts: string[] = [];
+  const texts = new Map<string, string>();
+  names.forEach((name, index) => {
+    const bytes = objects[index];
+    if (bytes === undefined) return;
+    if (index < notes.length) noteTexts.push(decoder.decode(bytes));
+    else texts.set(name, decoder.decode(bytes));
+  });
+  return {
+    rows: buildAuditRows({ commits, evidence: collectEvidence(noteTexts), texts }),
+    notesFound: notes.length > 0,
+  };
+}
+
+export interface AuditOptions {
+  format?: AuditFormat | undefined;
+  /** `--since` / `--until` as typed: YYYY-MM-DD (UTC) or RFC 3339. */
+  since?: string | undefined;
+  until?: string | undefined;
+}
+
+/** Runs `elevate audit`; returns the exit code (0 printed, 2 usage error or not a git repository). */
+export async function runAudit(options: AuditOptions, io: CommandIo): Promise<number> {
+  const format = options.format ?? "md";
+  if (!AUDIT_FORMATS.includes(format)) {
+    throw new UsageError(`--format must be one of ${AUDIT_FORMATS.join(", ")}, not ${JSON.stringify(format)}`);
+  }
+  const range: { since?: Date; until?: Date } = {};
+  for (const bound of ["since", "until"] as const) {
+    const text = options[bound];
+    if (text === undefined) continue;
+    const parsed = parseAuditDate(text, bound);
+    if (!parsed.ok) throw new UsageError(parsed.message);
+    range[bound] = parsed.date;
+  }
+  if (range.since && range.until && range.since > range.until) {
+    throw new UsageError(`--since ${options.since} is after --until ${options.until}`);
+  }
+
+  let topLevel: string;
+  try {
+    topLevel = (await gitBytes(io.cwd, io.env, ["rev-parse", "--show-toplevel"])).toString("utf8").replace(/\n$/, "");
+  } catch {
+    io.stderr(
+      `${PROGRAM_AUDIT}: ${io.cwd} is not inside a git repository; run it in a clone of the Elevate repository\n`,
+    );
+    return EXIT_USAGE;
+  }
+
+  let history: AuditHistory;
+  try {
+    history = await readAuditHistory(topLevel, io.env);
+  } catch (error) {
+    io.stderr(`${PROGRAM_AUDIT}: ${(error as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  const rows = filterAuditRows(history.rows, range);
+  io.stdout(formatAuditRows(rows, format));
+  if (history.rows.length > 0 && !history.notesFound) {
+    io.stderr(`${PROGRAM_AUDIT}: ${NO_NOTES_MESSAGE}; fetch them with:\n  ${FETCH_NOTES_HINT}\n`);
+  } else {
+    const missing = rows.filter((row) => row.status === "no-evidence").length;
+    if (missing > 0) {
+      io.stderr(
+        `${PROGRAM_AUDIT}: ${missing} request(s) have no grant evidence (not granted yet, the grant workflow did not run, or your notes are stale: ${FETCH_NOTES_HINT})\n`,
+      );
+    }
+  }
+  return EXIT_OK;
+}
+
+const PROGRAM_AUDIT = "elevate audit";
+
+/** The `audit` entry of the CLI command table (src/cli/main.ts). */
+export const auditCommand: CliCommand = {
+  summary: "Print the audit log rebuilt from git history and the grant evidence notes.",
+  usage: "[--format md|json|csv] [--since DATE] [--until DATE]",
+  description: [
+    "One row per request file added to the current branch: requester, IAM user, role, reason, ticket,",
+    `PR, merge time, approvers, window, granted (execution id) or refused (why), early revocation and`,
+    `edits. Evidence comes from the git notes ${NOTES_REF}; fetch them first (${FETCH_NOTES_HINT}).`,
+    "DATE is YYYY-MM-DD (UTC; --until includes the day) or an RFC 3339 time; it filters by merge time.",
+    "Exit status: 0 printed, 2 usage error or not a git repository.",
+  ].join("\n"),
+  options: {
+    format: { type: "string", valueName: "md|json|csv", description: "output format (default: md)" },
+    since: { type: "string", valueName: "DATE", description: "only requests merged at or after DATE" },
+    until: { type: "string", valueName: "DATE", description: "only requests merged at or before DATE" },
+  },
+  positionals: { min: 0, max: 0 },
+  run(context, args) {
+    return runAudit(
+      {
+        format: choiceOption(args, "format", AUDIT_FORMATS),
+        since: stringOption(args, "since"),
+        until: stringOption(args, "until"),
+      },
+      cliIo(context),
+    );
+  },
+};
