@@ -24,6 +24,8 @@ const TRUST = {
       Effect: "Allow",
       Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
       Action: "sts:AssumeRole",
+      // An IAM policy variable, not a template string.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: IAM policy variable syntax
       Condition: { StringEquals: { "sts:RoleSessionName": "${aws:username}" } },
     },
   ],
