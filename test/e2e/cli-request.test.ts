@@ -1,0 +1,337 @@
+/**
+ * `elevate request` end to end: real git repositories, the CLI in-process
+ * through main(), subprocesses (git, a fake gh) with an isolated environment.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { REQUEST_ID } from "../../src/domain/request-path.js";
+import { parseStrictYaml } from "../../src/domain/strict-yaml.js";
+import { runRequest } from "../../src/modes/request.js";
+import {
+  ghCalls,
+  git,
+  installFakeGh,
+  makeRepo,
+  makeSandbox,
+  runCli,
+  type Sandbox,
+  useSandboxEnvironment,
+} from "./cli-request-support.js";
+
+const NOW = new Date("2026-11-30T09:00:00Z");
+const VALID = ["ec2-admin", "--duration", "1h30m", "--reason", "Resize the web ASG during INC-1234"];
+
+let sandbox: Sandbox;
+beforeAll(() => {
+  sandbox = makeSandbox();
+  useSandboxEnvironment(sandbox);
+});
+
+let repo: string;
+let counter = 0;
+beforeEach(() => {
+  rmSync(join(sandbox.bin, "gh"), { force: true });
+  counter += 1;
+  repo = makeRepo(sandbox, `repo-${counter}`);
+});
+
+function requestFiles(root: string): string[] {
+  const dir = join(root, "requests");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((p) => p.endsWith(".yaml"))
+    .map((p) => `requests/${p}`);
+}
+
+describe("elevate request writes a valid request file", () => {
+  it("writes requests/<role>/<id>.yaml at the top level, which elevate validate accepts", async () => {
+    mkdirSync(join(repo, "docs"));
+    const run = await runCli(
+      ["request", ...VALID, "--ticket", "INC-1234", "--requester", "Alice", "--start", "2026-11-30T21:00:00+09:00"],
+      join(repo, "docs"),
+      NOW,
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const files = requestFiles(repo);
+    expect(files).toHaveLength(1);
+    const file = files[0] as string;
+    expect(file).toMatch(/^requests\/ec2-admin\/alice-ec2-admin-20261130-[a-z0-9]{4}\.yaml$/);
+    const id = file.split("/")[2]?.replace(/\.yaml$/, "") ?? "";
+    expect(id).toMatch(REQUEST_ID);
+    expect(run.stdout).toContain(`wrote ../${file}`);
+    expect(run.stdout).toContain(`git switch -c elevate/${id}`);
+    const text = readFileSync(join(repo, file), "utf8");
+    // The login is written as the config lists it; the start keeps its offset, quoted (YAML 1.1 would read a timestamp).
+    expect(text).toBe(
+      [
+        "requester: alice",
+        "role: ec2-admin",
+        "duration: 1h30m",
+        "reason: Resize the web ASG during INC-1234",
+        "ticket: INC-1234",
+        'start: "2026-11-30T21:00:00+09:00"',
+        "",
+      ].join("\n"),
+    );
+    const validate = await runCli(["validate", "--author", "alice", file], repo, NOW);
+    expect(validate.stderr).toBe("");
+    expect(validate.code).toBe(0);
+  });
+
+  it("quotes values YAML 1.1 would coerce, so they stay strings", async () => {
+    const run = await runCli(
+      ["request", "ec2-admin", "--duration", "2h", "--reason", "yes: on, no # not a comment", "--ticket", "0123"],
+      repo,
+      NOW,
+    );
+    // No login from --requester, gh or git config.
+    expect(run.code).toBe(2);
+    git(repo, ["config", "github.user", "alice"], sandbox.env);
+    const ok = await runCli(
+      ["request", "ec2-admin", "--duration", "2h", "--reason", "yes: on, no # not a comment", "--ticket", "0123"],
+      repo,
+      NOW,
+    );
+    expect(ok.code).toBe(0);
+    const file = requestFiles(repo)[0] as string;
+    const text = readFileSync(join(repo, file), "utf8");
+    expect(text).toContain('reason: "yes: on, no # not a comment"');
+    expect(text).toContain('ticket: "0123"');
+    const loaded = parseStrictYaml(text);
+    expect(loaded.ok && loaded.document.value).toEqual({
+      requester: "alice",
+      role: "ec2-admin",
+      duration: "2h",
+      reason: "yes: on, no # not a comment",
+      ticket: "0123",
+    });
+  });
+
+  it("--dry-run prints the file and writes nothing", async () => {
+    const run = await runCli(
+      ["request", ...VALID, "--ticket", "INC-1", "--requester", "alice", "--dry-run"],
+      repo,
+      NOW,
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^requester: alice\nrole: ec2-admin\nduration: 1h30m\n/);
+    expect(run.stderr).toMatch(/dry run: would write requests\/ec2-admin\/alice-ec2-admin-20261130-[a-z0-9]{4}\.yaml/);
+    expect(requestFiles(repo)).toEqual([]);
+  });
+
+  it("gives each request a unique id across requests/", async () => {
+    const io = {
+      cwd: repo,
+      env: sandbox.env,
+      stdout: () => {},
+      stderr: () => {},
+      now: () => NOW,
+      random: () => 0, // always the same suffix: the second id must still differ
+    };
+    const options = {
+      role: "ec2-admin",
+      duration: "1h",
+      reason: "Resize the web ASG during INC-1234",
+      ticket: "INC-1",
+      requester: "alice",
+    };
+    // The first id is taken by a file in another folder: ids are unique across all of requests/.
+    mkdirSync(join(repo, "requests/other"), { recursive: true });
+    writeFileSync(join(repo, "requests/other/alice-ec2-admin-20261130-0000.yaml"), "x: y\n");
+    let calls = 0;
+    const code = await runRequest(options, {
+      ...io,
+      random: () => (calls++ < 4 ? 0 : 0.5),
+    });
+    expect(code).toBe(0);
+    const written = requestFiles(repo).filter((f) => f.startsWith("requests/ec2-admin/"));
+    expect(written).toEqual(["requests/ec2-admin/alice-ec2-admin-20261130-iiii.yaml"]);
+  });
+});
+
+describe("elevate request refuses bad input with located errors and writes nothing", () => {
+  it("an unknown role: exit 1", async () => {
+    const run = await runCli(
+      ["request", "s3-admin", "--duration", "1h", "--reason", "Clean up the logs bucket", "--requester", "alice"],
+      repo,
+      NOW,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /^requests\/s3-admin\/alice-s3-admin-20261130-[a-z0-9]{4}\.yaml:2:7: error: role "s3-admin" is not in the config's role catalog \(roles: ec2-admin\)$/m,
+    );
+    expect(run.stderr).toContain("nothing was written");
+    expect(requestFiles(repo)).toEqual([]);
+    expect(existsSync(join(repo, "requests"))).toBe(false);
+  });
+
+  it("a duration over the role's maximum: exit 1", async () => {
+    const run = await runCli(
+      ["request", "ec2-admin", "--duration", "3h", "--reason", "Resize the web ASG", "--ticket", "INC-1"],
+      repo,
+      NOW,
+    );
+    // github.user unset and no gh: exit 2 before validation; then with a login, the duration is judged.
+    expect(run.code).toBe(2);
+    const judged = await runCli(
+      [
+        "request",
+        "ec2-admin",
+        "--duration",
+        "3h",
+        "--reason",
+        "Resize the web ASG",
+        "--ticket",
+        "INC-1",
+        "--requester",
+        "alice",
+      ],
+      repo,
+      NOW,
+    );
+    expect(judged.code).toBe(1);
+    expect(judged.stderr).toMatch(
+      /:3:11: error: duration "3h" is longer than the maximum of 2h for role "ec2-admin"$/m,
+    );
+    expect(requestFiles(repo)).toEqual([]);
+  });
+
+  it("a start whose window already closed, a missing ticket and a short reason are all reported at once", async () => {
+    const run = await runCli(
+      [
+        "request",
+        "ec2-admin",
+        "--duration",
+        "1h",
+        "--reason",
+        "short",
+        "--requester",
+        "alice",
+        "--start",
+        "2026-11-01T00:00:00Z",
+      ],
+      repo,
+      NOW,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error: role "ec2-admin" requires a ticket');
+    expect(run.stderr).toContain("error: reason is 5 characters");
+    expect(run.stderr).toContain("error: the requested window closed at 2026-11-01T01:00:00.000Z");
+  });
+
+  it("no GitHub identity anywhere: exit 2 with how to set one", async () => {
+    const run = await runCli(["request", ...VALID, "--ticket", "INC-1"], repo, NOW);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "no GitHub login found: pass --requester YOUR_LOGIN, sign in with `gh auth login`, or run `git config --global github.user YOUR_LOGIN`",
+    );
+    expect(requestFiles(repo)).toEqual([]);
+  });
+
+  it("usage errors: missing --reason, a second ROLE, an unknown option: exit 2", async () => {
+    const missing = await runCli(["request", "ec2-admin", "--duration", "1h"], repo, NOW);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("missing --reason");
+    const two = await runCli(["request", "a", "b", "--duration", "1h", "--reason", "xxxxxxxxxxxx"], repo, NOW);
+    expect(two.code).toBe(2);
+    const unknown = await runCli(["request", ...VALID, "--for", "bob"], repo, NOW);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("--for");
+    const both = await runCli(["request", ...VALID, "--requester", "alice", "--open-pr", "--dry-run"], repo, NOW);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("--dry-run and --open-pr cannot be combined");
+  });
+
+  it("outside a git repository: exit 2", async () => {
+    const outside = join(sandbox.dir, `plain-${counter}`);
+    mkdirSync(outside);
+    const run = await runCli(["request", ...VALID, "--requester", "alice"], outside, NOW);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("is not inside a git repository");
+  });
+});
+
+describe("elevate request finds the requester", () => {
+  it("uses git config github.user when gh is absent", async () => {
+    git(repo, ["config", "github.user", "alice"], sandbox.env);
+    const run = await runCli(["request", ...VALID, "--ticket", "INC-1"], repo, NOW);
+    expect(run.code).toBe(0);
+    expect(readFileSync(join(repo, requestFiles(repo)[0] as string), "utf8")).toMatch(/^requester: alice\n/);
+  });
+
+  it("prefers the account gh is signed in to over git config", async () => {
+    git(repo, ["config", "github.user", "bob"], sandbox.env);
+    const { log } = installFakeGh(sandbox, "alice");
+    const run = await runCli(["request", ...VALID, "--ticket", "INC-1"], repo, NOW);
+    expect(run.code).toBe(0);
+    expect(requestFiles(repo)[0]).toMatch(/^requests\/ec2-admin\/alice-/);
+    expect(ghCalls(log)).toContainEqual(["api", "user", "--jq", ".login"]);
+  });
+});
+
+describe("elevate request --open-pr", () => {
+  it("refuses a dirty working tree: exit 2, no branch, nothing written", async () => {
+    writeFileSync(join(repo, "notes.txt"), "work in progress\n");
+    const run = await runCli(
+      ["request", ...VALID, "--ticket", "INC-1", "--requester", "alice", "--open-pr"],
+      repo,
+      NOW,
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--open-pr needs a clean working tree");
+    expect(requestFiles(repo)).toEqual([]);
+    expect(git(repo, ["branch", "--list", "elevate/*"], sandbox.env)).toBe("");
+  });
+
+  it("without gh: commits only the request on elevate/<id> and prints the push and compare commands", async () => {
+    git(repo, ["remote", "add", "origin", "git@github.com:acme/access.git"], sandbox.env);
+    const run = await runCli(
+      ["request", ...VALID, "--ticket", "INC-1", "--requester", "alice", "--open-pr"],
+      repo,
+      NOW,
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const file = requestFiles(repo)[0] as string;
+    const id = file.split("/")[2]?.replace(/\.yaml$/, "") ?? "";
+    expect(git(repo, ["rev-parse", "--abbrev-ref", "HEAD"], sandbox.env).trim()).toBe(`elevate/${id}`);
+    expect(git(repo, ["show", "--name-status", "--format=%s", "HEAD"], sandbox.env)).toBe(
+      `Elevate request: ec2-admin for 1h30m (${id})\n\nA\t${file}\n`,
+    );
+    expect(git(repo, ["status", "--porcelain"], sandbox.env)).toBe("");
+    expect(run.stdout).toContain(`git push -u origin elevate/${id}`);
+    expect(run.stdout).toContain(`https://github.com/acme/access/compare/elevate/${id}?expand=1`);
+  });
+
+  it("with gh: pushes the branch and runs gh pr create with the title and body as argv", async () => {
+    const origin = join(sandbox.dir, `origin-${counter}.git`);
+    git(sandbox.dir, ["init", "-q", "--bare", origin], sandbox.env);
+    git(repo, ["remote", "add", "origin", origin], sandbox.env);
+    const { log } = installFakeGh(sandbox, "alice");
+    const reason = "Resize the web ASG; $(touch /tmp/pwned) `id` 'quoted'";
+    const run = await runCli(
+      ["request", "ec2-admin", "--duration", "1h", "--reason", reason, "--ticket", "INC-1", "--open-pr"],
+      repo,
+      NOW,
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const file = requestFiles(repo)[0] as string;
+    const id = file.split("/")[2]?.replace(/\.yaml$/, "") ?? "";
+    expect(git(origin, ["ls-tree", "-r", "--name-only", `elevate/${id}`], sandbox.env)).toContain(file);
+    const create = ghCalls(log).find((call) => call[0] === "pr" && call[1] === "create");
+    expect(create?.slice(0, 6)).toEqual([
+      "pr",
+      "create",
+      "--head",
+      `elevate/${id}`,
+      "--title",
+      `Elevate request: ec2-admin for 1h (${id})`,
+    ]);
+    expect(create?.[6]).toBe("--body");
+    expect(create?.[7]).toContain(`- Reason: ${reason}`);
+    expect(run.stdout).toContain("opened https://github.com/acme/access/pull/42");
+  });
+});
