@@ -8,6 +8,7 @@ import { formatLocatedError, type LocatedError } from "../domain/errors.js";
 import { auditCommand } from "../modes/audit.js";
 import { runPlan } from "../modes/plan.js";
 import { requestCommand } from "../modes/request.js";
+import { statusCommand } from "../modes/status.js";
 import { type RequestFileCheck, runValidate } from "../modes/validate.js";
 import {
   type CliCommand,
@@ -154,6 +155,7 @@ export const commands: Record<string, CliCommand> = {
   plan: planCommand,
   request: requestCommand,
   audit: auditCommand,
+  status: statusCommand,
 };
 
 function programHelp(): string {

@@ -137,6 +137,8 @@ export type GitRequest = KnownRequest & { addCommit: string; addedAt: Date };
  * The checkout must have full history (actions/checkout `fetch-depth: 0`).
  */
 export async function readKnownRequests(cwd: string, ref: string): Promise<Map<string, GitRequest>> {
+  // A revision given on the command line must never be read as a git option (`--output=…`).
+  if (ref.startsWith("-") || ref.trim() === "") throw new Error(`${JSON.stringify(ref)} is not a git revision`);
   const shallow = (await git(cwd, ["rev-parse", "--is-shallow-repository"])).trim();
   if (shallow === "true") {
     throw new Error("the checkout is shallow; check out with 'fetch-depth: 0' so request history can be read");

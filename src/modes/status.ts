@@ -1,0 +1,264 @@
+/**
+ * `elevate status`: the live grants read from IAM, each with its window and
+ * remaining time, matched to its request in git, and the drift the revoker
+ * would find (DESIGN.md "CLI"). Read-only: it needs only
+ * iam:GetAccountAuthorizationDetails (and iam:GetRole for cut-off ages) from the
+ * default AWS credential chain, and decides with the same `planRevocations` as
+ * the revoke workflow, so both always agree.
+ *
+ * Exit status: 0 no drift, 1 drift found, 2 usage, config or credential error.
+ */
+import { IAMClient } from "@aws-sdk/client-iam";
+import { type CliCommand, choiceOption, EXIT, stringOption } from "../cli/args.js";
+import { formatLocatedError } from "../domain/errors.js";
+import { formatIamTime } from "../domain/grant-policy.js";
+import { humanDuration } from "../domain/grant-report.js";
+import { type DriftFinding, type KnownRequest, planRevocations, type RevokePlan } from "../domain/revoke-plan.js";
+import { describeAwsError } from "./grant.js";
+import { completeRequestFacts, readInventory, readKnownRequests } from "./inventory.js";
+import { loadWorkspaceConfig, openWorkspace } from "./validate.js";
+
+export interface StatusRow {
+  requestId: string;
+  iamUser: string;
+  roleArn: string | null;
+  notBefore: string | null;
+  notAfter: string | null;
+  /** active / pending: kept; expired: awaiting the revoker; withdrawn: request deleted, awaiting the revoker; unparsed: not our shape. */
+  state: "active" | "pending" | "expired" | "withdrawn" | "unparsed";
+  remainingSeconds: number | null;
+  requestFile: string | null;
+  drift: boolean;
+}
+
+export interface StatusResult {
+  accountId: string;
+  now: string;
+  grants: StatusRow[];
+  drift: DriftFinding[];
+  cutoffs: { roleArn: string; iamUser: string; revokedAt: string | null; clearable: boolean }[];
+  listingCalls: number;
+}
+
+/** Pure: the rows `elevate status` shows for a plan made with no early revokes and drift = report. */
+export function statusRows(plan: RevokePlan, known: ReadonlyMap<string, KnownRequest> | undefined): StatusRow[] {
+  const driftIds = new Set(plan.drift.flatMap((d) => (d.requestId ? [d.requestId] : [])));
+  const rows: StatusRow[] = [];
+  for (const k of plan.keep) {
+    rows.push({
+      requestId: k.requestId,
+      iamUser: k.iamUser,
+      roleArn: k.roleArn,
+      notBefore: formatIamTime(k.window.notBefore),
+      notAfter: formatIamTime(k.window.notAfter),
+      state: k.state,
+      remainingSeconds: Math.floor(k.remainingMs / 1000),
+      requestFile: k.file ?? null,
+      drift: driftIds.has(k.requestId),
+    });
+  }
+  for (const r of plan.revoke) {
+    rows.push({
+      requestId: r.requestId,
+      iamUser: r.iamUser,
+      roleArn: r.roleArn ?? null,
+      notBefore: r.window ? formatIamTime(r.window.notBefore) : null,
+      notAfter: r.window ? formatIamTime(r.window.notAfter) : null,
+      state: r.reason === "expired" ? "expired" : r.window ? "withdrawn" : "unparsed",
+      remainingSeconds: r.reason === "expired" ? 0 : null,
+      requestFile: known?.get(r.requestId)?.file ?? null,
+      drift: driftIds.has(r.requestId),
+    });
+  }
+  for (const d of plan.drift) {
+    if (d.kind === "not-addressable" || (d.kind === "malformed" && d.action === "report")) {
+      rows.push({
+        requestId: d.requestId ?? d.policyName,
+        iamUser: d.iamUser ?? "",
+        roleArn: null,
+        notBefore: null,
+        notAfter: null,
+        state: "unparsed",
+        remainingSeconds: null,
+        requestFile: null,
+        drift: true,
+      });
+    }
+  }
+  return rows.sort(
+    (a, b) => (a.notAfter ?? "").localeCompare(b.notAfter ?? "") || a.requestId.localeCompare(b.requestId),
+  );
+}
+
+function table(rows: readonly string[][]): string {
+  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+export function statusText(result: StatusResult): string {
+  const lines: string[] = [];
+  if (result.grants.length === 0) {
+    lines.push(`No Elevate grants in account ${result.accountId} at ${result.now}.`);
+  } else {
+    const header = ["REQUEST", "USER", "ROLE", "NOT BEFORE", "NOT AFTER", "STATE", "REMAINING", "REQUEST FILE"];
+    const body = result.grants.map((g) => [
+      g.drift ? `${g.requestId} (drift)` : g.requestId,
+      g.iamUser,
+      g.roleArn ?? "?",
+      g.notBefore ?? "?",
+      g.notAfter ?? "?",
+      g.state,
+      g.remainingSeconds === null ? "-" : g.state === "expired" ? "ended" : humanDuration(g.remainingSeconds * 1000),
+      g.requestFile ?? "(none)",
+    ]);
+    lines.push(table([header, ...body]));
+  }
+  if (result.cutoffs.length > 0) {
+    lines.push("", "Session cut-offs:");
+    for (const c of result.cutoffs) {
+      lines.push(
+        `  ${c.iamUser} on ${c.roleArn}: sessions issued before ${c.revokedAt ?? "(unparsed)"} denied${c.clearable ? " (expired; the revoker will remove it)" : ""}`,
+      );
+    }
+  }
+  if (result.drift.length > 0) {
+    lines.push("", `Drift (${result.drift.length}):`);
+    for (const d of result.drift) lines.push(`  ${d.kind}: ${d.message}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export interface StatusOptions {
+  cwd: string;
+  config?: string | undefined;
+  format: "text" | "json";
+  ref: string;
+  now: Date;
+}
+
+export interface StatusIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+}
+
+const PROGRAM_STATUS = "elevate status";
+
+function isCredentialError(error: unknown): boolean {
+  const name = (error as { name?: string })?.name ?? "";
+  return /CredentialsProviderError|ExpiredToken|InvalidClientTokenId|SignatureDoesNotMatch|AccessDenied|UnrecognizedClient/.test(
+    name,
+  );
+}
+
+export async function runStatus(options: StatusOptions, io: StatusIo): Promise<number> {
+  const workspace = await openWorkspace(options.cwd);
+  const loaded = await loadWorkspaceConfig(workspace, options.config);
+  if (!loaded.ok) {
+    for (const e of loaded.errors) io.stderr(`${formatLocatedError(e)}\n`);
+    return EXIT.USAGE;
+  }
+  const { config } = loaded;
+  // Default credential chain (environment, shared files, SSO, instance role); read-only calls only.
+  const iam = new IAMClient({ region: config.aws.region, maxAttempts: 6, retryMode: "adaptive" });
+  let read: Awaited<ReturnType<typeof readInventory>>;
+  try {
+    read = await readInventory(iam, config.aws.accountId, options.now);
+  } catch (error) {
+    const why = isCredentialError(error)
+      ? `${describeAwsError(error)}; status needs read-only AWS credentials for account ${config.aws.accountId} allowed iam:GetAccountAuthorizationDetails and iam:GetRole (the default credential chain: AWS_PROFILE, environment, SSO)`
+      : describeAwsError(error);
+    io.stderr(`${PROGRAM_STATUS}: cannot read the grants from IAM: ${why}\n`);
+    return EXIT.USAGE;
+  } finally {
+    iam.destroy();
+  }
+  if (!workspace.inGit) {
+    io.stderr(`${PROGRAM_STATUS}: ${workspace.root} is not a git repository; run inside the Elevate repository\n`);
+    return EXIT.USAGE;
+  }
+  let known: Awaited<ReturnType<typeof readKnownRequests>>;
+  try {
+    known = await readKnownRequests(workspace.root, options.ref);
+    await completeRequestFacts(
+      workspace.root,
+      config,
+      known,
+      read.inventory.grants.map((g) => g.requestId),
+    );
+  } catch (error) {
+    io.stderr(`${PROGRAM_STATUS}: cannot read request history at ${options.ref}: ${(error as Error).message}\n`);
+    return EXIT.USAGE;
+  }
+  const plan = planRevocations({
+    inventory: read.inventory,
+    now: options.now,
+    earlyRevokeIds: [],
+    knownRequests: known,
+    driftMode: "report",
+  });
+  const clearable = new Set(plan.clearCutoffs.map((c) => `${c.roleArn}\n${c.iamUser}`));
+  const result: StatusResult = {
+    accountId: config.aws.accountId,
+    now: formatIamTime(options.now),
+    grants: statusRows(plan, known),
+    drift: plan.drift,
+    cutoffs: read.inventory.cutoffs.map((c) => ({
+      roleArn: c.roleArn,
+      iamUser: c.iamUser,
+      revokedAt: c.revokedAt ? formatIamTime(c.revokedAt) : null,
+      clearable: clearable.has(`${c.roleArn}\n${c.iamUser}`),
+    })),
+    listingCalls: read.listingCalls,
+  };
+  io.stdout(options.format === "json" ? `${JSON.stringify(result, null, 2)}\n` : statusText(result));
+  return plan.drift.length > 0 ? EXIT.INVALID : EXIT.OK;
+}
+
+/** The `status` entry of the CLI command table (src/cli/main.ts). */
+export const statusCommand: CliCommand = {
+  summary: "List the live grants in IAM, matched to their requests; report drift.",
+  usage: "[--config F] [--format text|json] [--ref REF]",
+  description: [
+    "Reads every elevate-* grant policy from IAM with read-only credentials from the default AWS",
+    "credential chain (region: the config's aws.region), shows each window and the time remaining,",
+    "and matches it to its request file and grant evidence in git (history of REF, default HEAD;",
+    "fetch the notes first: git fetch origin refs/notes/elevate:refs/notes/elevate).",
+    "Drift is what the revoke workflow would report or revoke: a grant no merged request accounts",
+    "for, a window that differs from its request, a policy not of Elevate's exact shape.",
+    "Exit status: 0 no drift, 1 drift found, 2 usage, config or credential error.",
+  ].join("\n"),
+  options: {
+    config: {
+      type: "string",
+      valueName: "F",
+      description:
+        "config file, relative to the current directory (default: .github/elevate.yml at the repository root)",
+    },
+    format: { type: "string", valueName: "text|json", description: "output format (default: text)" },
+    ref: {
+      type: "string",
+      valueName: "REF",
+      description: "git revision whose history holds the requests (default: HEAD)",
+    },
+  },
+  positionals: { min: 0, max: 0 },
+  run(context, args) {
+    return runStatus(
+      {
+        cwd: context.cwd,
+        config: stringOption(args, "config"),
+        format: choiceOption(args, "format", ["text", "json"] as const) ?? "text",
+        ref: stringOption(args, "ref") ?? "HEAD",
+        now: context.now(),
+      },
+      { stdout: (t) => context.stdout.write(t), stderr: (t) => context.stderr.write(t) },
+    );
+  },
+};
