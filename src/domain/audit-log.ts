@@ -30,6 +30,8 @@ const FIELDS_PER_COMMIT = 9;
  * the branch's own line (one commit per merged PR, squash or rebase commit)
  * and `-m` diffs a merge against its first parent only, so a merged PR shows
  * as the merge commit that added the file; `-M` reports renames as renames.
+ * `--raw --no-abbrev` names each file's new blob, so `git cat-file` can read it
+ * by object id without walking a tree per file.
  */
 export function auditLogArgs(): string[] {
   return [
@@ -37,7 +39,8 @@ export function auditLogArgs(): string[] {
     "--first-parent",
     "-m",
     "-M",
-    "--name-status",
+    "--raw",
+    "--no-abbrev",
     "-z",
     "--no-color",
     "--no-ext-diff",
@@ -61,6 +64,8 @@ export interface HistoryChange {
   path: string;
   /** Renames and copies: the path before. */
   oldPath?: string;
+  /** The file's blob after the change (all zeros for a deletion). */
+  blob: string;
 }
 
 export interface HistoryCommit {
@@ -73,7 +78,8 @@ export interface HistoryCommit {
 }
 
 const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
-const STATUS_TOKEN = /^([ACDMRTUXB])(\d{0,3})$/;
+/** `--raw` change header: `:<old mode> <new mode> <old blob> <new blob> <status><score>`. */
+const RAW_CHANGE = /^:[0-7]{6} [0-7]{6} ([0-9a-f]{40}|[0-9a-f]{64}) ([0-9a-f]{40}|[0-9a-f]{64}) ([ACDMRTUXB])\d{0,3}$/;
 
 /** Parses `git log` output made with `auditLogArgs()`, in the order git printed it (newest first). */
 export function parseAuditLog(output: string): HistoryCommit[] {
@@ -108,19 +114,20 @@ export function parseAuditLog(output: string): HistoryCommit[] {
         i++;
         continue;
       }
-      const status = STATUS_TOKEN.exec(token);
-      if (!status) break; // the next commit
-      const letter = status[1] as string;
+      const raw = RAW_CHANGE.exec(token);
+      if (!raw) break; // the next commit
+      const blob = raw[2] as string;
+      const letter = raw[3] as string;
       if (letter === "R" || letter === "C") {
         const oldPath = tokens[i + 1] ?? "";
         const path = tokens[i + 2] ?? "";
-        commit.changes.push({ status: letter, path, oldPath });
+        commit.changes.push({ status: letter, path, oldPath, blob });
         i += 3;
       } else {
         const path = tokens[i + 1] ?? "";
         // U (unmerged), X (unknown), B (broken pair) cannot appear in a log of commits; treat as edits.
         const known = letter === "A" || letter === "D" || letter === "M" || letter === "T";
-        commit.changes.push({ status: known ? (letter as HistoryChange["status"]) : "M", path });
+        commit.changes.push({ status: known ? (letter as HistoryChange["status"]) : "M", path, blob });
         i += 2;
       }
     }
@@ -208,8 +215,6 @@ export interface AuditRow {
   iamUser: string | null;
   reason: string | null;
   ticket: string | null;
-  duration: string | null;
-  start: string | null;
   pr: number | null;
   prUrl: string | null;
   /** The commit that added the file on this branch (the merge, squash or rebased commit). */
@@ -271,29 +276,23 @@ function requestFields(text: string | undefined): Record<string, string> {
   if (!parsed.ok) return fields;
   const value = parsed.document.value;
   if (value === null || typeof value !== "object" || Array.isArray(value)) return fields;
-  for (const key of ["requester", "role", "duration", "reason", "ticket", "start"]) {
+  for (const key of ["requester", "reason", "ticket"]) {
     const field = value[key];
     if (typeof field === "string") fields[key] = field;
   }
   return fields;
 }
 
-/** Key for a request file's text at the commit that added it (`git cat-file` object name). */
-export function addedBlobName(commit: string, path: string): string {
-  return `${commit}:${path}`;
-}
-
-/** The request files each commit added, as `git cat-file --batch` object names (paths with a newline cannot be named). */
-export function addedBlobNames(commits: readonly HistoryCommit[]): string[] {
-  const names: string[] = [];
+/** The blobs of the request files the commits added: what `git cat-file --batch` reads. */
+export function addedBlobIds(commits: readonly HistoryCommit[]): string[] {
+  const ids = new Set<string>();
   for (const commit of commits) {
     for (const change of commit.changes) {
-      if ((change.status === "A" || change.status === "C") && looksLikeRequestFile(change.path)) {
-        if (!/[\n\r]/.test(change.path)) names.push(addedBlobName(commit.sha, change.path));
-      }
+      const added = change.status === "A" || change.status === "C" || change.status === "R";
+      if (added && looksLikeRequestFile(change.path)) ids.add(change.blob);
     }
   }
-  return names;
+  return [...ids];
 }
 
 /** The evidence that decides a row: the latest "granted" if any (re-runs append), else the latest "refused". */
@@ -312,7 +311,7 @@ export interface BuildAuditRowsInput {
   /** `parseAuditLog` output: newest first, as git prints it. */
   commits: readonly HistoryCommit[];
   evidence: readonly GrantEvidence[];
-  /** Request file texts by `addedBlobName(commit, path)`. */
+  /** Request file texts by blob id (`addedBlobIds`). */
   texts: ReadonlyMap<string, string>;
 }
 
@@ -322,20 +321,19 @@ export function buildAuditRows(input: BuildAuditRowsInput): AuditRow[] {
   /** Rows whose file is still present, by current path (a rename moves the row). */
   const open = new Map<string, AuditRow>();
 
-  const addRow = (commit: HistoryCommit, path: string, renamedFrom?: string) => {
-    const text = input.texts.get(addedBlobName(commit.sha, path));
-    const fields = requestFields(text);
+  /** Blob of each row's file as added, read only for rows the evidence does not describe. */
+  const addedBlob = new Map<AuditRow, string>();
+
+  const addRow = (commit: HistoryCommit, path: string, blob: string, renamedFrom?: string) => {
     const change = changeOf(commit);
     const row: AuditRow = {
       id: idOf(path),
       file: path,
       role: path.split("/")[1] ?? "",
-      requester: fields.requester ?? null,
+      requester: null,
       iamUser: null,
-      reason: fields.reason ?? null,
-      ticket: fields.ticket ?? null,
-      duration: fields.duration ?? null,
-      start: fields.start ?? null,
+      reason: null,
+      ticket: null,
       pr: change.pr,
       prUrl: null,
       commit: commit.sha,
@@ -352,6 +350,7 @@ export function buildAuditRows(input: BuildAuditRowsInput): AuditRow[] {
     if (renamedFrom !== undefined) row.rewrites.push({ ...change, change: "renamed", to: path });
     rows.push(row);
     open.set(path, row);
+    addedBlob.set(row, blob);
   };
 
   for (let c = input.commits.length - 1; c >= 0; c--) {
@@ -360,7 +359,7 @@ export function buildAuditRows(input: BuildAuditRowsInput): AuditRow[] {
       switch (change.status) {
         case "A":
         case "C":
-          if (looksLikeRequestFile(change.path)) addRow(commit, change.path);
+          if (looksLikeRequestFile(change.path)) addRow(commit, change.path, change.blob);
           break;
         case "M":
         case "T": {
@@ -378,7 +377,7 @@ export function buildAuditRows(input: BuildAuditRowsInput): AuditRow[] {
             else row.removed = changeOf(commit);
           } else if (looksLikeRequestFile(change.path)) {
             // Renamed into a request file from something that was not one: it appears here, flagged.
-            addRow(commit, change.path, from);
+            addRow(commit, change.path, change.blob, from);
           }
           break;
         }
@@ -396,6 +395,13 @@ export function buildAuditRows(input: BuildAuditRowsInput): AuditRow[] {
 
   attachEvidence(rows, input.evidence);
   for (const row of rows) {
+    // Without evidence that names them (no notes, or refused before validation), the file says who and why.
+    if (row.requester === null || row.reason === null) {
+      const fields = requestFields(input.texts.get(addedBlob.get(row) ?? ""));
+      row.requester ??= fields.requester ?? null;
+      row.reason ??= fields.reason ?? null;
+      row.ticket ??= fields.ticket ?? null;
+    }
     if (!row.removed) continue;
     const notAfter = row.window ? Date.parse(row.window.notAfter) : Number.NaN;
     row.revokedEarly = row.status !== "refused" && (Number.isNaN(notAfter) || Date.parse(row.removed.at) < notAfter);
@@ -434,10 +440,10 @@ function attachEvidence(rows: AuditRow[], evidence: readonly GrantEvidence[]): v
     const chosen = decidingEvidence(list);
     if (!chosen) continue;
     row.status = chosen.event === "granted" ? "granted" : "refused";
-    row.requester = chosen.requester ?? row.requester;
-    row.iamUser = chosen.iamUser ?? row.iamUser;
-    row.reason = chosen.reason ?? row.reason;
-    row.ticket = chosen.ticket ?? row.ticket;
+    row.requester = chosen.requester ?? null;
+    row.iamUser = chosen.iamUser ?? null;
+    row.reason = chosen.reason ?? null;
+    row.ticket = chosen.ticket ?? null;
     if (chosen.pr) {
       row.pr = chosen.pr.number;
       row.prUrl = chosen.pr.url ?? null;

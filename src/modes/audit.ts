@@ -15,7 +15,7 @@ import {
   AUDIT_FORMATS,
   type AuditFormat,
   type AuditRow,
-  addedBlobNames,
+  addedBlobIds,
   auditLogArgs,
   buildAuditRows,
   collectEvidence,
@@ -86,8 +86,8 @@ export async function readAuditHistory(topLevel: string, env: NodeJS.ProcessEnv)
   }
   const commits = parseAuditLog(logOutput);
   const notes = parseNotesList((await gitBytes(topLevel, env, ["notes", `--ref=${NOTES_REF}`, "list"])).toString());
-  const blobNames = addedBlobNames(commits);
-  const names = [...notes.map((n) => n.note), ...blobNames];
+  const blobIds = addedBlobIds(commits);
+  const names = [...notes.map((n) => n.note), ...blobIds];
   const objects =
     names.length === 0
       ? []
