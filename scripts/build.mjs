@@ -13,6 +13,7 @@ rmSync("action/dist", { recursive: true, force: true });
 for (const { entry, out } of entries) {
   // --minify keeps the bundle small and the cold start short (see bench/).
   // No source maps or license files: the bundle must be byte-for-byte reproducible.
+  // ncc type-checks with src/tsconfig.json (product code only); `npm run typecheck` checks everything.
   execFileSync("npx", ["ncc", "build", entry, "-o", out, "--minify", "--target", "es2022", "--quiet"], {
     stdio: "inherit",
   });

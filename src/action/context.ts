@@ -68,6 +68,24 @@ export function contextFromEnvironment(inputs: ActionInputs, env: NodeJS.Process
     octokit,
     membersOctokit: inputs.membersToken ? createOctokit(inputs.membersToken, apiUrl) : octokit,
     getIdToken: (audience) => core.getIDToken(audience),
-    now: () => new Date(),
+    now: clockFromEnvironment(env),
   };
+}
+
+/**
+ * The run's clock: the wall clock, or one that starts at ELEVATE_NOW and runs
+ * on from there (the sandbox's demo and tests move time across windows this
+ * way). Overriding it cannot widen access: every window is enforced by AWS's
+ * own aws:CurrentTime, so a wrong clock can only refuse a grant, revoke early,
+ * or leave cleanup to the policy's own expiry.
+ */
+export function clockFromEnvironment(env: NodeJS.ProcessEnv): () => Date {
+  const fake = env.ELEVATE_NOW;
+  if (!fake) return () => new Date();
+  const start = Date.parse(fake);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(fake) || Number.isNaN(start)) {
+    throw new Error(`ELEVATE_NOW must be an RFC 3339 time; got '${fake}'`);
+  }
+  const offset = start - Date.now();
+  return () => new Date(Date.now() + offset);
 }

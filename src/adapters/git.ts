@@ -87,11 +87,23 @@ export async function changedFiles(cwd: string, from: string, to: string): Promi
 
 /** A file's content at a revision, or undefined when it does not exist there. */
 export async function readFileAt(cwd: string, rev: string, path: string): Promise<string | undefined> {
-  try {
-    return await git(cwd, ["show", `${rev}:${path}`]);
-  } catch {
-    return undefined;
-  }
+  const bytes = await readBytesAt(cwd, rev, path);
+  return bytes?.toString("utf8");
+}
+
+/**
+ * A file's bytes at a revision. Request files and the config are validated
+ * from bytes, so invalid UTF-8 is reported rather than silently replaced.
+ */
+export async function readBytesAt(cwd: string, rev: string, path: string): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    execFile(
+      "git",
+      ["cat-file", "blob", `${rev}:${path}`],
+      { cwd, encoding: "buffer", maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
+      (error, stdout) => resolve(error ? undefined : stdout),
+    );
+  });
 }
 
 export async function readNote(cwd: string, sha: string, ref = NOTES_REF): Promise<string | undefined> {
@@ -102,9 +114,20 @@ export async function readNote(cwd: string, sha: string, ref = NOTES_REF): Promi
   }
 }
 
+/**
+ * Notes are commits on the notes ref and need an author; a runner has no git
+ * identity configured, so notes are written as the Actions bot.
+ */
+const NOTE_IDENTITY = [
+  "-c",
+  "user.name=github-actions[bot]",
+  "-c",
+  "user.email=41898282+github-actions[bot]@users.noreply.github.com",
+];
+
 /** Appends to the note (a re-run adds its own evidence rather than erasing history). */
 export async function appendNote(cwd: string, sha: string, text: string, ref = NOTES_REF): Promise<void> {
-  await git(cwd, ["notes", `--ref=${ref}`, "append", "-F", "-", sha], { input: text });
+  await git(cwd, [...NOTE_IDENTITY, "notes", `--ref=${ref}`, "append", "-F", "-", sha], { input: text });
 }
 
 export async function fetchNotes(cwd: string, remote = "origin", ref = NOTES_REF): Promise<boolean> {
@@ -129,7 +152,7 @@ export async function pushNotes(cwd: string, remote = "origin", ref = NOTES_REF,
       if (attempt >= attempts) throw error;
       const theirs = `${ref}-remote`;
       await git(cwd, ["fetch", "--quiet", remote, `+${ref}:${theirs}`]);
-      await git(cwd, ["notes", `--ref=${ref}`, "merge", "-s", "cat_sort_uniq", theirs]);
+      await git(cwd, [...NOTE_IDENTITY, "notes", `--ref=${ref}`, "merge", "-s", "cat_sort_uniq", theirs]);
     }
   }
 }

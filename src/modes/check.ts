@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as core from "@actions/core";
 import type { ActionContext } from "../action/context.js";
-import { commitExists, git, readFileAt } from "../adapters/git.js";
+import { commitExists, git, readBytesAt } from "../adapters/git.js";
 import {
   listPullRequestFiles,
   listReviews,
@@ -93,8 +93,8 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
   const baseAvailable = await ensureCommit(ctx.workspace, pull.base.sha);
   const configPath = ctx.inputs.configPath;
   const configText = baseAvailable
-    ? await readFileAt(ctx.workspace, pull.base.sha, configPath)
-    : await readFile(join(ctx.workspace, configPath), "utf8").catch(() => undefined);
+    ? await readBytesAt(ctx.workspace, pull.base.sha, configPath)
+    : await readFile(join(ctx.workspace, configPath)).catch(() => undefined);
   if (!baseAvailable) {
     core.warning(
       `base commit ${pull.base.sha.slice(0, 12)} is not in the checkout; using the PR's own ${configPath}. Check out with 'fetch-depth: 0'.`,
@@ -116,7 +116,7 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
   }
   // A PR that changes the config itself gets its new config validated, located.
   if (files.some((f) => f.filename === configPath && f.status !== "removed")) {
-    const text = await readFile(join(ctx.workspace, configPath), "utf8").catch(() => undefined);
+    const text = await readFile(join(ctx.workspace, configPath)).catch(() => undefined);
     const loaded = text === undefined ? undefined : loadConfig(text, configPath);
     if (loaded?.errors) {
       results.push({ file: configPath, status: "modified", valid: false, errors: loaded.errors });
@@ -185,7 +185,7 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
       results.push(fail(`cannot validate: ${configPath} on ${pull.base.ref} is missing or invalid`));
       continue;
     }
-    const text = await readFile(join(ctx.workspace, file), "utf8").catch(() => undefined);
+    const text = await readFile(join(ctx.workspace, file)).catch(() => undefined);
     if (text === undefined) {
       results.push(fail("the file is not in the checkout; check out the PR (actions/checkout) before this step"));
       continue;

@@ -24,7 +24,7 @@ import {
   commitExists,
   fetchNotes,
   pushNotes,
-  readFileAt,
+  readBytesAt,
   ZERO_SHA,
 } from "../adapters/git.js";
 import {
@@ -80,9 +80,9 @@ function requestIdOf(path: string): string {
 
 async function loadWorkspaceConfig(ctx: ActionContext): Promise<ElevateConfig> {
   const path = ctx.inputs.configPath;
-  let text: string;
+  let text: Buffer;
   try {
-    text = await readFile(join(ctx.workspace, path), "utf8");
+    text = await readFile(join(ctx.workspace, path));
   } catch {
     throw new Error(
       `cannot read the config ${path}; is the repository checked out (actions/checkout) and the 'config' input right?`,
@@ -210,7 +210,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       refuse(`${file} is not added by PR #${pr.number} itself; only files a PR adds are granted`);
       continue;
     }
-    const text = await readFileAt(ctx.workspace, after, file);
+    const text = await readBytesAt(ctx.workspace, after, file);
     if (text === undefined) {
       refuse(`${file} is not in the merge commit`);
       continue;
@@ -368,7 +368,12 @@ export async function grantAll(
           evidence: g.evidence,
         });
       } else {
-        const why = `automation ${res.executionId} ended ${res.status}${res.failureMessage ? `: ${res.failureMessage}` : ""}`;
+        const budgetFull = /LimitExceeded/.test(res.failureMessage ?? "");
+        const why = `automation ${res.executionId} ended ${res.status}${res.failureMessage ? `: ${res.failureMessage}` : ""}${
+          budgetFull
+            ? `. ${g.plan.iamUser}'s inline policies would exceed IAM's 2,048-character budget, so nothing was attached; revoke or wait out one of their other grants, then re-run this workflow`
+            : ""
+        }`;
         g.evidence.event = "refused";
         g.evidence.refusal = why;
         core.error(`${g.plan.requestId}: ${why}`, { file: g.change.path, title: "Elevate: grant failed" });

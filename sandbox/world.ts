@@ -1,0 +1,365 @@
+/**
+ * An Elevate "world": the AWS stand-in with infra/template.yaml deployed, the
+ * GitHub stand-in with its OIDC issuer, IAM users, and a real git repository
+ * holding a config that points at the deployed stack. The end-to-end tests,
+ * `elevate demo` and the benchmarks all stand on this one fixture, so each of
+ * them exercises the same wiring a real adoption has.
+ *
+ * One clock rules the world: the AWS sandbox's. GitHub timestamps, OIDC token
+ * times, commit dates and the action's own clock (ELEVATE_NOW) all follow it,
+ * so moving it moves everything consistently.
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
+import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { type AwsSandbox, type Credentials, startAwsSandbox } from "./aws/index.js";
+import { type DeployResult, deployTemplate } from "./cfn/deploy.js";
+import { type FileChanges, type GitIdentity, runGit } from "./git/repo.js";
+import { RequestScenario } from "./git/scenario.js";
+import type { WorkflowRunIdentity } from "./github/oidc.js";
+import { GitHubSandbox } from "./github/server.js";
+import type { EventEnvelope } from "./harness/events.js";
+import { type ActionRun, DEFAULT_BUNDLE_PATH, runAction } from "./harness/run-action.js";
+
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const TEMPLATE_PATH = `${REPO_ROOT}infra/template.yaml`;
+
+/** The sandbox has no AWS managed policies; the example role gets this stand-in inline. */
+const EC2_FULL_ACCESS = {
+  Version: "2012-10-17",
+  Statement: [{ Effect: "Allow", Action: "ec2:*", Resource: "*" }],
+};
+
+export type Mode = "check" | "grant" | "revoke";
+
+/** The workflow file each mode ships in; the OIDC trust pins grant and revoke to theirs. */
+export const WORKFLOW_OF: Record<Mode, string> = {
+  check: ".github/workflows/elevate-check.yml",
+  grant: ".github/workflows/elevate-grant.yml",
+  revoke: ".github/workflows/elevate-revoke.yml",
+};
+
+export interface WorldOptions {
+  /** World clock start; default 2026-11-30T08:00:00Z. */
+  start?: Date;
+  /** "following" (time passes, for the demo) or "frozen" (moves only when told, for tests). */
+  clockMode?: "following" | "frozen";
+  /** "owner/repo"; default "acme/elevate". */
+  repository?: string;
+  /** GitHub login -> IAM user name. Default alice, bob, carol, dave. */
+  users?: Record<string, string>;
+  /** Extra YAML appended under `roles:` (indented by 2) for more roles. */
+  extraRoles?: string;
+  /** Replaces the generated `defaults:` block body. */
+  defaults?: string;
+  /** CODEOWNERS text; default: bob and carol approve ec2-admin, platform owns the rest. */
+  codeowners?: string;
+  /** Extra files in the first commit. */
+  extraFiles?: FileChanges;
+  /** The action bundle to run; default the committed action/dist/index.js. */
+  bundlePath?: string;
+  /** Per-call latency injected into the AWS stand-in. */
+  awsLatencyMs?: number;
+}
+
+export const DEFAULT_USERS: Record<string, string> = {
+  alice: "alice.smith",
+  bob: "bob",
+  carol: "carol",
+  dave: "dave",
+};
+
+export const DEFAULT_CODEOWNERS = [
+  "# Approvers per role (last match wins).",
+  "/requests/ @carol",
+  "/requests/ec2-admin/ @bob @carol",
+  "/.github/ @carol",
+  "",
+].join("\n");
+
+export interface RunOptions {
+  inputs?: Record<string, string>;
+  /** Overrides of the OIDC identity (another branch, another workflow, a PR …). */
+  oidc?: Partial<WorkflowRunIdentity> | false;
+  env?: Record<string, string>;
+  /** Check out this envelope's sha in the workspace; default true. */
+  checkout?: boolean;
+  timeoutMs?: number;
+}
+
+export class ElevateWorld {
+  readonly aws: AwsSandbox;
+  readonly github: GitHubSandbox;
+  readonly scenario: RequestScenario;
+  readonly stack: DeployResult;
+  readonly repository: string;
+  readonly users: Record<string, string>;
+  readonly configText: string;
+  readonly bundlePath: string;
+  #runs = 0;
+  #keys = new Map<string, Credentials>();
+
+  private constructor(init: {
+    aws: AwsSandbox;
+    github: GitHubSandbox;
+    scenario: RequestScenario;
+    stack: DeployResult;
+    repository: string;
+    users: Record<string, string>;
+    configText: string;
+    bundlePath: string;
+  }) {
+    this.aws = init.aws;
+    this.github = init.github;
+    this.scenario = init.scenario;
+    this.stack = init.stack;
+    this.repository = init.repository;
+    this.users = init.users;
+    this.configText = init.configText;
+    this.bundlePath = init.bundlePath;
+  }
+
+  static async start(options: WorldOptions = {}): Promise<ElevateWorld> {
+    const repository = options.repository ?? "acme/elevate";
+    const [owner, repo] = repository.split("/") as [string, string];
+    const users = options.users ?? DEFAULT_USERS;
+    const bundlePath = options.bundlePath ?? DEFAULT_BUNDLE_PATH;
+    if (!existsSync(bundlePath)) throw new Error(`no action bundle at ${bundlePath}; run 'npm run build'`);
+
+    const aws = await startAwsSandbox({
+      now: options.start ?? new Date("2026-11-30T08:00:00Z"),
+      clockMode: options.clockMode ?? "following",
+    });
+    const now = () => aws.clock.now();
+    const github = await GitHubSandbox.start({ now });
+    aws.addTrustedIssuer({
+      issuerUrl: github.issuer.issuerUrl,
+      publicKey: github.issuer.publicKey,
+      kid: github.issuer.kid,
+    });
+    try {
+      const stack = await deployTemplate({
+        templatePath: TEMPLATE_PATH,
+        parameters: { GitHubOwner: owner, GitHubRepo: repo, CreateNotificationTopic: "true" },
+        accountId: aws.defaultAccountId,
+        region: aws.region,
+        credentials: aws.rootCredentials,
+        endpoints: { iam: aws.endpoint, ssm: aws.endpoint, sns: aws.endpoint },
+        inlineManagedPolicies: { "arn:aws:iam::aws:policy/AmazonEC2FullAccess": EC2_FULL_ACCESS },
+      });
+      const iam = new IAMClient({ region: aws.region, endpoint: aws.endpoint, credentials: aws.rootCredentials });
+      for (const iamUser of Object.values(users)) {
+        await iam.send(new CreateUserCommand({ UserName: iamUser, Path: "/elevate/" }));
+      }
+      for (const login of Object.keys(users)) github.user(login);
+
+      const out = stack.outputs as Record<string, string>;
+      const configText = renderConfig({ aws, outputs: out, users, ...options });
+      const scenario = RequestScenario.create({
+        github,
+        repository,
+        now,
+        initialFiles: {
+          ".github/elevate.yml": configText,
+          ".github/CODEOWNERS": options.codeowners ?? DEFAULT_CODEOWNERS,
+          "requests/README.md": "Request files live here: requests/<role>/<id>.yaml\n",
+          ...options.extraFiles,
+        },
+      });
+      if (options.awsLatencyMs) aws.knobs.latencyMs = options.awsLatencyMs;
+      return new ElevateWorld({ aws, github, scenario, stack, repository, users, configText, bundlePath });
+    } catch (error) {
+      await github.close();
+      await aws.close();
+      throw error;
+    }
+  }
+
+  now(): Date {
+    return this.aws.clock.now();
+  }
+
+  get outputs(): Record<string, string> {
+    return this.stack.outputs as Record<string, string>;
+  }
+
+  /** The example privileged role (`EC2_FullAccess_Role`), catalog key `ec2-admin`. */
+  get roleArn(): string {
+    return this.outputs.ExampleRoleArn as string;
+  }
+
+  /**
+   * Runs the committed action bundle as the runner would for `mode`, on the
+   * event's commit, with the OIDC identity of that mode's workflow.
+   */
+  async runAction(mode: Mode, event: EventEnvelope, options: RunOptions = {}): Promise<ActionRun> {
+    const runId = 1000 + ++this.#runs;
+    const workspace =
+      options.checkout === false
+        ? this.scenario.checkoutWorkspace({ sha: this.scenario.mainSha(), ref: "refs/heads/main" })
+        : this.scenario.checkoutWorkspace(event);
+    const needsToken = mode !== "check" && options.oidc !== false;
+    const identity: WorkflowRunIdentity = {
+      repository: this.repository,
+      eventName: event.eventName,
+      ref: event.ref,
+      sha: event.sha,
+      workflowPath: WORKFLOW_OF[mode],
+      actor: "github-actions[bot]",
+      runId,
+      ...(options.oidc || {}),
+    };
+    const oidc = needsToken ? this.github.registerOidcRun(identity, { now: this.now() }) : undefined;
+    return runAction({
+      bundlePath: this.bundlePath,
+      inputs: { mode, "github-token": this.githubToken(), ...options.inputs },
+      event,
+      repository: this.repository,
+      workspace,
+      apiUrl: this.github.url,
+      serverUrl: this.github.webUrl,
+      ...(oidc ? { oidc } : {}),
+      workflowPath: WORKFLOW_OF[mode],
+      runId,
+      env: {
+        ...this.aws.env,
+        ELEVATE_NOW: this.now().toISOString(),
+        // The SDK warns on Node < 22 at every process start; the real runner is node24.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+        ...options.env,
+      },
+      timeoutMs: options.timeoutMs ?? 60_000,
+    });
+  }
+
+  #defaultToken: string | undefined;
+  /** A token like the job's GITHUB_TOKEN (contents read, pull-requests/issues write). */
+  githubToken(): string {
+    this.#defaultToken ??= this.github.registerToken({
+      permissions: { contents: "write", pullRequests: "write", issues: "write", metadata: "read" },
+      label: "GITHUB_TOKEN",
+    });
+    return this.#defaultToken;
+  }
+
+  /** Long-term access keys of an IAM user, created on first use. */
+  async userKeys(iamUser: string): Promise<Credentials> {
+    const known = this.#keys.get(iamUser);
+    if (known) return known;
+    const iam = new IAMClient({
+      region: this.aws.region,
+      endpoint: this.aws.endpoint,
+      credentials: this.aws.rootCredentials,
+    });
+    const out = await iam.send(new CreateAccessKeyCommand({ UserName: iamUser }));
+    const keys = { accessKeyId: out.AccessKey!.AccessKeyId!, secretAccessKey: out.AccessKey!.SecretAccessKey! };
+    this.#keys.set(iamUser, keys);
+    return keys;
+  }
+
+  /**
+   * What the requester does next: AssumeRole with their own keys and the
+   * session name the console uses (the IAM user name).
+   */
+  async tryAssume(
+    iamUser: string,
+    roleArn = this.roleArn,
+    sessionName = iamUser,
+  ): Promise<{ ok: true; credentials: Credentials } | { ok: false; error: string }> {
+    const sts = new STSClient({
+      region: this.aws.region,
+      endpoint: this.aws.endpoint,
+      credentials: await this.userKeys(iamUser),
+      maxAttempts: 1,
+    });
+    try {
+      const out = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName }));
+      const c = out.Credentials!;
+      return {
+        ok: true,
+        credentials: {
+          accessKeyId: c.AccessKeyId!,
+          secretAccessKey: c.SecretAccessKey!,
+          sessionToken: c.SessionToken!,
+        },
+      };
+    } catch (error) {
+      return { ok: false, error: `${(error as Error).name}: ${(error as Error).message}` };
+    }
+  }
+
+  /** Names of a user's `elevate-*` inline policies, straight from the IAM store. */
+  grantPolicies(iamUser: string): string[] {
+    return Object.keys(this.aws.state.userPolicies(iamUser)).filter((n) => n.startsWith("elevate-"));
+  }
+
+  /** The git notes on a commit in origin (refs/notes/elevate). */
+  evidenceNote(sha: string): string | undefined {
+    try {
+      return runGit(this.scenario.git.originDir, ["notes", "--ref=refs/notes/elevate", "show", sha]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.scenario.dispose();
+    await this.github.close();
+    await this.aws.close();
+  }
+}
+
+export function renderConfig(input: {
+  aws: AwsSandbox;
+  outputs: Record<string, string>;
+  users: Record<string, string>;
+  extraRoles?: string;
+  defaults?: string;
+}): string {
+  const { aws, outputs, users } = input;
+  return [
+    "version: 1",
+    "aws:",
+    `  region: ${aws.region}`,
+    `  accountId: "${aws.defaultAccountId}"`,
+    `  grantRoleArn: ${outputs.GrantRoleArn}`,
+    `  revokeRoleArn: ${outputs.RevokeRoleArn}`,
+    `  automationRoleArn: ${outputs.AutomationRoleArn}`,
+    `  grantDocument: ${outputs.GrantDocumentName}`,
+    `  revokeDocument: ${outputs.RevokeDocumentName}`,
+    ...(outputs.NotifyTopicArn ? [`  notifyTopicArn: ${outputs.NotifyTopicArn}`] : []),
+    "defaults:",
+    ...(input.defaults ?? "  maxDuration: 4h\n  approvals: 1\n  requireTicket: false").split("\n"),
+    "users:",
+    ...Object.entries(users).map(([login, iamUser]) => `  ${login}: ${iamUser}`),
+    "roles:",
+    "  ec2-admin:",
+    `    arn: ${outputs.ExampleRoleArn}`,
+    "    maxDuration: 2h",
+    ...(input.extraRoles ? input.extraRoles.split("\n") : []),
+    "",
+  ].join("\n");
+}
+
+/** A request file's text. */
+export function requestYaml(fields: {
+  requester: string;
+  role?: string;
+  duration?: string;
+  reason?: string;
+  ticket?: string;
+  start?: string;
+}): string {
+  return [
+    `requester: ${fields.requester}`,
+    `role: ${fields.role ?? "ec2-admin"}`,
+    `duration: ${fields.duration ?? "1h"}`,
+    `reason: ${fields.reason ?? "Resize the web ASG during INC-1234"}`,
+    ...(fields.ticket ? [`ticket: ${fields.ticket}`] : []),
+    ...(fields.start ? [`start: ${fields.start}`] : []),
+    "",
+  ].join("\n");
+}
+
+export type { GitIdentity };
