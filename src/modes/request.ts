@@ -161,7 +161,7 @@ function staysStringWhenPlain(text: string): boolean {
   if (text === "" || text !== text.trim()) return false;
   for (const version of ["1.1", "1.2"] as const) {
     try {
-      if (parseYaml(text, { version }) !== text) return false;
+      if (parseYaml(text, { version, logLevel: "error" }) !== text) return false;
     } catch {
       return false;
     }
