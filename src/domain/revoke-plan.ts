@@ -60,13 +60,6 @@ export interface InventoryCutoff {
   revokedAt?: Date;
 }
 
-/** Another `elevate-*` inline policy on a role that is not a cut-off: nobody but Elevate should write that prefix. */
-export interface InventoryForeignRolePolicy {
-  roleArn: string;
-  roleName: string;
-  policyName: string;
-}
-
 export interface InventoryRole {
   arn: string;
   name: string;
@@ -84,8 +77,12 @@ export interface Inventory {
   /** The account that holds the users (and the roles listed in `roles`). */
   accountId: string;
   grants: InventoryGrant[];
+  /**
+   * Every `elevate-cutoff-*` inline role policy. Other role policies are not Elevate's to
+   * judge: the stack's own roles carry inline policies named `elevate-grant`,
+   * `elevate-revoke` and `elevate-automation` (infra/template.yaml).
+   */
   cutoffs: InventoryCutoff[];
-  foreignRolePolicies: InventoryForeignRolePolicy[];
   /** Roles of `accountId`, by ARN. */
   roles: ReadonlyMap<string, InventoryRole>;
 }
@@ -124,8 +121,7 @@ export type DriftKind =
   | "window-mismatch"
   | "unverifiable"
   | "not-addressable"
-  | "malformed-cutoff"
-  | "foreign-role-policy";
+  | "malformed-cutoff";
 
 export interface GrantWindowDates {
   notBefore: Date;
@@ -399,15 +395,6 @@ export function planRevocations(input: PlanInput): RevokePlan {
   for (const id of early.keys()) if (!seenIds.has(id)) plan.notFound.push(id);
 
   decideCutoffs(plan, inventory, now);
-  for (const p of inventory.foreignRolePolicies) {
-    plan.drift.push({
-      kind: "foreign-role-policy",
-      policyName: p.policyName,
-      roleArn: p.roleArn,
-      message: `${p.policyName} on role ${p.roleName} uses Elevate's prefix but is not a session cut-off; Elevate never writes it and leaves it alone`,
-      action: "report",
-    });
-  }
   return plan;
 }
 

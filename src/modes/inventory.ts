@@ -12,7 +12,7 @@ import { GetRoleCommand, type IAMClient } from "@aws-sdk/client-iam";
 import { type RoleDetail, readAuthorizationDetails, type UserDetail } from "../adapters/aws.js";
 import { git, NOTES_REF, readFileAt } from "../adapters/git.js";
 import { type ElevateConfig, findRole, findUser } from "../domain/config.js";
-import { iamPolicySize, POLICY_PREFIX, parseGrantPolicy } from "../domain/grant-policy.js";
+import { iamPolicySize, parseGrantPolicy } from "../domain/grant-policy.js";
 import { parseEvidenceNote, parseRoleArn } from "../domain/grant-report.js";
 import { parseRequestPath } from "../domain/request-path.js";
 import {
@@ -54,7 +54,6 @@ export function buildInventory(
     accountId,
     grants: [],
     cutoffs: [],
-    foreignRolePolicies: [],
     roles: new Map<string, InventoryRole>(),
   };
   const roleMap = inventory.roles as Map<string, InventoryRole>;
@@ -86,12 +85,10 @@ export function buildInventory(
       const policyName = p.PolicyName ?? "";
       const document = decode(p.PolicyDocument);
       sizes.set(policyName, iamPolicySize(document));
-      if (!policyName.startsWith(POLICY_PREFIX)) continue;
+      // On roles only cut-offs are Elevate's. Other elevate-* names there are
+      // the stack's own policies (elevate-grant, elevate-automation …).
       const iamUser = userOfCutoffPolicyName(policyName);
-      if (iamUser === undefined) {
-        inventory.foreignRolePolicies.push({ roleArn: arn, roleName, policyName });
-        continue;
-      }
+      if (iamUser === undefined) continue;
       const revokedAt = parseExactCutoff(document, iamUser);
       inventory.cutoffs.push({ roleArn: arn, roleName, policyName, iamUser, ...(revokedAt ? { revokedAt } : {}) });
     }

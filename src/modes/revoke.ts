@@ -239,10 +239,12 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
     report.clears = plan.clearCutoffs.map((c) => ({ ...c, status: "planned", message: "dry run: would clear" }));
     report.outcomes = plan.revoke.map((r) => ({ ...r, status: "planned", message: "dry run: would revoke" }));
   } else {
-    const timeoutMs = ctx.inputs.timeoutSeconds * 1000;
+    // The run's clock (ELEVATE_NOW in the sandbox), not Date.now: runRunbook compares it with
+    // SSM's ExecutionStartTime to tell an earlier run's failed execution from this run's.
+    const run: RunbookRun = { timeoutMs: ctx.inputs.timeoutSeconds * 1000, now: () => ctx.now().getTime() };
     // Clears first: they free the role budget that this run's new cut-offs were planned against.
-    report.clears = await mapLimited(plan.clearCutoffs, CONCURRENCY, (c) => clearCutoff(ssm, config, c, timeoutMs));
-    report.outcomes = await mapLimited(plan.revoke, CONCURRENCY, (r) => revokeOne(ssm, config, r, timeoutMs));
+    report.clears = await mapLimited(plan.clearCutoffs, CONCURRENCY, (c) => clearCutoff(ssm, config, c, run));
+    report.outcomes = await mapLimited(plan.revoke, CONCURRENCY, (r) => revokeOne(ssm, config, r, run));
     await notify(sns, config, report);
   }
   report.stale = await closeStaleRequests(ctx, ctx.now());
@@ -326,13 +328,21 @@ export async function runRunbook(
 
 /** The Elevate-Revoke parameters (infra/runbooks/elevate-revoke.yaml) for one revocation. */
 export function revokeParameters(config: ElevateConfig, r: Revocation): Record<string, string> {
+  const roleName = roleNameOf(r);
+  if (r.cutOff && roleName === undefined) {
+    // The plan only sets cutOff for a parsed role of the account with a runbook-safe name;
+    // a cut-off must never land on a placeholder role.
+    throw new Error(`${r.requestId}: a session cut-off needs the role's name, and ${r.roleArn ?? "no role"} has none`);
+  }
   return {
     AutomationAssumeRole: config.aws.automationRoleArn,
     RequestId: r.requestId,
     UserName: r.iamUser,
-    // The runbook requires RoleName even when CutOff is 'false' and then never uses it;
-    // without a parsed role (drift) the user's name is a value its pattern accepts.
-    RoleName: roleNameOf(r) ?? r.iamUser,
+    // The runbook requires RoleName even when CutOff is 'false', and then its only step
+    // that reads RoleName (putCutOffPolicy) is skipped. Without a parsed role (drift) the
+    // user's name stands in: a value the pattern accepts that is never used, because
+    // CutOff is then always 'false' (checked above).
+    RoleName: roleName ?? r.iamUser,
     CutOff: r.cutOff ? "true" : "false",
     RevokedAt: formatIamTime(r.revokedAt),
   };
@@ -356,19 +366,36 @@ export function revokeTokenParts(r: Revocation, parameters: Record<string, strin
   ];
 }
 
+/** How this run waits for runbooks: its timeout and its clock. */
+interface RunbookRun {
+  timeoutMs: number;
+  now: () => number;
+}
+
 async function revokeOne(
   ssm: SSMClient,
   config: ElevateConfig,
   r: Revocation,
-  timeoutMs: number,
+  run: RunbookRun,
 ): Promise<RevokeOutcome> {
-  const parameters = revokeParameters(config, r);
-  const result = await runRunbook(ssm, {
-    documentName: config.aws.revokeDocument,
-    parameters,
-    tokenParts: revokeTokenParts(r, parameters),
-    timeoutMs,
-  });
+  let parameters: Record<string, string>;
+  try {
+    parameters = revokeParameters(config, r);
+  } catch (error) {
+    const message = (error as Error).message;
+    core.error(message, { title: "Elevate: revoke failed" });
+    return { ...r, status: "failed", message };
+  }
+  const result = await runRunbook(
+    ssm,
+    {
+      documentName: config.aws.revokeDocument,
+      parameters,
+      tokenParts: revokeTokenParts(r, parameters),
+      timeoutMs: run.timeoutMs,
+    },
+    run.now,
+  );
   if (!result.succeeded) {
     core.error(`${r.requestId}: revoke failed: ${result.message}`, { title: "Elevate: revoke failed" });
   } else {
@@ -388,15 +415,19 @@ async function clearCutoff(
   ssm: SSMClient,
   config: ElevateConfig,
   c: CutoffClear,
-  timeoutMs: number,
+  run: RunbookRun,
 ): Promise<ClearOutcome> {
   const parameters = { AutomationAssumeRole: config.aws.automationRoleArn, UserName: c.iamUser, RoleName: c.roleName };
-  const result = await runRunbook(ssm, {
-    documentName: CLEAR_CUTOFF_DOCUMENT,
-    parameters,
-    tokenParts: ["clear-cutoff", c.roleArn, c.iamUser, formatIamTime(c.revokedAt)],
-    timeoutMs,
-  });
+  const result = await runRunbook(
+    ssm,
+    {
+      documentName: CLEAR_CUTOFF_DOCUMENT,
+      parameters,
+      tokenParts: ["clear-cutoff", c.roleArn, c.iamUser, formatIamTime(c.revokedAt)],
+      timeoutMs: run.timeoutMs,
+    },
+    run.now,
+  );
   if (!result.succeeded) core.warning(`clearing ${c.policyName} on ${c.roleName} failed: ${result.message}`);
   return {
     ...c,

@@ -94,7 +94,6 @@ describe("after a revoke, IAM denies what it must and only that", () => {
       accountId: ACCOUNT,
       grants: [old.inventoryGrant, next.inventoryGrant],
       cutoffs: [],
-      foreignRolePolicies: [],
       roles: new Map([[ROLE, { arn: ROLE, name: "EC2_FullAccess_Role", inlinePolicySizes: new Map() }]]),
     },
     now,

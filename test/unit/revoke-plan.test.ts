@@ -57,7 +57,6 @@ function inventory(parts: Partial<Inventory> = {}): Inventory {
     accountId: ACCOUNT,
     grants: [],
     cutoffs: [],
-    foreignRolePolicies: [],
     roles: new Map([role(ROLE), role(OTHER_ROLE)]),
     ...parts,
   };
@@ -473,13 +472,12 @@ describe("planRevocations: drift", () => {
     ]);
   });
 
-  it("reports malformed cut-offs and foreign elevate-* role policies, never touches them", () => {
+  it("reports malformed cut-offs, never touches them", () => {
     const plan = planRevocations({
       inventory: inventory({
         cutoffs: [
           { roleArn: ROLE, roleName: "EC2_FullAccess_Role", policyName: cutoffPolicyName("eve"), iamUser: "eve" },
         ],
-        foreignRolePolicies: [{ roleArn: ROLE, roleName: "EC2_FullAccess_Role", policyName: "elevate-extra" }],
       }),
       now: NOW,
       earlyRevokeIds: [],
@@ -487,10 +485,7 @@ describe("planRevocations: drift", () => {
       driftMode: "revoke",
     });
     expect(plan.clearCutoffs).toEqual([]);
-    expect(plan.drift.map((d) => [d.kind, d.action])).toEqual([
-      ["malformed-cutoff", "report"],
-      ["foreign-role-policy", "report"],
-    ]);
+    expect(plan.drift.map((d) => [d.kind, d.action])).toEqual([["malformed-cutoff", "report"]]);
   });
 });
 
