@@ -6,6 +6,7 @@
 import { GITHUB_LOGIN } from "../domain/config.js";
 import { formatLocatedError, type LocatedError } from "../domain/errors.js";
 import { auditCommand } from "../modes/audit.js";
+import { demoCommand } from "../modes/demo.js";
 import { runPlan } from "../modes/plan.js";
 import { requestCommand } from "../modes/request.js";
 import { statusCommand } from "../modes/status.js";
@@ -156,6 +157,7 @@ export const commands: Record<string, CliCommand> = {
   request: requestCommand,
   audit: auditCommand,
   status: statusCommand,
+  demo: demoCommand,
 };
 
 function programHelp(): string {
