@@ -80,7 +80,7 @@ export async function runDemo(): Promise<number> {
     ].join("\n");
   });
 
-  step("alice opens a pull request adding " + file, async () => {
+  step(`alice opens a pull request adding ${file}`, async () => {
     const w = world!;
     pr = w.scenario.openRequestPr({
       author: "alice",
@@ -107,7 +107,6 @@ export async function runDemo(): Promise<number> {
   });
 
   step("bob, a code owner of requests/ec2-admin/, approves the head commit", async () => {
-    const w = world!;
     const review = pr!.approve("bob");
     claim(review.state === "APPROVED", "the review is not an approval");
     return `review ${review.id} on ${review.commitId.slice(0, 12)}`;
