@@ -39,7 +39,7 @@ describe("parseStrictYaml: values", () => {
   it("treats __proto__ as an ordinary key", () => {
     const doc = load("__proto__: polluted\n");
     expect(Object.getPrototypeOf(doc.value)).toBeNull();
-    expect((doc.value as Record<string, unknown>).__proto__).toBe("polluted");
+    expect(Object.getOwnPropertyDescriptor(doc.value, "__proto__")?.value).toBe("polluted");
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
