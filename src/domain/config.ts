@@ -181,6 +181,31 @@ export const DEFAULTS_SHAPE = {
 };
 
 /**
+ * Break-glass grants skip review, so their window is held to a hard ceiling
+ * that no config can raise: a break-glass `maxDuration` above it is an error.
+ */
+export const BREAK_GLASS_MAX_DURATION = "1h";
+export const BREAK_GLASS_MAX_DURATION_MS = 60 * 60 * 1000;
+
+const breakGlassDurationField = textField((value) => {
+  const parsed = parseDuration(value);
+  if (!parsed.ok) return parsed.message;
+  if (parsed.ms < MIN_REQUEST_DURATION_MS) {
+    return `${quote(value)} is shorter than the ${formatDuration(MIN_REQUEST_DURATION_MS)} minimum request duration, so nothing could ever be requested`;
+  }
+  if (parsed.ms > BREAK_GLASS_MAX_DURATION_MS) {
+    return `${quote(value)} is longer than ${BREAK_GLASS_MAX_DURATION}, the most a break-glass grant (one without prior review) may last`;
+  }
+  return undefined;
+});
+
+/** `roles.<key>.breakGlass`: who may grant the role to themselves without review, and for how long at most. */
+const breakGlassSchema = strictMap({
+  maxDuration: breakGlassDurationField.optional(),
+  requesters: z.array(z.string()).optional(),
+});
+
+/**
  * Per-role options. New options (another issue adds e.g. `awsApproval`,
  * `breakGlass`) are one entry here, plus their resolution in `resolveRole`.
  */
@@ -188,6 +213,7 @@ export const ROLE_SHAPE = {
   arn: roleArnField,
   ...DEFAULTS_SHAPE,
   requesters: z.array(z.string()).optional(),
+  breakGlass: breakGlassSchema.optional(),
 };
 
 /** Built-in values for settings that neither the role nor `defaults` sets. */
@@ -373,19 +399,26 @@ function crossFieldErrors(root: YamlMap, document: StrictYamlDocument, file: str
         true,
       );
     }
-    const requesters = asMap(roles[key])?.requesters;
-    if (!Array.isArray(requesters)) continue;
-    const seen = new Set<string>();
-    requesters.forEach((entry, index) => {
-      const login = asText(entry);
-      if (login === undefined) return;
-      const path = ["roles", key, "requesters", index];
-      if (!logins.some((user) => sameLogin(user, login))) {
-        push(path, `roles.${key}.requesters: ${quote(login)} is not listed under users`);
-      }
-      if (seen.has(login.toLowerCase())) push(path, `roles.${key}.requesters: ${quote(login)} is listed twice`);
-      seen.add(login.toLowerCase());
-    });
+    const role = asMap(roles[key]);
+    const lists: [YamlPath, YamlValue | undefined][] = [
+      [["roles", key, "requesters"], role?.requesters],
+      [["roles", key, "breakGlass", "requesters"], asMap(role?.breakGlass)?.requesters],
+    ];
+    for (const [listPath, requesters] of lists) {
+      if (!Array.isArray(requesters)) continue;
+      const name = describePath(listPath);
+      const seen = new Set<string>();
+      requesters.forEach((entry, index) => {
+        const login = asText(entry);
+        if (login === undefined) return;
+        const path = [...listPath, index];
+        if (!logins.some((user) => sameLogin(user, login))) {
+          push(path, `${name}: ${quote(login)} is not listed under users`);
+        }
+        if (seen.has(login.toLowerCase())) push(path, `${name}: ${quote(login)} is listed twice`);
+        seen.add(login.toLowerCase());
+      });
+    }
   }
   return errors;
 }
@@ -430,6 +463,16 @@ export interface EffectiveRole {
   requireTicket: boolean;
   /** GitHub logins allowed to request the role, as written in `users`. */
   requesters: readonly string[];
+  /** Set when the role may be granted by break-glass (workflow_dispatch, no prior review). */
+  breakGlass?: EffectiveBreakGlass;
+}
+
+export interface EffectiveBreakGlass {
+  /** Canonical, at most `BREAK_GLASS_MAX_DURATION`; default that ceiling. */
+  maxDuration: string;
+  maxDurationMs: number;
+  /** Logins (as written in `users`) who may break glass: `breakGlass.requesters`, else the role's requesters. */
+  requesters: readonly string[];
 }
 
 /** The role `key` with `defaults` and built-in defaults applied; `undefined` if the catalog has no such role. */
@@ -444,7 +487,7 @@ export function findRole(config: ElevateConfig, key: string): EffectiveRole | un
   const requesters = role.requesters
     ? users.filter((user) => role.requesters?.some((login) => sameLogin(login, user)))
     : users;
-  return {
+  const effective: EffectiveRole = {
     key,
     arn: role.arn,
     maxDuration: formatDuration(parsed.ms),
@@ -453,6 +496,19 @@ export function findRole(config: ElevateConfig, key: string): EffectiveRole | un
     requireTicket: role.requireTicket ?? defaults.requireTicket ?? BUILT_IN_DEFAULTS.requireTicket,
     requesters,
   };
+  if (role.breakGlass) {
+    const glass = role.breakGlass;
+    const cap = parseDuration(glass.maxDuration ?? BREAK_GLASS_MAX_DURATION);
+    if (!cap.ok) throw new Error(`findRole: config was not loaded through loadConfig (${cap.message})`);
+    effective.breakGlass = {
+      maxDuration: formatDuration(cap.ms),
+      maxDurationMs: cap.ms,
+      requesters: glass.requesters
+        ? users.filter((user) => glass.requesters?.some((login) => sameLogin(login, user)))
+        : requesters,
+    };
+  }
+  return effective;
 }
 
 /**
