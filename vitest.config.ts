@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -9,5 +10,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Vitest's default is cores - 1 (a single worker on a 2-core CI machine), but
+    // the end-to-end files spend most of their time waiting on child processes,
+    // git and loopback HTTP, so more workers than cores shortens the run.
+    maxWorkers: Math.max(3, availableParallelism() + 1),
   },
 });
