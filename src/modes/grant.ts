@@ -7,9 +7,11 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
+import { GetAutomationExecutionCommand, type SSMClient } from "@aws-sdk/client-ssm";
 import type { ActionContext } from "../action/context.js";
 import {
   type AutomationResult,
+  type AwsCredentials,
   assumeRoleWithWebIdentity,
   automationClientToken,
   createClients,
@@ -23,6 +25,7 @@ import {
   changedFiles,
   commitExists,
   fetchNotes,
+  git,
   pushNotes,
   readBytesAt,
   ZERO_SHA,
@@ -46,13 +49,14 @@ import {
 import { buildGrantPlan, type GrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
 import {
+  approvalShortfall,
   checkApprovals,
   codeownersProblem,
-  describeOwner,
   isUnderRequests,
   loadCodeownersAt,
   looksLikeRequestFile,
   ownersFor,
+  REQUESTS_DIR,
 } from "./pr-review.js";
 
 export interface GrantOutcome {
@@ -67,7 +71,10 @@ export interface GrantOutcome {
 
 export interface GrantReport {
   outcomes: GrantOutcome[];
-  /** Request files changed in ways that grant nothing (edited, renamed). */
+  /**
+   * Request files changed in ways that grant nothing (edited, renamed); each
+   * is also a "refused" outcome, so the run fails and the PR is told.
+   */
   ignored: { file: string; why: string }[];
   pr?: PullRequestInfo;
   /** The config the run used, for reporting. */
@@ -122,6 +129,12 @@ async function pushRange(ctx: ActionContext): Promise<{ before: string; after: s
   return { before, after };
 }
 
+/** Every request file in the tree at `rev`. */
+async function requestFilesAt(cwd: string, rev: string): Promise<string[]> {
+  const out = await git(cwd, ["ls-tree", "-r", "--name-only", "-z", rev, "--", REQUESTS_DIR]);
+  return out.split("\0").filter((p) => looksLikeRequestFile(p));
+}
+
 /** The merged PR whose merge produced `after`; undefined for a direct push. */
 async function findMergedPullRequest(ctx: ActionContext, after: string): Promise<PullRequestInfo | undefined> {
   const pulls = await listPullRequestsForCommit(ctx.octokit, ctx.repo, after);
@@ -142,26 +155,41 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   );
   const report: GrantReport = { outcomes: [], ignored: [], loadedConfig: config };
   const added: ChangedFile[] = [];
+  const changedAfterMerge: { file: string; why: string }[] = [];
   for (const c of changes) {
     if (c.status === "A" && looksLikeRequestFile(c.path)) added.push(c);
     else if (c.status === "D")
       continue; // deletions are the revoke workflow's
     else if (looksLikeRequestFile(c.path) || (c.oldPath && looksLikeRequestFile(c.oldPath))) {
-      const why =
-        c.status === "R"
-          ? `renamed from ${c.oldPath}: a rename grants nothing; add a new request instead`
-          : "an existing request was edited: edits grant nothing; add a new request instead";
-      report.ignored.push({ file: c.path, why });
-      core.warning(why, { file: c.path, title: "Elevate: request changed after merge" });
+      changedAfterMerge.push({
+        file: c.path,
+        why:
+          c.status === "R"
+            ? `${c.path} was renamed from ${c.oldPath}: a rename grants nothing; add a new request instead`
+            : `${c.path} is an existing request that was edited: edits grant nothing (an approved request must not change after the fact); add a new request instead`,
+      });
     }
   }
-  if (added.length === 0) {
+  if (added.length === 0 && changedAfterMerge.length === 0) {
     core.info("No request files were added by this push; nothing to grant.");
     return report;
   }
 
   const now = ctx.now();
   const pr = await findMergedPullRequest(ctx, after);
+  if (pr) report.pr = pr;
+  // An edited or renamed request grants nothing (DESIGN.md "Request file"). It is
+  // a refusal, not a note: the run fails and the PR is told, because such a merge
+  // usually means someone tried to change an approved request (a longer
+  // duration, another role) without a fresh approval.
+  // No evidence note for these: the notes on a merge describe the requests it
+  // added, and the audit log attributes evidence to a request file's history.
+  for (const { file, why } of changedAfterMerge) {
+    report.ignored.push({ file, why });
+    core.error(why, { file, title: "Elevate: request changed after approval" });
+    report.outcomes.push({ file, requestId: requestIdOf(file), status: "refused", message: why });
+  }
+  if (added.length === 0) return report;
   const refuseAll = (why: string) => {
     for (const c of added) {
       report.outcomes.push({ file: c.path, requestId: requestIdOf(c.path), status: "refused", message: why });
@@ -174,7 +202,6 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       `commit ${after.slice(0, 12)} is not the merge of a pull request into ${ctx.defaultBranch} (a direct push?); requests are granted only through an approved PR`,
     );
   }
-  report.pr = pr;
   const prFiles = await listPullRequestFiles(ctx.octokit, ctx.repo, pr.number);
   const outside = prFiles.filter(
     (f) => !isUnderRequests(f.filename) || (f.previousFilename && !isUnderRequests(f.previousFilename)),
@@ -193,6 +220,8 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   const reviews = await listReviews(ctx.octokit, ctx.repo, pr.number);
   const mergedAt = new Date(pr.mergedAt ?? now.toISOString());
 
+  const requestFilesAfter = await requestFilesAt(ctx.workspace, after);
+
   const toGrant: { change: ChangedFile; plan: GrantPlan; evidence: GrantEvidence }[] = [];
   for (const change of added) {
     const file = change.path;
@@ -208,6 +237,15 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
     const inPr = prFiles.find((f) => f.filename === file);
     if (inPr?.status !== "added") {
       refuse(`${file} is not added by PR #${pr.number} itself; only files a PR adds are granted`);
+      continue;
+    }
+    // Ids are unique across requests/ (DESIGN.md): the policy is elevate-<id>, so
+    // a second file with the same id would replace the first one's grant.
+    const sameId = requestFilesAfter.filter((p) => p !== file && requestIdOf(p) === requestId);
+    if (sameId.length > 0) {
+      refuse(
+        `request id ${requestId} is already used by ${sameId.join(", ")}; ids must be unique across requests/ (the grant policy is named elevate-<id>), so pick another file name`,
+      );
       continue;
     }
     const text = await readBytesAt(ctx.workspace, after, file);
@@ -237,10 +275,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       membersOctokit: ctx.membersOctokit,
     });
     if (!approval.satisfied) {
-      refuse(
-        approval.failure ??
-          `${approval.counted.length} of ${approval.required} approvals from code owners (${owners.map(describeOwner).join(", ")}) on the PR head ${pr.headSha.slice(0, 12)}`,
-      );
+      refuse(approvalShortfall(approval, owners, pr.headSha));
       continue;
     }
     const planned = buildGrantPlan(request, config, mergedAt);
@@ -315,28 +350,41 @@ function baseEvidence(
  * one StartAutomationExecution per request (issue budget: at most 3).
  */
 export async function grantAll(
-  ctx: Pick<ActionContext, "getIdToken" | "run" | "inputs">,
+  ctx: Pick<ActionContext, "getIdToken" | "run" | "inputs" | "now">,
   config: ElevateConfig,
   toGrant: { change: ChangedFile; plan: GrantPlan; evidence: GrantEvidence }[],
   mergeSha: string,
   report: GrantReport,
-): Promise<{ sns: SNSClient }> {
-  const token = await ctx.getIdToken("sts.amazonaws.com");
-  const credentials = await assumeRoleWithWebIdentity({
-    region: config.aws.region,
-    roleArn: config.aws.grantRoleArn,
-    webIdentityToken: token,
-    sessionName: `elevate-grant-${ctx.run.id}`.slice(0, 64),
-  });
+): Promise<{ sns?: SNSClient }> {
+  const credentials = await grantRoleCredentials(ctx, config);
+  if (typeof credentials === "string") {
+    // No AWS access, nothing started: every request fails with the same, clear reason.
+    for (const g of toGrant) {
+      g.evidence.event = "refused";
+      g.evidence.refusal = credentials;
+      core.error(`${g.plan.requestId}: ${credentials}`, { file: g.change.path, title: "Elevate: grant failed" });
+      report.outcomes.push({
+        file: g.change.path,
+        requestId: g.plan.requestId,
+        status: "failed",
+        message: credentials,
+        plan: g.plan,
+        evidence: g.evidence,
+      });
+    }
+    return {};
+  }
   const { ssm, sns } = createClients(config.aws.region, credentials);
   const started = await Promise.all(
     toGrant.map(async (g) => {
       const parameters = grantRunbookParameters(config, g.plan);
       try {
-        const executionId = await startAutomation(ssm, {
+        const executionId = await startGrantExecution(ssm, {
           documentName: config.aws.grantDocument,
           parameters,
-          clientToken: automationClientToken(g.plan.requestId, mergeSha),
+          requestId: g.plan.requestId,
+          mergeSha,
+          calledAt: ctx.now().getTime(),
         });
         core.info(`${g.plan.requestId}: started ${config.aws.grantDocument} execution ${executionId}`);
         return { g, executionId };
@@ -406,6 +454,99 @@ export async function grantAll(
 }
 
 /**
+ * The grant role's credentials from the job's OIDC token, or why there are none.
+ * A refusal by STS is expected for a token from anywhere but the grant workflow
+ * on the default branch (infra/template.yaml pins the trust policy's `sub` and
+ * `job_workflow_ref`), so the message says that rather than only the AWS error.
+ */
+async function grantRoleCredentials(
+  ctx: Pick<ActionContext, "getIdToken" | "run">,
+  config: ElevateConfig,
+): Promise<AwsCredentials | string> {
+  let token: string;
+  try {
+    token = await ctx.getIdToken("sts.amazonaws.com");
+  } catch (error) {
+    return `could not get this job's OIDC token (${(error as Error).message}); the grant job needs 'permissions: id-token: write'`;
+  }
+  try {
+    return await assumeRoleWithWebIdentity({
+      region: config.aws.region,
+      roleArn: config.aws.grantRoleArn,
+      webIdentityToken: token,
+      sessionName: `elevate-grant-${ctx.run.id}`.slice(0, 64),
+    });
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    return `could not assume the grant role ${config.aws.grantRoleArn} with this job's OIDC token (${e.name ?? "Error"}: ${e.message ?? String(error)}); the role trusts only this repository's grant workflow (elevate-grant.yml) running on a push to the default branch, so a run from another branch, another workflow or a pull request is refused by design. Nothing was granted.`;
+  }
+}
+
+/** How many executions one request and merge may get before the run gives up. */
+export const MAX_GRANT_ATTEMPTS = 20;
+
+/** Statuses of an execution that ended without granting. */
+const FAILED_STATUSES = new Set(["Failed", "TimedOut", "Cancelled", "CompletedWithFailure", "Rejected", "Exited"]);
+
+/**
+ * An execution that started more than this before our StartAutomationExecution
+ * call belongs to an earlier run (a fresh one is seconds old at most).
+ */
+const EARLIER_RUN_SLACK_MS = 60_000;
+
+/**
+ * The ClientToken of the `attempt`-th execution for a request and its merge
+ * commit. Attempt 0 is the token of DESIGN.md invariant 4; later attempts exist
+ * only to retry after an earlier run's execution failed (see startGrantExecution).
+ */
+export function grantClientToken(requestId: string, mergeSha: string, attempt = 0): string {
+  return attempt === 0
+    ? automationClientToken(requestId, mergeSha)
+    : automationClientToken(requestId, mergeSha, `attempt-${attempt}`);
+}
+
+/**
+ * Starts (or joins) the grant execution for one request and merge. SSM answers
+ * a repeated ClientToken with the execution it already started, so a re-run or
+ * a racing run joins the same execution (invariant 4). But an execution that
+ * failed in an earlier run would then be reported failed for ever, and the
+ * advice "free some of the user's inline budget, then re-run" could never work:
+ * so when the token's execution already failed before this call, the next
+ * attempt's token is used. Every attempt carries the same parameters (the
+ * window comes from the merge, not from the clock), so a retry can re-attach
+ * only the same policy: never a second grant, never a longer window.
+ */
+export async function startGrantExecution(
+  ssm: SSMClient,
+  input: {
+    documentName: string;
+    parameters: Record<string, string>;
+    requestId: string;
+    mergeSha: string;
+    /** When this run called, in ms since the epoch (the run's clock). */
+    calledAt: number;
+  },
+): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const executionId = await startAutomation(ssm, {
+      documentName: input.documentName,
+      parameters: input.parameters,
+      clientToken: grantClientToken(input.requestId, input.mergeSha, attempt),
+    });
+    if (attempt + 1 >= MAX_GRANT_ATTEMPTS) return executionId;
+    const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
+    const status = out.AutomationExecution?.AutomationExecutionStatus ?? "Unknown";
+    const startedAt = out.AutomationExecution?.ExecutionStartTime?.getTime();
+    const failedEarlier =
+      FAILED_STATUSES.has(status) && startedAt !== undefined && startedAt < input.calledAt - EARLIER_RUN_SLACK_MS;
+    if (!failedEarlier) return executionId;
+    core.info(
+      `${input.requestId}: execution ${executionId} (attempt ${attempt}) ended ${status} in an earlier run; starting attempt ${attempt + 1}`,
+    );
+  }
+}
+
+/**
  * The Elevate-Grant runbook's parameters: all of them come from the config or
  * from validated request fields, and the runbook's allowedPattern on each
  * checks them again inside AWS (invariant 5).
@@ -457,9 +598,9 @@ async function recordEvidence(ctx: ActionContext, mergeSha: string, report: Gran
  * One SNS message per grant outcome when the config names a topic. A failed
  * publish is a warning: notifications never undo or block a grant.
  */
-async function notify(sns: SNSClient, config: ElevateConfig, report: GrantReport): Promise<void> {
+async function notify(sns: SNSClient | undefined, config: ElevateConfig, report: GrantReport): Promise<void> {
   const topicArn = config.aws.notifyTopicArn;
-  if (!topicArn) return;
+  if (!topicArn || !sns) return;
   for (const o of report.outcomes) {
     if (!o.evidence || (o.status !== "granted" && o.status !== "failed")) continue;
     const subject =
@@ -501,7 +642,10 @@ export function grantCommentBody(report: GrantReport, config: ElevateConfig): st
       lines.push(`**${o.requestId}**: ${o.status}. ${o.message}`, "");
     }
   }
-  for (const i of report.ignored) lines.push(`\`${i.file}\`: ${i.why}`, "");
+  // Changed (edited, renamed) requests are outcomes too; list only those that are not.
+  for (const i of report.ignored) {
+    if (!report.outcomes.some((o) => o.file === i.file)) lines.push(`\`${i.file}\`: ${i.why}`, "");
+  }
   return lines.filter((l, idx, all) => !(l === "" && all[idx - 1] === "")).join("\n");
 }
 

@@ -106,13 +106,39 @@ export async function checkApprovals(input: ApprovalCheckInput): Promise<Approva
       }
     }
   }
-  return evaluateApprovals({
+  const result = evaluateApprovals({
     reviews: input.reviews,
     owners: { logins: [...ownerLogins], unreadableTeams },
     prAuthor: input.prAuthor,
     headSha: input.headSha,
     required: input.required,
   });
+  if (unreadableTeams.length > 0 && result.failure !== undefined) {
+    // The domain message says what is missing; say how to give it to the action too.
+    result.failure = `${result.failure}. ${MEMBERS_TOKEN_HINT}`;
+  }
+  return result;
+}
+
+/** How to fix unreadable team membership: the job's GITHUB_TOKEN can never read it. */
+export const MEMBERS_TOKEN_HINT =
+  "The job's GITHUB_TOKEN cannot read organization teams: set the action's 'members-token' input to a token that can (a GitHub App installation token with Members: read), or name users instead of teams in CODEOWNERS";
+
+/**
+ * Why the approvals fall short, for a refusal annotation or the plan comment:
+ * the count, who may approve, and why each reviewer's decisive review did not
+ * count (self-approval, stale commit, not an owner, changes requested).
+ */
+export function approvalShortfall(approval: ApprovalResult, owners: readonly Owner[], headSha: string): string {
+  if (approval.failure !== undefined) return approval.failure;
+  let message = `${approval.counted.length} of ${approval.required} required approval(s) from code owners (${owners.map(describeOwner).join(", ")}) on the PR head ${headSha.slice(0, 12)}`;
+  // Superseded and comment-only reviews are history, not the reason: each
+  // reviewer's decisive (latest) review carries the reason that matters.
+  const reasons = approval.ignored
+    .filter((i) => i.login !== "" && !/^(superseded|comment-only)/.test(i.reason))
+    .map((i) => `@${i.login}: ${i.reason}`);
+  if (reasons.length > 0) message += `; not counted: ${reasons.join("; ")}`;
+  return message;
 }
 
 /** A refusal message when CODEOWNERS cannot be trusted, else undefined. */

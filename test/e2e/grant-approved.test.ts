@@ -13,6 +13,7 @@ import { grantPolicyName, grantPolicyText } from "../../src/domain/grant-policy.
 import { buildGrantPlan, type GrantPlan } from "../../src/domain/plan.js";
 import { validateRequest } from "../../src/domain/request.js";
 import {
+  E2E_TIMEOUT_MS,
   errors,
   evidenceOn,
   expectRefused,
@@ -27,7 +28,7 @@ let world: ElevateWorld;
 
 beforeAll(async () => {
   world = await startWorld();
-});
+}, E2E_TIMEOUT_MS);
 afterAll(async () => {
   await world?.close();
 });
@@ -51,7 +52,7 @@ function storedPolicy(iamUser: string, requestId: string): string | undefined {
   return world.aws.state.user(iamUser)?.inlinePolicies.get(grantPolicyName(requestId));
 }
 
-describe("an approved request merged with a merge commit", () => {
+describe("an approved request merged with a merge commit", { timeout: E2E_TIMEOUT_MS }, () => {
   const id = "grant-merge-1";
   const file = requestFile(id);
   const text = requestYaml({ requester: "alice", duration: "1h" });
@@ -206,7 +207,7 @@ describe("an approved request merged with a merge commit", () => {
 describe.each<[MergeMethod, string, string, string]>([
   ["squash", "grant-squash-1", "carol", "bob"],
   ["rebase", "grant-rebase-1", "dave", "carol"],
-])("an approved request merged with %s", (method, id, requester, approver) => {
+])("an approved request merged with %s", { timeout: E2E_TIMEOUT_MS }, (method, id, requester, approver) => {
   it("grants to the requester's IAM user", async () => {
     const file = requestFile(id);
     const pr = world.scenario.openRequestPr({
@@ -230,7 +231,7 @@ describe.each<[MergeMethod, string, string, string]>([
   });
 });
 
-describe("races and failures around a grant", () => {
+describe("races and failures around a grant", { timeout: E2E_TIMEOUT_MS }, () => {
   it("two runs racing on the same push grant once (invariant 4)", async () => {
     const id = "grant-race-1";
     const pr = world.scenario.openRequestPr({

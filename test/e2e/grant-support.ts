@@ -14,6 +14,12 @@ import type { ActionRun } from "../../sandbox/harness/run-action.js";
 import { ElevateWorld, type WorldOptions } from "../../sandbox/world.js";
 import { parseEvidenceNote } from "../../src/domain/grant-report.js";
 
+/**
+ * Per-test and per-hook limit. A test here is a few git operations and one or
+ * two child processes, a few seconds alone; the margin is for a busy CI box.
+ */
+export const E2E_TIMEOUT_MS = 120_000;
+
 /** 08:00 UTC on a fixed day; every window in these tests is relative to it. */
 export const WORLD_START = new Date("2026-11-30T08:00:00Z");
 
