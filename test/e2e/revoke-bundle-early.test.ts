@@ -216,7 +216,7 @@ describe("revoke mode through the bundle: early revocation and overlapping grant
     await othersUntouched();
   });
 
-  it("drift: a hand-made elevate-* policy is reported (status exit 1, drift=report) and then revoked", async () => {
+  it("drift: a hand-made elevate-* policy is reported (status exit 1, drift=report), then revoked (already gone = done)", async () => {
     world.aws.clock.set(at("2026-11-30T08:50:00Z"));
     await rootIam(world).send(
       new PutUserPolicyCommand({
@@ -243,14 +243,58 @@ describe("revoke mode through the bundle: early revocation and overlapping grant
     expect(reported.annotations.some((a) => a.level === "error" && /handmade/.test(a.message))).toBe(true);
     expect(world.grantPolicies("dave").sort()).toEqual(["elevate-dave-x", "elevate-handmade"]);
 
-    const revoked = await revoke(world, scheduledRun(world));
+    // drift = revoke. Someone also deletes the policy by hand between the run's inventory
+    // and its runbook: already gone is done (the runbook lists before it deletes).
+    const listedBefore = world.aws.calls("GetAccountAuthorizationDetails").length;
+    world.aws.knobs.latencyMs = 150;
+    const running = revoke(world, scheduledRun(world));
+    while (
+      !world.aws
+        .calls("GetAccountAuthorizationDetails")
+        .slice(listedBefore)
+        .some((c) => c.outcome === "ok")
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    world.aws.state.iam.deleteUserPolicy(world.aws.defaultAccountId, "dave", "elevate-handmade");
+    const revoked = await running;
+    world.aws.knobs.latencyMs = 0;
     expect(revoked.exitCode, revoked.stdout).toBe(0);
     expect(jsonOutput(revoked, "revoked")).toEqual(["handmade"]);
     expect(jsonOutput(revoked, "drift")).toEqual(["handmade"]);
+    const [execution] = executionsOf(world, "Elevate-Revoke", "handmade");
+    expect(execution?.status).toBe("Success");
+    expect(execution?.steps.map((step) => step.StepName)).not.toContain("deleteGrantPolicy");
     expect(world.grantPolicies("dave")).toEqual(["elevate-dave-x"]);
     // dave-x still covers the role: no cut-off for dave, his session and grant work.
     expect(cutoffsOn(world, EXAMPLE_ROLE)).toEqual(["elevate-cutoff-alice.smith"]);
     await othersUntouched();
     expect((await status()).code).toBe(0);
+  });
+  it("drift: a real grant whose window was widened by hand is revoked, with a cut-off", async () => {
+    world.aws.clock.set(at("2026-11-30T09:00:00Z"));
+    // Same name and user as the granted dave-x (08:00–10:00), but until midnight.
+    await rootIam(world).send(
+      new PutUserPolicyCommand({
+        UserName: "dave",
+        PolicyName: "elevate-dave-x",
+        PolicyDocument: grantPolicyText({
+          requestId: "dave-x",
+          iamUser: "dave",
+          roleArn: world.roleArn,
+          notBefore: at("2026-11-30T08:00:00Z"),
+          notAfter: at("2026-11-30T23:59:59Z"),
+        }),
+      }),
+    );
+    const run = await revoke(world, scheduledRun(world));
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(jsonOutput(run, "revoked")).toEqual(["dave-x"]);
+    expect(jsonOutput(run, "drift")).toEqual(["dave-x"]);
+    expect(run.summary).toContain("| window-mismatch | elevate\\-dave\\-x | dave | revoke |");
+    expect(world.grantPolicies("dave")).toEqual([]);
+    expectMarginCutoff(EXAMPLE_ROLE, "dave", "2026-11-30T09:01:00Z");
+    expect(await sessionWorks(world, sessions.dave as Credentials)).toMatch(/AccessDenied/);
+    expect((await world.tryAssume("dave")).ok).toBe(false);
   });
 });
