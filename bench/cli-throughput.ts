@@ -10,7 +10,8 @@
  *     note each in refs/notes/elevate, written with `git fast-import`.
  *   - The CLI is the committed bundle (HEAD:action/dist/cli/index.js) when it
  *     is current, otherwise a cached ncc --minify build of the working tree if
- *     one exists, otherwise `node --import tsx src/cli/index.ts`; the notes say
+ *     one exists, otherwise an esbuild bundle of src/cli/index.ts (one second to
+ *     build, where tsx would add its transpile time to every run); the notes say
  *     which.
  *   - validate: `elevate validate --now <fixed> FILE…` with every file as an
  *     argument (one process), from the fixture root; must exit 0.
@@ -24,8 +25,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { committedBundle, committedBundleFreshness, nccBuild, nccCached } from "./lib/builds.js";
-import { type ChildRun, REPO_ROOT, runNode, TSX_LOADER } from "./lib/exec.js";
+import { committedBundle, committedBundleFreshness, esbuildPlainBundle, nccBuild, nccCached } from "./lib/builds.js";
+import { type ChildRun, runNode } from "./lib/exec.js";
 import { makeAuditRepo, makeValidateRepo } from "./lib/fixtures.js";
 import {
   type BenchResult,
@@ -56,7 +57,7 @@ export interface CliUnderTest {
   description: string;
 }
 
-/** The committed CLI bundle if current; else a cached ncc build; else tsx on the source. */
+/** The committed CLI bundle if current; else a cached ncc build; else an esbuild bundle of the source. */
 export function chooseCli(log: (line: string) => void): CliUnderTest {
   const dist = "action/dist/cli";
   const freshness = committedBundleFreshness(dist);
@@ -75,10 +76,12 @@ export function chooseCli(log: (line: string) => void): CliUnderTest {
       description: `ncc --minify build of the working tree (the committed CLI bundle is stale: ${freshness.reason})`,
     };
   }
+  // An esbuild bundle of the same entry takes a second to build, where ncc takes
+  // minutes on two cores; tsx would add its transpile time to every run.
   return {
-    nodeArgs: ["--import", TSX_LOADER],
-    script: join(REPO_ROOT, "src", "cli", "index.ts"),
-    description: `node --import tsx src/cli/index.ts (the committed CLI bundle is stale: ${freshness.reason}; tsx adds its transpile time)`,
+    nodeArgs: [],
+    script: esbuildPlainBundle("src/cli/index.ts"),
+    description: `esbuild bundle of the working tree's src/cli/index.ts (the committed CLI bundle is stale: ${freshness.reason}; no ncc build cached)`,
   };
 }
 

@@ -149,6 +149,9 @@ async function oneRun(world: ElevateWorld, index: number, bundlePath: string): P
       e.time.getTime() >= endTime,
   );
   if (!notice) throw new Error(`grant run ${index}: no GetAutomationExecution after the runbook ended`);
+  // Start the next run from a user without grants: IAM's 2,048-character inline
+  // budget holds only a handful of grant policies per user (untimed, store only).
+  world.aws.state.iam.deleteUserPolicy(world.aws.defaultAccountId, world.users.alice as string, `elevate-${id}`);
   return {
     startMs: start.time.getTime() - clockOffsetMs - spawnedAt,
     noticeMs: notice.time.getTime() - endTime,
