@@ -236,6 +236,57 @@ describe("grant and revoke role trust (GitHub OIDC)", () => {
     ).toBe("ImplicitlyDenied");
   });
 
+  describe("break-glass (elevate-breakglass.yml, docs/break-glass.md)", () => {
+    const breakGlassWorkflow = "acme/elevate/.github/workflows/elevate-breakglass.yml@refs/heads/main";
+
+    it("the grant role admits the break-glass workflow on main, in its own statement", () => {
+      expect(assumeWithWebIdentity(grantTrust, grantArn, githubClaims({ job_workflow_ref: breakGlassWorkflow }))).toBe(
+        "Allowed",
+      );
+      const sids = (grantTrust as { Statement: { Sid: string }[] }).Statement.map((s) => s.Sid);
+      expect(sids).toEqual(["GitHubGrantWorkflowOnMain", "GitHubBreakGlassWorkflowOnMain"]);
+    });
+
+    it.each([
+      ["from another branch", { job_workflow_ref: breakGlassWorkflow, sub: "repo:acme/elevate:ref:refs/heads/dev" }],
+      [
+        "read from another branch",
+        { job_workflow_ref: "acme/elevate/.github/workflows/elevate-breakglass.yml@refs/heads/dev" },
+      ],
+      ["in a pull_request run", { job_workflow_ref: breakGlassWorkflow, sub: "repo:acme/elevate:pull_request" }],
+      [
+        "of another repository",
+        { job_workflow_ref: "mallory/elevate/.github/workflows/elevate-breakglass.yml@refs/heads/main" },
+      ],
+    ])("denies the break-glass workflow %s", (_label, overrides) => {
+      expect(assumeWithWebIdentity(grantTrust, grantArn, githubClaims(overrides))).toBe("ImplicitlyDenied");
+    });
+
+    it("the revoke role does not admit it", () => {
+      expect(
+        assumeWithWebIdentity(revokeTrust, revokeArn, githubClaims({ job_workflow_ref: breakGlassWorkflow })),
+      ).toBe("ImplicitlyDenied");
+    });
+
+    it("AllowBreakGlass 'false' removes the statement; the grant workflow is unaffected", () => {
+      const closed = props(plan({ AllowBreakGlass: "false" }), "GrantRole").AssumeRolePolicyDocument;
+      expect((closed as { Statement: unknown[] }).Statement).toHaveLength(1);
+      expect(assumeWithWebIdentity(closed, grantArn, githubClaims({ job_workflow_ref: breakGlassWorkflow }))).toBe(
+        "ImplicitlyDenied",
+      );
+      expect(assumeWithWebIdentity(closed, grantArn, githubClaims())).toBe("Allowed");
+    });
+
+    it("uses the immutable subject format like the grant statement", () => {
+      const trust = props(plan({ GitHubOwnerId: "1234", GitHubRepoId: "98765" }), "GrantRole").AssumeRolePolicyDocument;
+      const claims = { sub: "repo:acme@1234/elevate@98765:ref:refs/heads/main", job_workflow_ref: breakGlassWorkflow };
+      expect(assumeWithWebIdentity(trust, grantArn, githubClaims(claims))).toBe("Allowed");
+      expect(assumeWithWebIdentity(trust, grantArn, githubClaims({ job_workflow_ref: breakGlassWorkflow }))).toBe(
+        "ImplicitlyDenied",
+      );
+    });
+  });
+
   it("the trust policies use StringEquals only, without wildcards", () => {
     for (const trust of [grantTrust, revokeTrust]) {
       const text = JSON.stringify(trust);

