@@ -38,6 +38,8 @@ export interface StepSpec {
   /** Undefined when not declared: the default depends on onFailure. */
   isCritical: boolean | undefined;
   maxAttempts: number;
+  /** `timeoutSeconds` as declared; for aws:approve the default is 7 days. */
+  timeoutSeconds: number | undefined;
 }
 
 export interface AutomationDocument {
@@ -50,7 +52,89 @@ export interface AutomationDocument {
 }
 
 /** Step actions the sandbox engine executes. */
-export const SUPPORTED_ACTIONS = ["aws:executeAwsApi", "aws:branch", "aws:sleep"] as const;
+export const SUPPORTED_ACTIONS = ["aws:executeAwsApi", "aws:branch", "aws:sleep", "aws:approve"] as const;
+
+/**
+ * aws:approve limits ("aws:approve – Pause an automation for manual approval",
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-approve.html):
+ * "The default timeout for this action is 7 days (604800 seconds) and the maximum
+ * value is 30 days (2592000 seconds)"; "The maximum number of approvers is 10";
+ * "The maximum message length is 4096 characters".
+ */
+export const APPROVE_DEFAULT_TIMEOUT_SECONDS = 604_800;
+export const APPROVE_MAX_TIMEOUT_SECONDS = 2_592_000;
+export const APPROVE_MAX_APPROVERS = 10;
+export const APPROVE_MAX_MESSAGE_CHARS = 4096;
+
+/**
+ * Approver forms the same page lists: "An IAM user name, An IAM user ARN, An
+ * IAM role ARN, An IAM assume role user ARN".
+ */
+const APPROVER_FORMS = [
+  /^[\w+=,.@-]{1,64}$/,
+  /^arn:aws(-cn|-us-gov)?:iam::\d{12}:user\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+  /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+  /^arn:aws(-cn|-us-gov)?:sts::\d{12}:assumed-role\/[\w+=,.@-]{1,64}\/[\w+=,.@-]{2,64}$/,
+];
+
+/**
+ * NotificationArn: "The title of the Amazon SNS topic must be prefixed with
+ * 'Automation'" (same page; "Run an automation with approvers": "The Amazon SNS
+ * topic name must start with Automation").
+ */
+const APPROVAL_TOPIC_ARN = /^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:Automation[A-Za-z0-9_-]*$/;
+
+const hasReference = (v: unknown): boolean => variableReferences(v).size > 0;
+
+/**
+ * Problems with the inputs of an aws:approve step. At CreateDocument time
+ * (`resolved` false) values that still hold `{{ }}` references are skipped;
+ * at run time every value is checked. Returns the first problem, if any.
+ */
+export function approveInputProblem(inputs: Record<string, unknown>, resolved: boolean): string | undefined {
+  const known = new Set(["Approvers", "MinRequiredApprovals", "Message", "NotificationArn"]);
+  for (const key of Object.keys(inputs)) if (!known.has(key)) return `unknown input '${key}'`;
+  const checkNow = (v: unknown) => resolved || !hasReference(v);
+  const approvers = inputs.Approvers;
+  if (approvers === undefined) return "Approvers is required";
+  let approverCount: number | undefined;
+  if (Array.isArray(approvers)) {
+    if (approvers.length === 0) return "Approvers must list at least one principal";
+    if (approvers.length > APPROVE_MAX_APPROVERS)
+      return `Approvers lists ${approvers.length} principals; the maximum is ${APPROVE_MAX_APPROVERS}`;
+    for (const a of approvers) {
+      if (!checkNow(a)) continue;
+      if (typeof a !== "string" || !APPROVER_FORMS.some((re) => re.test(a))) {
+        return `Approvers: ${JSON.stringify(a)} is not an IAM user name, user ARN, role ARN or assumed-role ARN`;
+      }
+    }
+    approverCount = approvers.length;
+  } else if (checkNow(approvers)) {
+    return "Approvers must be a list of principals";
+  }
+  const min = inputs.MinRequiredApprovals;
+  if (min !== undefined && checkNow(min)) {
+    const n = typeof min === "string" && /^\d+$/.test(min) ? Number(min) : min;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
+      return "MinRequiredApprovals must be a positive integer";
+    if (approverCount !== undefined && n > approverCount) {
+      return `MinRequiredApprovals ${n} exceeds the ${approverCount} principals in Approvers`;
+    }
+  }
+  const message = inputs.Message;
+  if (message !== undefined && checkNow(message)) {
+    if (typeof message !== "string") return "Message must be a string";
+    if (message.length > APPROVE_MAX_MESSAGE_CHARS)
+      return `Message is longer than ${APPROVE_MAX_MESSAGE_CHARS} characters`;
+  }
+  const topic = inputs.NotificationArn;
+  if (topic !== undefined && checkNow(topic)) {
+    if (typeof topic !== "string" || !APPROVAL_TOPIC_ARN.test(topic)) {
+      return `NotificationArn ${JSON.stringify(topic)} is not the ARN of an SNS topic whose name starts with "Automation"`;
+    }
+  }
+  return undefined;
+}
 
 const PARAMETER_TYPES: ParameterType[] = ["String", "StringList", "Boolean", "Integer", "StringMap", "MapList"];
 const STEP_NAME = /^[a-zA-Z0-9_]+$/;
@@ -156,6 +240,26 @@ export function validateAutomationDocument(raw: unknown): AutomationDocument {
     }
     if (action === "aws:branch" && !Array.isArray(inputs.Choices))
       throw invalidContent(`Step '${name}': aws:branch needs Choices`);
+    if (action === "aws:approve") {
+      const problem = approveInputProblem(inputs, false);
+      if (problem) throw invalidContent(`Step '${name}': aws:approve ${problem}`);
+    }
+    const timeoutSeconds = s.timeoutSeconds;
+    if (
+      timeoutSeconds !== undefined &&
+      (typeof timeoutSeconds !== "number" || !Number.isInteger(timeoutSeconds) || timeoutSeconds < 1)
+    ) {
+      throw invalidContent(`Step '${name}': timeoutSeconds must be a positive integer`);
+    }
+    if (
+      action === "aws:approve" &&
+      typeof timeoutSeconds === "number" &&
+      timeoutSeconds > APPROVE_MAX_TIMEOUT_SECONDS
+    ) {
+      throw invalidContent(
+        `Step '${name}': timeoutSeconds of aws:approve is at most ${APPROVE_MAX_TIMEOUT_SECONDS} (30 days)`,
+      );
+    }
     const onFailure = s.onFailure === undefined ? "Abort" : s.onFailure;
     if (typeof onFailure !== "string" || !/^(Abort|Continue|step:[a-zA-Z0-9_]+)$/.test(onFailure)) {
       throw invalidContent(`Step '${name}': onFailure must be Abort, Continue or step:NAME`);
@@ -174,6 +278,7 @@ export function validateAutomationDocument(raw: unknown): AutomationDocument {
       nextStep: typeof s.nextStep === "string" ? s.nextStep : undefined,
       isCritical: typeof s.isCritical === "boolean" ? s.isCritical : undefined,
       maxAttempts,
+      timeoutSeconds: typeof timeoutSeconds === "number" ? timeoutSeconds : undefined,
     };
   });
   const stepNames = new Set<string>();
@@ -181,7 +286,13 @@ export function validateAutomationDocument(raw: unknown): AutomationDocument {
     if (stepNames.has(s.name)) throw invalidContent(`Duplicate step name '${s.name}'`);
     stepNames.add(s.name);
   }
-  const stepOutputs = new Set(steps.flatMap((s) => s.outputs.map((o) => `${s.name}.${o.Name}`)));
+  // aws:approve has built-in outputs ("Output: ApprovalStatus, ApproverDecisions").
+  const stepOutputs = new Set(
+    steps.flatMap((s) => [
+      ...s.outputs.map((o) => `${s.name}.${o.Name}`),
+      ...(s.action === "aws:approve" ? [`${s.name}.ApprovalStatus`, `${s.name}.ApproverDecisions`] : []),
+    ]),
+  );
   for (const s of steps) {
     for (const target of [s.nextStep, s.onFailure.startsWith("step:") ? s.onFailure.slice(5) : undefined]) {
       if (target !== undefined && !stepNames.has(target))

@@ -17,9 +17,17 @@ import * as ssmSdk from "@aws-sdk/client-ssm";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import * as stsSdk from "@aws-sdk/client-sts";
 import { STSClient } from "@aws-sdk/client-sts";
-import { type AutomationDocument, interpolate, type ParameterValue, type StepSpec } from "./automation-document.js";
+import {
+  APPROVE_DEFAULT_TIMEOUT_SECONDS,
+  type AutomationDocument,
+  approveInputProblem,
+  interpolate,
+  type ParameterValue,
+  type StepSpec,
+} from "./automation-document.js";
 import type { SandboxCore } from "./context.js";
-import type { IssuedCredential } from "./iam-store.js";
+import { AwsServiceError } from "./errors.js";
+import type { IssuedCredential, Principal } from "./iam-store.js";
 import { assumeRoleAsService } from "./sts.js";
 
 export type AutomationStatus =
@@ -75,9 +83,44 @@ export interface AutomationExecutionRecord {
   stopRequested: boolean;
   currentStepName: string | undefined;
   currentAction: string | undefined;
-  /** Resolves when the engine has finished with this execution. */
+  /**
+   * Resolves when the engine has nothing left to do without outside input: the
+   * execution ended, or an aws:approve step waits for signals. A signal that
+   * resumes the execution replaces it with a fresh promise.
+   */
   done: Promise<void>;
+  /** The aws:approve step waiting for decisions, while there is one. */
+  approval?: PendingApproval | undefined;
 }
+
+/** One approver's decision, as aws:approve reports it in ApproverDecisions. */
+export interface ApproverDecision {
+  Approver: string;
+  Decision: "Approve" | "Reject";
+  ApprovalDecisionTime: string;
+  Comment?: string;
+}
+
+/** An aws:approve step that waits for SendAutomationSignal. */
+export interface PendingApproval {
+  stepName: string;
+  approvers: string[];
+  minRequired: number;
+  /** When the step times out (ExecutionStartTime + timeoutSeconds). */
+  deadline: Date;
+  decisions: ApproverDecision[];
+  /** Indexes into `approvers` of the entries that approved: each entry counts once. */
+  approvedEntries: Set<number>;
+  /** The step's record, whose Outputs show the decisions so far. */
+  record: StepExecutionRecord;
+  settle(outcome: ApprovalOutcome): void;
+}
+
+type ApprovalOutcome =
+  | { kind: "Approved"; at: Date }
+  | { kind: "Rejected"; at: Date; by: string }
+  | { kind: "TimedOut"; at: Date }
+  | { kind: "Cancelled"; at: Date };
 
 export interface EngineDeps {
   core: SandboxCore;
@@ -103,6 +146,8 @@ class StepFailure extends Error {
     readonly stage: "InputValidation" | "Invocation" | "PostVerification",
     readonly type: "Action" | "Permission" | "Throttling" | "Verification" | "Internal",
     readonly details: Record<string, string[]> = {},
+    /** The step's terminal status: a timed-out or cancelled step is not "Failed". */
+    readonly stepStatus: "Failed" | "TimedOut" | "Cancelled" = "Failed",
   ) {
     super(message);
   }
@@ -160,17 +205,33 @@ function asStrings(v: ParameterValue): string[] {
   return [String(v)];
 }
 
+/** The idle signal behind each execution's `done` (see AutomationExecutionRecord.done). */
+const idleSignals = new WeakMap<AutomationExecutionRecord, () => void>();
+
+function markBusy(exec: AutomationExecutionRecord): void {
+  exec.done = new Promise<void>((resolve) => idleSignals.set(exec, resolve));
+}
+
+function markIdle(exec: AutomationExecutionRecord): void {
+  idleSignals.get(exec)?.();
+}
+
+/** Starts the engine on a new execution; sets and returns `exec.done`. */
 export function startEngine(exec: AutomationExecutionRecord, deps: EngineDeps): Promise<void> {
-  return new Promise<void>((resolve) => {
-    setImmediate(() => {
-      runExecution(exec, deps).then(resolve, (err: unknown) => {
+  markBusy(exec);
+  setImmediate(() => {
+    runExecution(exec, deps).then(
+      () => markIdle(exec),
+      (err: unknown) => {
         exec.status = "Failed";
         exec.failureMessage = `Internal sandbox error: ${(err as Error).message}`;
         exec.endTime = deps.core.clock.now();
-        resolve();
-      });
-    });
+        exec.approval = undefined;
+        markIdle(exec);
+      },
+    );
   });
+  return exec.done;
 }
 
 async function runExecution(exec: AutomationExecutionRecord, deps: EngineDeps): Promise<void> {
@@ -186,6 +247,7 @@ async function runExecution(exec: AutomationExecutionRecord, deps: EngineDeps): 
 
   let credential: IssuedCredential | undefined;
   let criticalFailure = false;
+  let timedOut = false;
   let index = 0;
   while (index < doc.mainSteps.length) {
     if (exec.stopRequested) break;
@@ -218,7 +280,13 @@ async function runExecution(exec: AutomationExecutionRecord, deps: EngineDeps): 
       failure = undefined;
       try {
         if (step.action === "aws:executeAwsApi" && !credential) credential = await automationCredential(exec, deps);
-        jumpTo = await runStep(step, record, variables, credential, deps);
+        if (step.action === "aws:approve") {
+          await approve(exec, step, record, variables, deps);
+          // The wait may outlast the service role session; later steps assume it again.
+          credential = undefined;
+        } else {
+          jumpTo = await runStep(step, record, variables, credential, deps);
+        }
         break;
       } catch (err) {
         failure =
@@ -227,13 +295,21 @@ async function runExecution(exec: AutomationExecutionRecord, deps: EngineDeps): 
             : new StepFailure(`Internal sandbox error: ${(err as Error).message}`, "Invocation", "Internal");
       }
     }
-    record.ExecutionEndTime = core.clock.now();
+    record.ExecutionEndTime ??= core.clock.now();
+    if (failure?.stepStatus === "Cancelled") {
+      record.StepStatus = "Cancelled";
+      break;
+    }
     if (failure) {
-      record.StepStatus = "Failed";
+      record.StepStatus = failure.stepStatus;
       record.FailureMessage = failure.message;
       record.FailureDetails = { FailureStage: failure.stage, FailureType: failure.type, Details: failure.details };
       if (record.IsCritical) {
         criticalFailure = true;
+        // "If the automation step reaches the timeout value before receiving all
+        // required approval decisions, then the step and the automation stop
+        // running and return a status of Timed Out." (aws:approve)
+        timedOut = failure.stepStatus === "TimedOut";
         exec.failureMessage = `Step fails when it is ${failure.stage === "InputValidation" ? "validating inputs" : "executing"}. ${failure.message}. Please refer to Automation Service Troubleshooting Guide for more diagnosis details.`;
       }
       if (step.onFailure === "Abort") break;
@@ -256,8 +332,248 @@ async function runExecution(exec: AutomationExecutionRecord, deps: EngineDeps): 
   }
   exec.currentStepName = undefined;
   exec.currentAction = undefined;
-  exec.endTime = core.clock.now();
-  exec.status = exec.stopRequested ? "Cancelled" : criticalFailure ? "Failed" : "Success";
+  exec.endTime = exec.steps.at(-1)?.ExecutionEndTime ?? core.clock.now();
+  exec.status = exec.stopRequested ? "Cancelled" : criticalFailure ? (timedOut ? "TimedOut" : "Failed") : "Success";
+}
+
+// --- aws:approve --------------------------------------------------------------------------
+// "aws:approve – Pause an automation for manual approval"
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-approve.html
+// Statuses: "Understanding automation statuses" (Waiting: "The automation is waiting
+// for input"; TimedOut: "A step or approval was not completed before the specified
+// timeout period"; there is no Rejected status for an automation: a rejected step fails).
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-statuses.html
+
+function approvalOutputs(pending: PendingApproval, status: "Approved" | "Rejected" | "Waiting") {
+  return {
+    ApprovalStatus: [status],
+    // MapList output: one JSON object per decision.
+    ApproverDecisions: pending.decisions.map((d) => JSON.stringify(d)),
+  };
+}
+
+/**
+ * Runs an aws:approve step: publishes the request to the NotificationArn topic,
+ * then parks the execution in Waiting until SendAutomationSignal, a timeout or a
+ * stop settles it. Resolves on approval; throws a StepFailure otherwise.
+ */
+async function approve(
+  exec: AutomationExecutionRecord,
+  step: StepSpec,
+  record: StepExecutionRecord,
+  variables: Map<string, ParameterValue>,
+  deps: EngineDeps,
+): Promise<void> {
+  let inputs: Record<string, unknown>;
+  try {
+    inputs = interpolate(step.inputs, (n) => variables.get(n)) as Record<string, unknown>;
+  } catch (err) {
+    throw new StepFailure((err as Error).message, "InputValidation", "Action");
+  }
+  record.Inputs = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, JSON.stringify(v)]));
+  const problem = approveInputProblem(inputs, true);
+  if (problem) throw new StepFailure(`aws:approve ${problem}`, "InputValidation", "Action");
+  const approvers = (inputs.Approvers as unknown[]).map(String);
+  // "If you don't specify a value, the system defaults to one."
+  const minRequired = inputs.MinRequiredApprovals === undefined ? 1 : Number(inputs.MinRequiredApprovals);
+  const startedAt = record.ExecutionStartTime ?? deps.core.clock.now();
+  const timeoutSeconds = step.timeoutSeconds ?? APPROVE_DEFAULT_TIMEOUT_SECONDS;
+
+  if (typeof inputs.NotificationArn === "string") {
+    await publishApprovalRequest(exec, step, inputs, approvers, minRequired, deps);
+  }
+
+  const outcome = await new Promise<ApprovalOutcome>((settle) => {
+    const pending: PendingApproval = {
+      stepName: step.name,
+      approvers,
+      minRequired,
+      deadline: new Date(startedAt.getTime() + timeoutSeconds * 1000),
+      decisions: [],
+      approvedEntries: new Set(),
+      record,
+      settle: (o) => {
+        if (exec.approval !== pending) return;
+        exec.approval = undefined;
+        // The engine has work again: callers waiting on `done` wait for the next idle point.
+        markBusy(exec);
+        record.Outputs = approvalOutputs(
+          pending,
+          o.kind === "Approved" ? "Approved" : o.kind === "Rejected" ? "Rejected" : "Waiting",
+        );
+        record.ExecutionEndTime = o.at;
+        if (!exec.stopRequested) exec.status = "InProgress";
+        settle(o);
+      },
+    };
+    exec.approval = pending;
+    record.StepStatus = "Waiting";
+    record.Outputs = approvalOutputs(pending, "Waiting");
+    if (!exec.stopRequested) exec.status = "Waiting";
+    markIdle(exec);
+  });
+  const name = step.name;
+  switch (outcome.kind) {
+    case "Approved":
+      for (const [k, v] of Object.entries(record.Outputs ?? {})) {
+        variables.set(`${name}.${k}`, k === "ApprovalStatus" ? (v[0] as string) : v);
+      }
+      return;
+    case "Rejected":
+      throw new StepFailure(`Step ${name} was rejected by ${outcome.by}`, "Invocation", "Action", record.Outputs ?? {});
+    case "TimedOut":
+      throw new StepFailure(
+        `Step ${name} timed out after ${timeoutSeconds} seconds without ${minRequired} approval(s)`,
+        "Invocation",
+        "Action",
+        record.Outputs ?? {},
+        "TimedOut",
+      );
+    case "Cancelled":
+      throw new StepFailure(`Step ${name} was cancelled`, "Invocation", "Action", {}, "Cancelled");
+  }
+}
+
+/**
+ * "Automation sends a message to this topic letting principals know that they
+ * must either approve or reject an Automation step." Published with the
+ * runbook's service role (or the caller's credentials without one), so the
+ * role needs sns:Publish on the topic, as AmazonSSMAutomationRole grants on
+ * arn:aws:sns:*:*:Automation*. A failed publish fails the step: an approval
+ * nobody is told about would only ever time out.
+ */
+async function publishApprovalRequest(
+  exec: AutomationExecutionRecord,
+  step: StepSpec,
+  inputs: Record<string, unknown>,
+  approvers: string[],
+  minRequired: number,
+  deps: EngineDeps,
+): Promise<void> {
+  const credential = await automationCredential(exec, deps);
+  const client = new SNSClient({
+    endpoint: deps.core.endpoint(),
+    region: deps.core.region,
+    credentials: {
+      accessKeyId: credential.accessKeyId,
+      secretAccessKey: credential.secretAccessKey,
+      ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
+    },
+    maxAttempts: 3,
+  });
+  const message = [
+    `Automation execution ${exec.id} of document ${exec.documentName} waits for approval at step ${step.name}.`,
+    typeof inputs.Message === "string" ? `Message: ${inputs.Message}` : "",
+    `Approvers (${minRequired} required): ${approvers.join(", ")}`,
+    `Approve or reject: aws ssm send-automation-signal --automation-execution-id ${exec.id} --signal-type Approve|Reject --payload Comment="..."`,
+  ]
+    .filter((l) => l !== "")
+    .join("\n");
+  try {
+    await client.send(
+      new snsSdk.PublishCommand({
+        TopicArn: inputs.NotificationArn as string,
+        Subject: `Approval request for ${exec.documentName}`.slice(0, 100),
+        Message: message,
+      }),
+    );
+  } catch (err) {
+    const e = err as { name?: string; message?: string };
+    throw new StepFailure(
+      `Approval notification to ${String(inputs.NotificationArn)} failed: ${e.name ?? "Error"}: ${e.message ?? ""}`,
+      "Invocation",
+      e.name && /Authorization|AccessDenied/.test(e.name) ? "Permission" : "Action",
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Whether `principal` is the approver entry `entry` (user name, user ARN, role ARN, assumed-role ARN). */
+function principalMatches(entry: string, principal: Principal): boolean {
+  switch (principal.kind) {
+    case "user":
+      return entry === principal.arn || (!entry.startsWith("arn:") && entry === principal.user.userName);
+    case "role-session":
+      // A role ARN admits every session of the role; an assumed-role ARN exactly one session name.
+      return entry === principal.role.arn || entry === principal.arn;
+    default:
+      return false;
+  }
+}
+
+function signalError(message: string): AwsServiceError {
+  // "InvalidAutomationSignalException: The signal isn't valid for the current Automation execution."
+  return new AwsServiceError("InvalidAutomationSignalException", message, 400);
+}
+
+/** Settles every waiting aws:approve step whose timeout has passed at `now`. */
+export function expireOverdueApprovals(executions: Iterable<AutomationExecutionRecord>, now: Date): void {
+  for (const exec of executions) {
+    const pending = exec.approval;
+    if (pending && pending.deadline.getTime() <= now.getTime())
+      pending.settle({ kind: "TimedOut", at: pending.deadline });
+  }
+}
+
+/** StopAutomationExecution on an execution waiting for approval ends the wait. */
+export function cancelPendingApproval(exec: AutomationExecutionRecord, now: Date): void {
+  exec.approval?.settle({ kind: "Cancelled", at: now });
+}
+
+/**
+ * SendAutomationSignal with SignalType Approve or Reject. Only a principal the
+ * step lists in Approvers may signal ("A list of AWS authenticated principals
+ * who are able to either approve or reject the action"); the caller is the
+ * SigV4-verified signer. Approvals count once per listed approver; one
+ * rejection rejects the step. A second Approve by the same approver is refused
+ * (it would not count); a Reject is always taken while the step waits.
+ */
+export function signalApproval(
+  exec: AutomationExecutionRecord,
+  input: { principal: Principal; signalType: string; payload: Record<string, string[]>; now: Date },
+): void {
+  const pending = exec.approval;
+  if (!pending || exec.status !== "Waiting") {
+    throw signalError(`Automation execution ${exec.id} is ${exec.status}, not waiting for an approval decision`);
+  }
+  if (input.signalType !== "Approve" && input.signalType !== "Reject") {
+    throw signalError(
+      `Signal ${input.signalType} is not valid for step ${pending.stepName} of ${exec.id}, which waits for Approve or Reject`,
+    );
+  }
+  const unknownKeys = Object.keys(input.payload).filter((k) => k !== "Comment");
+  if (unknownKeys.length > 0) {
+    throw signalError(`Payload keys ${JSON.stringify(unknownKeys)} are not valid for ${input.signalType}; use Comment`);
+  }
+  const entry = pending.approvers.findIndex((a) => principalMatches(a, input.principal));
+  if (entry < 0) {
+    throw signalError(
+      `${input.principal.arn} is not an approver of step ${pending.stepName} of automation execution ${exec.id}`,
+    );
+  }
+  const comment = input.payload.Comment?.join("\n");
+  if (input.signalType === "Approve" && pending.approvedEntries.has(entry)) {
+    throw signalError(
+      `${input.principal.arn} already decided on step ${pending.stepName} of ${exec.id}; each approver counts once`,
+    );
+  }
+  pending.decisions.push({
+    Approver: input.principal.arn,
+    Decision: input.signalType,
+    ApprovalDecisionTime: input.now.toISOString(),
+    ...(comment !== undefined ? { Comment: comment } : {}),
+  });
+  if (input.signalType === "Reject") {
+    pending.settle({ kind: "Rejected", at: input.now, by: input.principal.arn });
+    return;
+  }
+  pending.approvedEntries.add(entry);
+  if (pending.approvedEntries.size >= pending.minRequired) {
+    pending.settle({ kind: "Approved", at: input.now });
+    return;
+  }
+  pending.record.Outputs = approvalOutputs(pending, "Waiting");
 }
 
 async function automationCredential(exec: AutomationExecutionRecord, deps: EngineDeps): Promise<IssuedCredential> {

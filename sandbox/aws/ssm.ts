@@ -10,7 +10,14 @@ import {
   resolveParameters,
   validateAutomationDocument,
 } from "./automation-document.js";
-import { type AutomationExecutionRecord, type EngineDeps, startEngine } from "./automation-engine.js";
+import {
+  type AutomationExecutionRecord,
+  cancelPendingApproval,
+  type EngineDeps,
+  expireOverdueApprovals,
+  signalApproval,
+  startEngine,
+} from "./automation-engine.js";
 import { authorizeCall, type CallContext, requirePrincipal, type SandboxCore } from "./context.js";
 import { AwsServiceError } from "./errors.js";
 import type { IssuedCredential } from "./iam-store.js";
@@ -477,7 +484,7 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
       };
       state.executions.set(id, exec);
       if (clientToken !== undefined) state.clientTokens.set(clientToken.toLowerCase(), id);
-      exec.done = startEngine(exec, { core, ...deps.engine });
+      startEngine(exec, { core, ...deps.engine });
       return { AutomationExecutionId: id };
     },
 
@@ -489,6 +496,8 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
         resource: executionArn(core, account, id),
         resourceAccountId: account,
       });
+      // aws:approve timeouts are judged against the sandbox clock whenever anyone looks.
+      expireOverdueApprovals(state.executions.values(), ctx.now);
       const e = state.executions.get(id);
       if (!e || e.accountId !== account) {
         throw new AwsServiceError(
@@ -507,6 +516,7 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
         resource: `arn:aws:ssm:${core.region}:${account}:automation-execution/*`,
         resourceAccountId: account,
       });
+      expireOverdueApprovals(state.executions.values(), ctx.now);
       const maxResults = body.MaxResults === undefined ? 50 : Number(body.MaxResults);
       if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 50) {
         throw validation(
@@ -577,6 +587,7 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
       }
       e.stopRequested = true;
       e.status = "Cancelling";
+      cancelPendingApproval(e, ctx.now);
       return {};
     },
 
@@ -596,12 +607,21 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
           400,
         );
       }
-      // No step of a sandbox execution ever waits for a signal (aws:approve is not supported yet).
-      throw new AwsServiceError(
-        "InvalidAutomationSignalException",
-        `Automation execution ${id} is not waiting for a signal: the sandbox does not support aws:approve yet`,
-        400,
-      );
+      const signalType = str(body, "SignalType", true);
+      // SignalType: "Approve | Reject | StartStep | StopStep | Resume | Revoke" (SendAutomationSignal API reference).
+      if (!["Approve", "Reject", "StartStep", "StopStep", "Resume", "Revoke"].includes(signalType)) {
+        throw validation(
+          `1 validation error detected: Value '${signalType}' at 'signalType' failed to satisfy constraint: Member must satisfy enum value set: [Approve, Reject, StartStep, StopStep, Resume, Revoke]`,
+        );
+      }
+      expireOverdueApprovals(state.executions.values(), ctx.now);
+      signalApproval(e, {
+        principal: requirePrincipal(ctx),
+        signalType,
+        payload: stringListMap(body.Payload, "Payload"),
+        now: ctx.now,
+      });
+      return {};
     },
   };
 }

@@ -206,6 +206,63 @@ const breakGlassSchema = strictMap({
 });
 
 /**
+ * An AWS-side approver: a full, literal IAM user or role ARN (aws:approve
+ * accepts user names and assumed-role ARNs too; Elevate takes only ARNs, so
+ * an approver is one unambiguous principal). Path segments and names may not
+ * start with "." (no `.` or `..` segments), as the runbook's allowedPattern.
+ */
+export const APPROVER_ARN = new RegExp(
+  `^arn:(${PARTITION}):iam::(\\d{12}):(user|role)((?:/[\\w+=,@-][\\w+=,.@-]*)*)/([\\w+=,@-][\\w+=,.@-]{0,63})$`,
+);
+/** aws:approve: "The maximum number of approvers is 10." */
+export const MAX_AWS_APPROVERS = 10;
+/** AWS requires an approval topic's name to start with "Automation" (aws:approve NotificationArn). */
+export const APPROVAL_TOPIC_ARN = new RegExp(
+  `^arn:(${PARTITION}):sns:([a-z]{2}(?:-[a-z]+)+-\\d{1,2}):(\\d{12}):(Automation[A-Za-z0-9_-]{0,246})$`,
+);
+
+/** `roles.<key>.awsApproval`: dual control, an AWS-side aws:approve gate before the grant (docs/dual-control.md). */
+const awsApprovalSchema = strictMap({
+  approvers: z
+    .array(
+      textField((v) =>
+        /[*?]/.test(v)
+          ? `${quote(v)} contains a wildcard; approvers must be full, literal IAM user or role ARNs`
+          : APPROVER_ARN.test(v)
+            ? undefined
+            : `${quote(v)} is not an IAM user or role ARN (arn:aws:iam::<12-digit account>:user/<name> or :role/<name>)`,
+      ),
+    )
+    .min(1, { error: "list at least one approver (an IAM user or role ARN)" })
+    .max(MAX_AWS_APPROVERS, { error: `at most ${MAX_AWS_APPROVERS} approvers (an aws:approve limit)` }),
+  minApprovals: approvalsField,
+  notificationTopicArn: textField((v) =>
+    APPROVAL_TOPIC_ARN.test(v)
+      ? undefined
+      : `${quote(v)} is not an SNS topic ARN whose name starts with "Automation" (AWS requires that prefix for approval topics)`,
+  ).optional(),
+}).superRefine((value, ctx) => {
+  if (value.approvers.length > 0 && value.minApprovals > value.approvers.length) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["minApprovals"],
+      message: `${value.minApprovals} approvals can never be reached with ${value.approvers.length} approver(s)`,
+      input: value.minApprovals,
+    });
+  }
+  value.approvers.forEach((arn, index) => {
+    if (value.approvers.indexOf(arn) !== index) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["approvers", index],
+        message: `${quote(arn)} is listed twice`,
+        input: arn,
+      });
+    }
+  });
+});
+
+/**
  * Per-role options. New options (another issue adds e.g. `awsApproval`,
  * `breakGlass`) are one entry here, plus their resolution in `resolveRole`.
  */
@@ -214,6 +271,7 @@ export const ROLE_SHAPE = {
   ...DEFAULTS_SHAPE,
   requesters: z.array(z.string()).optional(),
   breakGlass: breakGlassSchema.optional(),
+  awsApproval: awsApprovalSchema.optional(),
 };
 
 /** Built-in values for settings that neither the role nor `defaults` sets. */
@@ -465,6 +523,15 @@ export interface EffectiveRole {
   requesters: readonly string[];
   /** Set when the role may be granted by break-glass (workflow_dispatch, no prior review). */
   breakGlass?: EffectiveBreakGlass;
+  /** Set when grants of the role wait for AWS-side approval (dual control). */
+  awsApproval?: EffectiveAwsApproval;
+}
+
+export interface EffectiveAwsApproval {
+  approvers: readonly string[];
+  minApprovals: number;
+  /** As configured; undefined means the stack's AutomationElevateApproval topic. */
+  notificationTopicArn: string | undefined;
 }
 
 export interface EffectiveBreakGlass {
@@ -506,6 +573,13 @@ export function findRole(config: ElevateConfig, key: string): EffectiveRole | un
       requesters: glass.requesters
         ? users.filter((user) => glass.requesters?.some((login) => sameLogin(login, user)))
         : requesters,
+    };
+  }
+  if (role.awsApproval) {
+    effective.awsApproval = {
+      approvers: [...role.awsApproval.approvers],
+      minApprovals: role.awsApproval.minApprovals,
+      notificationTopicArn: role.awsApproval.notificationTopicArn,
     };
   }
   return effective;
