@@ -4,6 +4,7 @@
  * 4 and 5).
  */
 import {
+  type AutomationExecutionStatus,
   GetAutomationExecutionCommand,
   SSMClient,
   StartAutomationExecutionCommand,
@@ -110,7 +111,7 @@ describe("StartAutomationExecution for a grant", () => {
 
   it("joins a running or succeeded execution, and one that just failed in this run", async () => {
     ssmMock.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: "exec-1" });
-    for (const status of ["InProgress", "Success", "Failed"]) {
+    for (const status of ["InProgress", "Success", "Failed"] as const) {
       ssmMock.on(GetAutomationExecutionCommand).resolves({
         AutomationExecution: { AutomationExecutionStatus: status, ExecutionStartTime: MERGED_AT },
       });
@@ -235,26 +236,32 @@ describe("waitForAutomation", () => {
     });
   });
 
-  it.each(["Failed", "TimedOut", "Cancelled", "CompletedWithSuccess", "CompletedWithFailure", "Rejected", "Exited"])(
-    "fails on the terminal status %s, with AWS's failure message",
-    async (status) => {
-      ssmMock.on(GetAutomationExecutionCommand).resolves({
-        AutomationExecution: { AutomationExecutionStatus: status, FailureMessage: "Step fails when it is ..." },
-      });
-      const result = await waitForAutomation(ssm(), "exec-1", { timeoutMs: 60_000, ...fakeTime() });
-      expect(result).toMatchObject({
-        status,
-        succeeded: false,
-        timedOutWaiting: false,
-        failureMessage: "Step fails when it is ...",
-      });
-    },
-  );
+  it.each<AutomationExecutionStatus>([
+    "Failed",
+    "TimedOut",
+    "Cancelled",
+    "CompletedWithSuccess",
+    "CompletedWithFailure",
+    "Rejected",
+    "Exited",
+  ])("fails on the terminal status %s, with AWS's failure message", async (status) => {
+    ssmMock.on(GetAutomationExecutionCommand).resolves({
+      AutomationExecution: { AutomationExecutionStatus: status, FailureMessage: "Step fails when it is ..." },
+    });
+    const result = await waitForAutomation(ssm(), "exec-1", { timeoutMs: 60_000, ...fakeTime() });
+    expect(result).toMatchObject({
+      status,
+      succeeded: false,
+      timedOutWaiting: false,
+      failureMessage: "Step fails when it is ...",
+    });
+  });
 
   it("treats an unknown status as not done, and fails at the timeout", async () => {
-    ssmMock
-      .on(GetAutomationExecutionCommand)
-      .resolves({ AutomationExecution: { AutomationExecutionStatus: "Mystery" } });
+    ssmMock.on(GetAutomationExecutionCommand).resolves({
+      // A status this SDK version does not know (AWS adds statuses over time).
+      AutomationExecution: { AutomationExecutionStatus: "Mystery" as AutomationExecutionStatus },
+    });
     const time = fakeTime();
     const result = await waitForAutomation(ssm(), "exec-1", { timeoutMs: 10_000, ...time });
     expect(result).toMatchObject({ status: "Mystery", succeeded: false, timedOutWaiting: true });
