@@ -131,8 +131,7 @@ describe("revoke mode through the bundle: expiry", () => {
     expect(world.github.comments(world.repository, stalePr)).toHaveLength(1);
   });
 
-  it("a dropped scheduled run extends nothing; two racing runs make one execution per revocation", async () => {
-    const executionsBefore = world.aws.state.executions.size;
+  it("a dropped scheduled run extends nothing; a failed revoke is retried once, even by racing runs", async () => {
     world.aws.clock.set(at("2026-11-30T09:50:00Z"));
     bobLateSession = await takeSession(world, "bob");
 
@@ -144,31 +143,40 @@ describe("revoke mode through the bundle: expiry", () => {
     expect(refused.ok ? "" : refused.error).toMatch(/AccessDenied/);
     expect(await sessionWorks(world, bobLateSession)).toBe(true);
 
-    // Two runs at once (outside the workflow's concurrency group, e.g. a copy of the workflow):
-    // slow AWS answers make both plan the same work, and the ClientToken derived from the
-    // revocation makes SSM return the first run's execution to the second.
-    const startsBefore = world.aws.calls("StartAutomationExecution").length;
+    // The runbook's delete is refused once (AccessDenied, not retried): the run fails and says
+    // so. alice's cut-off (09:00:01) is older than the role's MaxSessionDuration (1 h): cleared.
+    world.aws.knobs.failNext("DeleteUserPolicy", "AccessDenied", 1);
+    const failed = await revoke(world, scheduledRun(world));
+    expect(failed.exitCode).toBe(1);
+    expect(jsonOutput(failed, "revoked")).toEqual([]);
+    const [failedRevoke] = executionsOf(world, "Elevate-Revoke", "bob-long");
+    expect(failedRevoke?.status).toBe("Failed");
+    const clears = executionsOf(world, "Elevate-ClearCutoff");
+    expect(clears.map((e) => [e.parameters.UserName?.[0], e.status])).toEqual([["alice.smith", "Success"]]);
+    expect(jsonOutput(failed, "execution-ids")).toEqual([clears[0]?.id, failedRevoke?.id]);
+    expect(failed.annotations.some((a) => a.level === "error" && /bob-long: revoke failed/.test(a.message))).toBe(true);
+    expect(world.grantPolicies("bob")).toEqual(["elevate-bob-long"]);
+
+    // 10:40, two runs at once (outside the workflow's concurrency group, e.g. a manual copy):
+    // both skip the failed execution of the earlier run and retry under the next ClientToken,
+    // which SSM maps to one execution; slow AWS answers make both plan the same work.
+    world.aws.clock.set(at("2026-11-30T10:40:00Z"));
+    const executionsBefore = world.aws.state.executions.size;
     world.aws.knobs.latencyMs = 100;
     const runs = await Promise.all([revoke(world, scheduledRun(world)), revoke(world, scheduledRun(world))]);
     world.aws.knobs.latencyMs = 0;
+    expect(world.aws.state.executions.size).toBe(executionsBefore + 1);
     const revokes = executionsOf(world, "Elevate-Revoke", "bob-long");
-    expect(revokes.map((e) => e.status)).toEqual(["Success"]);
-    // alice's cut-off (09:00:01) is older than the role's MaxSessionDuration (1 h): cleared, once.
-    const clears = executionsOf(world, "Elevate-ClearCutoff");
-    expect(clears.map((e) => [e.parameters.UserName?.[0], e.status])).toEqual([["alice.smith", "Success"]]);
-    const ours = [clears[0]?.id, revokes[0]?.id];
+    expect(revokes.map((e) => e.status)).toEqual(["Failed", "Success"]);
+    const retried = revokes[1]?.id as string;
     for (const run of runs) {
       expect(run.exitCode, run.stdout).toBe(0);
-      // Whatever the interleaving, a run reports only the one execution of each piece of work.
+      // Whatever the interleaving, a run reports only that one execution.
       const ids = jsonOutput(run, "execution-ids") as string[];
-      expect(ours).toEqual(expect.arrayContaining(ids));
-      expect(jsonOutput(run, "revoked")).toEqual(ids.includes(revokes[0]?.id as string) ? ["bob-long"] : []);
+      expect([retried]).toEqual(expect.arrayContaining(ids));
+      expect(jsonOutput(run, "revoked")).toEqual(ids.length > 0 ? ["bob-long"] : []);
     }
     expect(runs.some((run) => (jsonOutput(run, "revoked") as string[]).length === 1)).toBe(true);
-    // Normally both runs asked SSM to start the revoke (two calls), and got one execution.
-    const starts = world.aws.calls("StartAutomationExecution").slice(startsBefore);
-    expect(starts.length).toBeGreaterThanOrEqual(2);
-    expect(world.aws.state.executions.size).toBe(executionsBefore + 2);
 
     expect(world.grantPolicies("bob")).toEqual([]);
     expect(cutoffsOn(world, EXAMPLE_ROLE)).toEqual(["elevate-cutoff-bob"]);

@@ -2,7 +2,7 @@
  * End to end in-process on the AWS sandbox: the deployed template and runbooks, the
  * real SDK over HTTP, the revoker's own inventory, plan and runbook calls. Covers
  * expiry with cut-off, overlapping grants (AWS TEAM #279) and a dropped scheduled run.
- * (The action-bundle variant through sandbox/harness needs a rebuilt action/dist.)
+ * The same through the action bundle, git and GitHub: test/e2e/revoke-bundle-*.test.ts.
  */
 import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { GetAutomationExecutionCommand, SSMClient, StartAutomationExecutionCommand } from "@aws-sdk/client-ssm";

@@ -61,6 +61,21 @@ describe("Elevate-Revoke parameters", () => {
     expect(noCut).toMatchObject({ CutOff: "false", RoleName: "alice.smith" });
   });
 
+  it("never pair CutOff 'true' with the placeholder role name", () => {
+    const { roleArn: _arn, roleName: _name, ...unparsed } = revocation;
+    expect(() => revokeParameters(config, { ...unparsed, cutOff: true })).toThrow(
+      "resize-asg: a session cut-off needs the role's name",
+    );
+    // A role name outside the runbook's pattern is no role name either.
+    expect(() =>
+      revokeParameters(config, {
+        ...revocation,
+        roleArn: "arn:aws:iam::123456789012:role/elevated/.hidden",
+        roleName: ".hidden",
+      }),
+    ).toThrow("a session cut-off needs the role's name");
+  });
+
   it("derive the ClientToken from the request, its window and every parameter", () => {
     const parameters = revokeParameters(config, revocation);
     const parts = revokeTokenParts(revocation, parameters);
