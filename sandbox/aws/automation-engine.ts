@@ -507,18 +507,30 @@ function signalError(message: string): AwsServiceError {
   return new AwsServiceError("InvalidAutomationSignalException", message, 400);
 }
 
-/** Settles every waiting aws:approve step whose timeout has passed at `now`. */
-export function expireOverdueApprovals(executions: Iterable<AutomationExecutionRecord>, now: Date): void {
+/**
+ * Settles every waiting aws:approve step whose timeout has passed at `now`;
+ * returns the executions it settled (await their `done` to see them finished).
+ */
+export function expireOverdueApprovals(
+  executions: Iterable<AutomationExecutionRecord>,
+  now: Date,
+): AutomationExecutionRecord[] {
+  const settled: AutomationExecutionRecord[] = [];
   for (const exec of executions) {
     const pending = exec.approval;
-    if (pending && pending.deadline.getTime() <= now.getTime())
+    if (pending && pending.deadline.getTime() <= now.getTime()) {
       pending.settle({ kind: "TimedOut", at: pending.deadline });
+      settled.push(exec);
+    }
   }
+  return settled;
 }
 
 /** StopAutomationExecution on an execution waiting for approval ends the wait. */
-export function cancelPendingApproval(exec: AutomationExecutionRecord, now: Date): void {
-  exec.approval?.settle({ kind: "Cancelled", at: now });
+export function cancelPendingApproval(exec: AutomationExecutionRecord, now: Date): boolean {
+  if (!exec.approval) return false;
+  exec.approval.settle({ kind: "Cancelled", at: now });
+  return true;
 }
 
 /**

@@ -225,6 +225,11 @@ function metadataJson(e: AutomationExecutionRecord) {
   };
 }
 
+/** Times out overdue aws:approve steps and waits until their executions have finished. */
+async function settleOverdue(state: SsmState, now: Date): Promise<void> {
+  await Promise.all(expireOverdueApprovals(state.executions.values(), now).map((e) => e.done));
+}
+
 export interface SsmDeps {
   state: SsmState;
   engine: Omit<EngineDeps, "core">;
@@ -496,8 +501,9 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
         resource: executionArn(core, account, id),
         resourceAccountId: account,
       });
-      // aws:approve timeouts are judged against the sandbox clock whenever anyone looks.
-      expireOverdueApprovals(state.executions.values(), ctx.now);
+      // aws:approve timeouts are judged against the sandbox clock whenever anyone looks;
+      // the answer shows the timed-out executions finished.
+      await settleOverdue(state, ctx.now);
       const e = state.executions.get(id);
       if (!e || e.accountId !== account) {
         throw new AwsServiceError(
@@ -516,7 +522,7 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
         resource: `arn:aws:ssm:${core.region}:${account}:automation-execution/*`,
         resourceAccountId: account,
       });
-      expireOverdueApprovals(state.executions.values(), ctx.now);
+      await settleOverdue(state, ctx.now);
       const maxResults = body.MaxResults === undefined ? 50 : Number(body.MaxResults);
       if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > 50) {
         throw validation(
@@ -587,7 +593,8 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
       }
       e.stopRequested = true;
       e.status = "Cancelling";
-      cancelPendingApproval(e, ctx.now);
+      // An execution parked in an aws:approve step has nothing in flight: it ends now.
+      if (cancelPendingApproval(e, ctx.now)) await e.done;
       return {};
     },
 
@@ -614,13 +621,16 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
           `1 validation error detected: Value '${signalType}' at 'signalType' failed to satisfy constraint: Member must satisfy enum value set: [Approve, Reject, StartStep, StopStep, Resume, Revoke]`,
         );
       }
-      expireOverdueApprovals(state.executions.values(), ctx.now);
+      await settleOverdue(state, ctx.now);
       signalApproval(e, {
         principal: requirePrincipal(ctx),
         signalType,
         payload: stringListMap(body.Payload, "Payload"),
         now: ctx.now,
       });
+      // AWS answers at once and the execution moves on; the sandbox answers once the
+      // engine has, so a GetAutomationExecution right after sees where the signal led.
+      await e.done;
       return {};
     },
   };

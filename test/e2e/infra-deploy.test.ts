@@ -102,11 +102,12 @@ describe("infra/template.yaml in the AWS sandbox", () => {
       GrantDocumentName: "Elevate-Grant",
       RevokeDocumentName: "Elevate-Revoke",
       ClearCutoffDocumentName: "Elevate-ClearCutoff",
+      GrantApprovalDocumentName: "Elevate-GrantWithApproval",
       NotifyTopicArn: `arn:aws:sns:${sandbox.region}:${account}:Elevate`,
       ExampleRoleArn: `arn:aws:iam::${account}:role/elevated/EC2_FullAccess_Role`,
     });
     expect(sandbox.calls("CreateRole").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok"]);
-    expect(sandbox.calls("CreateDocument").map((c) => c.outcome)).toEqual(["ok", "ok", "ok"]);
+    expect(sandbox.calls("CreateDocument").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok"]);
   });
 
   it("Elevate-Grant attaches the contract's policy, and the user can assume the role only inside the window", async () => {

@@ -417,9 +417,15 @@ describe("the template embeds the runbook files", () => {
     });
   }
 
+  it("GrantApprovalDocument.Content equals infra/runbooks/elevate-grant-approval.yaml", () => {
+    const path = "infra/runbooks/elevate-grant-approval.yaml";
+    const content = template.Resources.GrantApprovalDocument?.Properties?.Content;
+    expect(content).toEqual(parseRunbook(readFileSync(path, "utf8"), path));
+  });
+
   it("node infra/sync-runbooks.mjs --check finds the template up to date", () => {
     const out = execFileSync(process.execPath, ["infra/sync-runbooks.mjs", "--check"], { encoding: "utf8" });
-    expect(out).toMatch(/embeds 3 runbooks, all up to date/);
+    expect(out).toMatch(/embeds 4 runbooks, all up to date/);
   });
 
   it("the sync detects a stale copy", async () => {

@@ -59,6 +59,7 @@ describe("template parsing and intrinsic resolution", () => {
       GrantDocumentName: "Elevate-Grant",
       RevokeDocumentName: "Elevate-Revoke",
       ClearCutoffDocumentName: "Elevate-ClearCutoff",
+      GrantApprovalDocumentName: "Elevate-GrantWithApproval",
       OidcProviderArn: PROVIDER,
       ExampleRoleArn: `arn:aws:iam::${ACCOUNT}:role/elevated/EC2_FullAccess_Role`,
     });
@@ -67,7 +68,13 @@ describe("template parsing and intrinsic resolution", () => {
     expect(JSON.stringify(inlinePolicy(p, "GrantRole"))).not.toContain("sns:");
     // No privileged role ARNs given: only the example role's statement remains.
     const statements = (inlinePolicy(p, "AutomationRole") as { Statement: { Sid: string }[] }).Statement;
-    expect(statements.map((s) => s.Sid)).toEqual(["GrantPoliciesOnEligibleUsers", "CutOffPoliciesOnExampleRole"]);
+    expect(statements.map((s) => s.Sid)).toEqual([
+      "GrantPoliciesOnEligibleUsers",
+      "CutOffPoliciesOnExampleRole",
+      "PublishApprovalRequests",
+    ]);
+    // No approval topic unless asked for (dual control is opt-in).
+    expect(p.resources.map((r) => r.logicalId)).not.toContain("ApprovalTopic");
     // ${aws:username} outside Fn::Sub stays a policy variable.
     // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a JS template
     expect(JSON.stringify(props(p, "ElevatedEc2Role"))).toContain('"sts:RoleSessionName":"${aws:username}"');
@@ -363,7 +370,7 @@ describe("grant and revoke role permissions", () => {
   const grantSession = `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-grant/gh`;
   const revokeSession = `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-revoke/gh`;
 
-  it("the grant role may start only Elevate-Grant", async () => {
+  it("the grant role may start only Elevate-Grant and its approval gate", async () => {
     const ask = (resource: string) =>
       iamDecision({
         principal: grantSession,
@@ -372,6 +379,7 @@ describe("grant and revoke role permissions", () => {
         identityPolicies: [grant],
       });
     expect(await ask(`${ssm}:document/Elevate-Grant`)).toBe("Allowed");
+    expect(await ask(`${ssm}:document/Elevate-GrantWithApproval`)).toBe("Allowed");
     expect(await ask(`${ssm}:document/Elevate-Revoke`)).toBe("ImplicitlyDenied");
     expect(await ask(`${ssm}:document/AWS-RunShellScript`)).toBe("ImplicitlyDenied");
   });
@@ -406,7 +414,12 @@ describe("grant and revoke role permissions", () => {
       iamDecision({ principal: revokeSession, action, resource, identityPolicies: [revoke] });
     expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-Revoke`)).toBe("Allowed");
     expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-ClearCutoff`)).toBe("Allowed");
-    expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-Grant`)).toBe("ImplicitlyDenied");
+    // It finishes AWS-side approved grants (docs/dual-control.md), but never opens an approval gate.
+    expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-Grant`)).toBe("Allowed");
+    expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-GrantWithApproval`)).toBe(
+      "ImplicitlyDenied",
+    );
+    expect(await ask("ssm:SendAutomationSignal", `${ssm}:automation-execution/x`)).toBe("ImplicitlyDenied");
     expect(await ask("iam:GetAccountAuthorizationDetails", "*")).toBe("Allowed");
     expect(await ask("iam:GetRole", p.outputs.ExampleRoleArn as string)).toBe("Allowed");
     expect(await ask("iam:DeleteUserPolicy", `arn:aws:iam::${ACCOUNT}:user/elevate/alice`)).toBe("ImplicitlyDenied");
