@@ -73,6 +73,8 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+// Table rows in benchmark-number order, whatever order they ran in.
+results.sort((a, b) => (a.rows[0]?.benchmark ?? "").localeCompare(b.rows[0]?.benchmark ?? ""));
 const lines = [];
 lines.push(
   `Measured ${new Date().toISOString().slice(0, 16)}Z${quick ? " with --quick" : ""} on ${before.nproc} × ${before.cpu}, ${before.memory}, Node ${before.node}; load average at start ${before.load}, at end ${machine().load}; total ${Math.round((Date.now() - started) / 1000)} s.`,
