@@ -66,7 +66,8 @@ export interface CountedApproval {
 /** The git note written on the merge commit (refs/notes/elevate): one JSON line per event. */
 export interface GrantEvidence {
   schema: "elevate.grant/v1";
-  event: "granted" | "refused";
+  /** "awaiting-aws-approval": a dual-control gate was started; the grant follows its approval. */
+  event: "granted" | "refused" | "awaiting-aws-approval";
   requestId: string;
   file: string;
   requester: string;

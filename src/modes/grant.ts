@@ -37,7 +37,8 @@ import {
   listReviews,
   type PullRequestInfo,
 } from "../adapters/github.js";
-import { type ElevateConfig, loadConfig } from "../domain/config.js";
+import { type ElevateConfig, findRole, loadConfig } from "../domain/config.js";
+import { waitingCommentLine } from "../domain/dual-control.js";
 import type { LocatedError } from "../domain/errors.js";
 import {
   cliProfileSnippet,
@@ -48,6 +49,7 @@ import {
 } from "../domain/grant-report.js";
 import { buildGrantPlan, type GrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
+import { startApprovalGate } from "./dual-control.js";
 import {
   approvalShortfall,
   checkApprovals,
@@ -62,7 +64,8 @@ import {
 export interface GrantOutcome {
   file: string;
   requestId: string;
-  status: "granted" | "refused" | "failed" | "planned";
+  /** "waiting": an AWS-side approval gate was started (roles with awsApproval); the revoke run finishes it. */
+  status: "granted" | "refused" | "failed" | "planned" | "waiting";
   message: string;
   plan?: GrantPlan;
   executionId?: string;
@@ -79,6 +82,11 @@ export interface GrantReport {
   pr?: PullRequestInfo;
   /** The config the run used, for reporting. */
   loadedConfig?: ElevateConfig;
+}
+
+/** requests/<role>/<id>.yaml → <role>. */
+function roleKeyOf(path: string): string {
+  return path.split("/")[1] ?? "";
 }
 
 function requestIdOf(path: string): string {
@@ -377,6 +385,23 @@ export async function grantAll(
   const { ssm, sns } = createClients(config.aws.region, credentials);
   const started = await Promise.all(
     toGrant.map(async (g) => {
+      // Dual control: a role with awsApproval starts the approval gate instead
+      // and returns at once; the scheduled revoke run grants once approved.
+      const awsApproval = findRole(config, roleKeyOf(g.change.path))?.awsApproval;
+      if (awsApproval) {
+        try {
+          const gate = await startApprovalGate(ssm, config, {
+            plan: g.plan,
+            approval: awsApproval,
+            prNumber: g.evidence.pr?.number ?? 0,
+            mergeSha,
+          });
+          core.info(`${g.plan.requestId}: started AWS-side approval gate ${gate.executionId}`);
+          return { g, gate, awsApproval };
+        } catch (error) {
+          return { g, error: describeAwsError(error) };
+        }
+      }
       const parameters = grantRunbookParameters(config, g.plan);
       try {
         const executionId = await startGrantExecution(ssm, {
@@ -395,6 +420,7 @@ export async function grantAll(
   );
   const results = await Promise.all(
     started.map(async (s) => {
+      if ("gate" in s && s.gate) return { g: s.g, gate: s.gate, awsApproval: s.awsApproval };
       if (!("executionId" in s) || !s.executionId) return { g: s.g, error: s.error ?? "not started" };
       const result = await waitForAutomation(ssm, s.executionId, { timeoutMs: ctx.inputs.timeoutSeconds * 1000 });
       return { g: s.g, result };
@@ -402,6 +428,25 @@ export async function grantAll(
   );
   for (const r of results) {
     const { g } = r;
+    if ("gate" in r && r.gate && r.awsApproval) {
+      g.evidence.event = "awaiting-aws-approval";
+      g.evidence.execution = { id: r.gate.executionId, status: "Waiting" };
+      report.outcomes.push({
+        file: g.change.path,
+        requestId: g.plan.requestId,
+        status: "waiting",
+        message: waitingCommentLine({
+          requestId: g.plan.requestId,
+          gateExecutionId: r.gate.executionId,
+          approval: r.awsApproval,
+          topicArn: r.gate.topicArn,
+        }),
+        plan: g.plan,
+        executionId: r.gate.executionId,
+        evidence: g.evidence,
+      });
+      continue;
+    }
     if ("result" in r && r.result) {
       const res: AutomationResult = r.result;
       g.evidence.execution = { id: res.executionId, status: res.status };
@@ -638,6 +683,8 @@ export function grantCommentBody(report: GrantReport, config: ElevateConfig): st
         "```",
         "",
       );
+    } else if (o.status === "waiting") {
+      lines.push(o.message, "");
     } else {
       lines.push(`**${o.requestId}**: ${o.status}. ${o.message}`, "");
     }

@@ -34,11 +34,13 @@ import { changedFiles, commitExists, git, readFileAt, ZERO_SHA } from "../adapte
 import {
   closePullRequest,
   createComment,
+  hasCommentWithMarker,
   listOpenPullRequests,
   listPullRequestFiles,
   listPullRequestsForCommit,
 } from "../adapters/github.js";
 import { type ElevateConfig, loadConfig } from "../domain/config.js";
+import { type DualControlOutcome, outcomeCommentBody, outcomeMarker } from "../domain/dual-control.js";
 import { formatIamTime } from "../domain/grant-policy.js";
 import { humanDuration, mdEscape, parseRoleArn } from "../domain/grant-report.js";
 import { parseRequestPath } from "../domain/request-path.js";
@@ -53,6 +55,7 @@ import {
   readRequestFacts,
   staleRequestEnd,
 } from "../domain/revoke-plan.js";
+import { resolvePendingApprovals } from "./dual-control.js";
 import { annotate, describeAwsError } from "./grant.js";
 import { completeRequestFacts, readInventory, readKnownRequests } from "./inventory.js";
 
@@ -110,6 +113,8 @@ export interface RevokeReport {
   problems: string[];
   listingCalls: number;
   dryRun: boolean;
+  /** AWS-side approval gates resolved this run (roles with awsApproval). */
+  approvalGates?: DualControlOutcome[];
 }
 
 async function loadWorkspaceConfig(ctx: ActionContext): Promise<ElevateConfig> {
@@ -170,6 +175,50 @@ async function earlyRevokeIds(ctx: ActionContext): Promise<Map<string, string>> 
   return ids;
 }
 
+/**
+ * Resolves AWS-side approval gates (src/modes/dual-control.ts) and reports
+ * each newly resolved one on its PR, once: the comment carries a marker, and
+ * every run sees finished gates again.
+ */
+async function resolveApprovalGates(
+  ctx: ActionContext,
+  ssm: SSMClient,
+  config: ElevateConfig,
+  revokedRequestIds: ReadonlySet<string>,
+  report: RevokeReport,
+): Promise<void> {
+  let outcomes: DualControlOutcome[];
+  try {
+    outcomes = await resolvePendingApprovals(ssm, config, {
+      now: ctx.now(),
+      timeoutMs: ctx.inputs.timeoutSeconds * 1000,
+      revokedRequestIds,
+    });
+  } catch (error) {
+    report.problems.push(`AWS-side approval gates could not be resolved: ${describeAwsError(error)}`);
+    return;
+  }
+  report.approvalGates = outcomes;
+  for (const o of outcomes) {
+    if (o.status === "pending") continue;
+    if (o.status === "failed" || o.status === "untrusted") {
+      report.problems.push(`approval gate ${o.gateExecutionId}${o.requestId ? ` (${o.requestId})` : ""}: ${o.message}`);
+    }
+    if (!o.prNumber || o.status === "untrusted") continue;
+    try {
+      if (!(await hasCommentWithMarker(ctx.octokit, ctx.repo, o.prNumber, outcomeMarker(o)))) {
+        await createComment(ctx.octokit, ctx.repo, o.prNumber, outcomeCommentBody(o));
+      }
+    } catch (error) {
+      core.warning(
+        `could not report approval gate ${o.gateExecutionId} on PR #${o.prNumber}: ${(error as Error).message}`,
+      );
+    }
+  }
+  const granted = outcomes.filter((o) => o.status === "granted" && o.requestId).map((o) => o.requestId as string);
+  core.setOutput("granted", JSON.stringify(granted));
+}
+
 export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
   const report: RevokeReport = {
     headline: "",
@@ -193,6 +242,12 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
     sessionName: `elevate-revoke-${ctx.run.id}`.slice(0, 64),
   });
   const { ssm, iam, sns } = createClients(config.aws.region, credentials);
+
+  // Dual control: finish AWS-side approval gates before the inventory, so a
+  // grant attached in this run is seen (and judged) by the same run.
+  if (!ctx.inputs.dryRun && Object.values(config.roles).some((r) => r.awsApproval)) {
+    await resolveApprovalGates(ctx, ssm, config, new Set(early.keys()), report);
+  }
 
   let inventoryRead: Awaited<ReturnType<typeof readInventory>>;
   try {
