@@ -4,6 +4,7 @@
  * person can act on.
  */
 import * as core from "@actions/core";
+import { breakGlassFailed, reportBreakGlass, runBreakGlass } from "../modes/break-glass.js";
 import { runCheck } from "../modes/check.js";
 import { grantFailed, reportGrant, runGrant } from "../modes/grant.js";
 import { revokeFailed, runRevoke } from "../modes/revoke.js";
@@ -21,6 +22,14 @@ export async function run(): Promise<void> {
         return;
       }
       case "grant": {
+        // Break-glass is grant mode dispatched from elevate-breakglass.yml; the
+        // action, not the trigger, decides who may use it (src/domain/break-glass.ts).
+        if (ctx.eventName === "workflow_dispatch") {
+          const glass = await core.group("Elevate break-glass", () => runBreakGlass(ctx));
+          await reportBreakGlass(glass);
+          if (breakGlassFailed(glass)) core.setFailed(glass.issueError ?? glass.message);
+          return;
+        }
         const report = await core.group("Elevate grant", () => runGrant(ctx));
         const { loadedConfig } = report;
         if (loadedConfig) await reportGrant(ctx, loadedConfig, report);

@@ -79,6 +79,8 @@ export interface GrantEvidence {
   mergeSha: string;
   approvals: CountedApproval[];
   window?: { notBefore: string; notAfter: string };
+  /** The approver cap that shortened the window (src/domain/approver-cap.ts). */
+  cappedBy?: { login: string; reviewId: number; cap: string };
   execution?: { id: string; status: string };
   /** Why nothing was granted (event "refused"). */
   refusal?: string;

@@ -39,7 +39,13 @@ export type GrantPlanResult = { ok: true; plan: GrantPlan } | { ok: false; messa
  * all of a user's inline policies together, so grant mode must also count the
  * user's existing policies before writing this one.
  */
-export function buildGrantPlan(request: ValidRequest, config: ElevateConfig, mergedAt: Date): GrantPlanResult {
+export function buildGrantPlan(
+  request: ValidRequest,
+  config: ElevateConfig,
+  mergedAt: Date,
+  /** An approver's cap (src/domain/approver-cap.ts): may end the window earlier, never later. */
+  options: { capNotAfter?: Date } = {},
+): GrantPlanResult {
   const role = findRole(config, request.role);
   if (!role || role.arn !== request.roleArn) {
     return {
@@ -54,7 +60,13 @@ export function buildGrantPlan(request: ValidRequest, config: ElevateConfig, mer
       message: `requester ${JSON.stringify(request.requester)} is not (or no longer) mapped to IAM user ${JSON.stringify(request.iamUser)}`,
     };
   }
-  const window = computeWindow({ mergedAt, start: request.start, durationMs: request.durationMs });
+  const requested = computeWindow({ mergedAt, start: request.start, durationMs: request.durationMs });
+  const cap = options.capNotAfter;
+  if (cap && cap.getTime() <= requested.notBefore.getTime()) {
+    return { ok: false, message: `the approvers' cap ends the window before it starts (${formatIamTime(cap)})` };
+  }
+  const window =
+    cap && cap.getTime() < requested.notAfter.getTime() ? { notBefore: requested.notBefore, notAfter: cap } : requested;
   const policyInput = {
     requestId: request.id,
     iamUser: user.iamUser,

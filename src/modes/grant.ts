@@ -15,7 +15,6 @@ import {
   assumeRoleWithWebIdentity,
   automationClientToken,
   createClients,
-  publishNotification,
   startAutomation,
   waitForAutomation,
 } from "../adapters/aws.js";
@@ -37,6 +36,7 @@ import {
   listReviews,
   type PullRequestInfo,
 } from "../adapters/github.js";
+import { capReportLines, capWindow } from "../domain/approver-cap.js";
 import { type ElevateConfig, findRole, loadConfig } from "../domain/config.js";
 import { waitingCommentLine } from "../domain/dual-control.js";
 import type { LocatedError } from "../domain/errors.js";
@@ -47,9 +47,11 @@ import {
   humanDuration,
   switchRoleUrl,
 } from "../domain/grant-report.js";
+import type { ElevateEvent } from "../domain/notifications.js";
 import { buildGrantPlan, type GrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
 import { startApprovalGate } from "./dual-control.js";
+import { publishEvents } from "./notify.js";
 import {
   approvalShortfall,
   checkApprovals,
@@ -82,6 +84,8 @@ export interface GrantReport {
   pr?: PullRequestInfo;
   /** The config the run used, for reporting. */
   loadedConfig?: ElevateConfig;
+  /** Approver-cap report lines per request id (who shortened the window, caps ignored and why). */
+  capLines: Record<string, string[]>;
 }
 
 /** requests/<role>/<id>.yaml → <role>. */
@@ -161,7 +165,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   const changes = (await changedFiles(ctx.workspace, before, after)).filter(
     (c) => isUnderRequests(c.path) || (c.oldPath !== undefined && isUnderRequests(c.oldPath)),
   );
-  const report: GrantReport = { outcomes: [], ignored: [], loadedConfig: config };
+  const report: GrantReport = { outcomes: [], ignored: [], loadedConfig: config, capLines: {} };
   const added: ChangedFile[] = [];
   const changedAfterMerge: { file: string; why: string }[] = [];
   for (const c of changes) {
@@ -286,12 +290,34 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       refuse(approvalShortfall(approval, owners, pr.headSha));
       continue;
     }
-    const planned = buildGrantPlan(request, config, mergedAt);
+    const uncapped = buildGrantPlan(request, config, mergedAt);
+    if (!uncapped.ok) {
+      refuse(uncapped.message);
+      continue;
+    }
+    // Approver-set window: the shortest cap among counted approvals; never longer.
+    const caps = capWindow({
+      window: { notBefore: new Date(uncapped.plan.notBefore), notAfter: new Date(uncapped.plan.notAfter) },
+      countedApprovals: approval.counted.map((a) => ({
+        login: a.login,
+        reviewId: a.reviewId,
+        body: reviews.find((r) => r.id === a.reviewId)?.body ?? null,
+      })),
+      allReviews: reviews,
+    });
+    if (caps.refusal) {
+      refuse(caps.refusal);
+      continue;
+    }
+    const planned = caps.cappedBy
+      ? buildGrantPlan(request, config, mergedAt, { capNotAfter: caps.window.notAfter })
+      : uncapped;
     if (!planned.ok) {
       refuse(planned.message);
       continue;
     }
     const plan = planned.plan;
+    for (const line of capReportLines(caps)) core.info(`${requestId}: ${line.replace(/^- /, "")}`);
     if (new Date(plan.notAfter).getTime() <= now.getTime()) {
       refuse(`the window ${plan.notBefore} – ${plan.notAfter} has already closed; nothing was granted`);
       continue;
@@ -308,7 +334,12 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       ...(a.submittedAt ? { submittedAt: a.submittedAt } : {}),
     }));
     evidence.window = { notBefore: plan.notBefore, notAfter: plan.notAfter };
+    if (caps.cappedBy) {
+      evidence.cappedBy = { login: caps.cappedBy.login, reviewId: caps.cappedBy.reviewId, cap: caps.cappedBy.cap };
+    }
     toGrant.push({ change, plan, evidence });
+    const capLines = capReportLines(caps);
+    if (capLines.length > 0) report.capLines[requestId] = capLines;
   }
 
   if (toGrant.length > 0 && ctx.inputs.dryRun) {
@@ -321,9 +352,9 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
         plan: g.plan,
       });
     }
-  } else if (toGrant.length > 0) {
-    const { sns } = await grantAll(ctx, config, toGrant, after, report);
-    await notify(sns, config, report);
+  } else {
+    const granted = toGrant.length > 0 ? await grantAll(ctx, config, toGrant, after, report) : {};
+    await notify(ctx, config, report, granted.sns);
   }
   await recordEvidence(ctx, after, report);
   return report;
@@ -643,21 +674,52 @@ async function recordEvidence(ctx: ActionContext, mergeSha: string, report: Gran
  * One SNS message per grant outcome when the config names a topic. A failed
  * publish is a warning: notifications never undo or block a grant.
  */
-async function notify(sns: SNSClient | undefined, config: ElevateConfig, report: GrantReport): Promise<void> {
+async function notify(
+  ctx: ActionContext,
+  config: ElevateConfig,
+  report: GrantReport,
+  grantSns: SNSClient | undefined,
+): Promise<void> {
   const topicArn = config.aws.notifyTopicArn;
-  if (!topicArn || !sns) return;
-  for (const o of report.outcomes) {
-    if (!o.evidence || (o.status !== "granted" && o.status !== "failed")) continue;
-    const subject =
-      o.status === "granted"
-        ? `Elevate: ${o.evidence.iamUser} granted ${o.requestId} until ${o.plan?.notAfter ?? "?"}`
-        : `Elevate: grant of ${o.requestId} failed`;
-    try {
-      await publishNotification(sns, { topicArn, subject, message: JSON.stringify(o.evidence) });
-    } catch (error) {
-      core.warning(`could not publish to ${topicArn}: ${describeAwsError(error)}; the grant is unaffected`);
+  const outcomes = report.outcomes.filter(
+    (o) => o.status === "granted" || o.status === "refused" || o.status === "failed",
+  );
+  if (!topicArn || outcomes.length === 0) return;
+  let sns = grantSns;
+  if (!sns) {
+    // Everything was refused before AWS was needed; security teams still want to hear of it.
+    const credentials = await grantRoleCredentials(ctx, config);
+    if (typeof credentials === "string") {
+      core.warning(`refusals were not published to ${topicArn}: ${credentials}`);
+      return;
     }
+    sns = createClients(config.aws.region, credentials).sns;
   }
+  const events: ElevateEvent[] = outcomes.map((o) => ({
+    event: o.status === "granted" ? "granted" : "refused",
+    occurredAt: ctx.now(),
+    repository: `${ctx.repo.owner}/${ctx.repo.repo}`,
+    requestId: o.requestId,
+    file: o.file,
+    ...(o.evidence?.requester ? { requester: o.evidence.requester } : {}),
+    ...(o.plan ? { iamUser: o.plan.iamUser, roleArn: o.plan.roleArn } : {}),
+    role: roleKeyOf(o.file),
+    ...(o.plan && o.status === "granted"
+      ? { window: { notBefore: new Date(o.plan.notBefore), notAfter: new Date(o.plan.notAfter) } }
+      : {}),
+    ...(o.evidence?.reason ? { reason: o.evidence.reason } : {}),
+    ...(o.evidence?.ticket ? { ticket: o.evidence.ticket } : {}),
+    ...(report.pr ? { pr: { number: report.pr.number, url: report.pr.htmlUrl } } : {}),
+    ...(o.evidence?.approvals.length
+      ? { approvals: o.evidence.approvals.map((a) => ({ login: a.login, reviewId: a.reviewId })) }
+      : {}),
+    ...(o.evidence?.cappedBy ? { cappedBy: o.evidence.cappedBy } : {}),
+    ...(o.executionId ? { executionId: o.executionId } : {}),
+    ...(o.status !== "granted" ? { detail: o.message } : {}),
+    run: ctx.run,
+  }));
+  // A failure to notify is a warning: it never undoes or blocks a grant.
+  await publishEvents(sns, topicArn, events, (message) => core.warning(message));
 }
 
 export function grantCommentBody(report: GrantReport, config: ElevateConfig): string {
@@ -671,6 +733,7 @@ export function grantCommentBody(report: GrantReport, config: ElevateConfig): st
         "",
         url ? `- Console: [switch role](${url}) (signed in as IAM user \`${o.plan.iamUser}\`)` : "",
         `- Execution: \`${o.executionId ?? ""}\``,
+        ...(report.capLines[o.requestId] ?? []),
         "- CLI profile (`~/.aws/config`); the session name must be your IAM user name:",
         "",
         "```ini",
