@@ -16,11 +16,13 @@ import {
   statusOf,
   upsertStickyComment,
 } from "../adapters/github.js";
+import { capReportLines, capWindow } from "../domain/approver-cap.js";
 import { type ElevateConfig, loadConfig } from "../domain/config.js";
 import type { LocatedError } from "../domain/errors.js";
 import { humanDuration, mdEscape } from "../domain/grant-report.js";
 import { buildGrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
+import { duplicateIdMessage, findDuplicateRequestIds } from "../domain/request-path.js";
 import { annotate } from "./grant.js";
 import {
   checkApprovals,
@@ -141,6 +143,15 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
   }
   const reviews = requestFiles.length > 0 ? await listReviews(ctx.octokit, ctx.repo, pull.number) : [];
   const mixed = requestFiles.some((f) => f.status === "added") && others.length > 0;
+  // Ids are unique across requests/ (the policy is elevate-<id>): judge the PR's
+  // checkout (the test merge), as the grant will judge the merge commit.
+  let duplicates = new Map<string, string[]>();
+  try {
+    const tracked = (await git(ctx.workspace, ["ls-files", "-z", "--", "requests/"])).split("\0").filter(Boolean);
+    duplicates = findDuplicateRequestIds(tracked);
+  } catch (error) {
+    core.warning(`could not list requests/ to check id uniqueness: ${(error as Error).message}`);
+  }
 
   for (const f of requestFiles) {
     const file = f.filename;
@@ -181,6 +192,11 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
       );
       continue;
     }
+    const sameId = duplicates.get(file);
+    if (sameId) {
+      results.push(fail(duplicateIdMessage(file, sameId)));
+      continue;
+    }
     if (!config) {
       results.push(fail(`cannot validate: ${configPath} on ${pull.base.ref} is missing or invalid`));
       continue;
@@ -204,6 +220,8 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
     const plan = planned.plan;
     const { owners } = ownersFor(codeowners, file);
     let approvals: string;
+    let capNote: string | undefined;
+    let windowEnd = new Date(plan.notAfter);
     try {
       const approval = await checkApprovals({
         owners,
@@ -216,10 +234,23 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
       approvals = approval.satisfied
         ? `${approval.counted.length} of ${approval.required}: ${approval.counted.map((a) => `@${a.login}`).join(", ")}`
         : `${approval.counted.length} of ${approval.required}${approval.failure ? ` (${approval.failure})` : ""}`;
+      // Approver-set window caps, judged as the grant will (if merged now).
+      const caps = capWindow({
+        window: { notBefore: new Date(plan.notBefore), notAfter: new Date(plan.notAfter) },
+        countedApprovals: approval.counted.map((a) => ({
+          login: a.login,
+          reviewId: a.reviewId,
+          body: reviews.find((r) => r.id === a.reviewId)?.body ?? null,
+        })),
+        allReviews: reviews,
+      });
+      windowEnd = caps.window.notAfter;
+      const lines = capReportLines(caps);
+      if (lines.length > 0) capNote = lines.map((l) => l.replace(/^- /, "")).join("; ");
     } catch (error) {
       approvals = `unknown: ${(error as Error).message}`;
     }
-    const ms = new Date(plan.notAfter).getTime() - new Date(plan.notBefore).getTime();
+    const ms = windowEnd.getTime() - new Date(plan.notBefore).getTime();
     results.push({
       file,
       status: f.status,
@@ -238,6 +269,7 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
           ? owners.map(describeOwner).join(" ")
           : "nobody (no CODEOWNERS line matches: cannot be approved)",
       },
+      ...(capNote ? { note: capNote } : {}),
     });
     if (owners.length === 0) {
       const last = results[results.length - 1]!;
