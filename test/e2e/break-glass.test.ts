@@ -6,61 +6,25 @@
  * evidence note and the SNS message follow. An unlisted user, or a role
  * without break-glass, gets nothing.
  *
- * Bundle: ELEVATE_BREAKGLASS_BUNDLE if set, else test/e2e/support/breakglass-entry.ts
- * is bundled with ncc once for this file (src/action/main.ts does not route
- * workflow_dispatch to break-glass yet; when it does, this file uses the
- * committed bundle like the other e2e tests and the entry goes away).
+ * Bundle: ELEVATE_TEST_BUNDLE if set (a fresh build while iterating), else the
+ * committed action/dist/index.js, like the other end-to-end tests.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EventEnvelope, workflowDispatchEvent } from "../../sandbox/harness/events.js";
 import type { ActionRun } from "../../sandbox/harness/run-action.js";
 import { ElevateWorld } from "../../sandbox/world.js";
 import { parseBreakGlassEvidence } from "../../src/domain/break-glass.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const WORKFLOW = ".github/workflows/elevate-breakglass.yml";
 const EXAMPLE_ROLE_ARN = "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role";
-/** Bundling takes about a minute on a small machine; each run is a few seconds. */
-const BUNDLE_TIMEOUT_MS = 300_000;
 const E2E_TIMEOUT_MS = 120_000;
 
 let world: ElevateWorld;
-let builtDir: string | undefined;
-
-function bundle(): string {
-  const given = process.env.ELEVATE_BREAKGLASS_BUNDLE;
-  if (given) return given;
-  builtDir = mkdtempSync(join(tmpdir(), "elevate-breakglass-bundle-"));
-  execFileSync(
-    "npx",
-    [
-      "ncc",
-      "build",
-      "test/e2e/support/breakglass-entry.ts",
-      "-o",
-      builtDir,
-      "--minify",
-      "--target",
-      "es2022",
-      "--quiet",
-    ],
-    { cwd: REPO_ROOT, stdio: "pipe" },
-  );
-  const path = join(builtDir, "index.js");
-  if (!existsSync(path)) throw new Error(`ncc produced no bundle at ${path}`);
-  return path;
-}
-
 beforeAll(async () => {
   world = await ElevateWorld.start({
     clockMode: "frozen",
     start: new Date("2026-11-30T08:00:00Z"),
-    bundlePath: bundle(),
+    ...(process.env.ELEVATE_TEST_BUNDLE ? { bundlePath: process.env.ELEVATE_TEST_BUNDLE } : {}),
     // The example role once more, as a break-glass role (dave may not break glass).
     extraRoles: [
       "  breakglass-admin:",
@@ -71,11 +35,10 @@ beforeAll(async () => {
     ].join("\n"),
     codeowners: "/requests/ @carol\n/requests/breakglass-admin/ @carol @acme/sre\n/.github/ @carol\n",
   });
-}, BUNDLE_TIMEOUT_MS);
+}, E2E_TIMEOUT_MS);
 
 afterAll(async () => {
   await world?.close();
-  if (builtDir) rmSync(builtDir, { recursive: true, force: true });
 });
 
 function dispatch(sender: string, inputs: Record<string, string>): EventEnvelope {
