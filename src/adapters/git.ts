@@ -38,6 +38,34 @@ export async function git(cwd: string, args: string[], options: { input?: string
   }
 }
 
+/**
+ * Like `git`, but returns stdout as bytes: for output whose byte counts matter
+ * (`git cat-file --batch` gives each object's size in bytes, and an object need
+ * not be valid UTF-8).
+ */
+export async function gitBytes(cwd: string, args: string[], options: { input?: string } = {}): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      "git",
+      args,
+      {
+        cwd,
+        encoding: "buffer",
+        maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+      },
+      (error, stdout, stderr) => {
+        if (!error) return resolve(stdout);
+        const code = (error as { code?: unknown }).code;
+        reject(
+          new GitError(args, stderr.toString("utf8") || error.message, typeof code === "number" ? code : undefined),
+        );
+      },
+    );
+    if (options.input !== undefined) child.stdin?.end(options.input);
+  });
+}
+
 export async function gitTopLevel(cwd: string): Promise<string | undefined> {
   try {
     return (await git(cwd, ["rev-parse", "--show-toplevel"])).trim();

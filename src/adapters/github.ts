@@ -211,6 +211,26 @@ export async function hasCommentWithMarker(
   return comments.some((c) => c.body?.includes(marker));
 }
 
+/**
+ * Whether an issue or PR has a comment containing `marker` written by a bot
+ * (`user.type` "Bot": the Actions bot, or a GitHub App the workflow's token belongs
+ * to). People's comments do not count, so a requester cannot plant the marker to
+ * suppress what it stands for.
+ */
+export async function hasBotCommentWithMarker(
+  octokit: Octokit,
+  repo: RepoRef,
+  issueNumber: number,
+  marker: string,
+): Promise<boolean> {
+  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+    ...repo,
+    issue_number: issueNumber,
+    per_page: 100,
+  });
+  return comments.some((c) => c.user?.type === "Bot" && c.body?.includes(marker) === true);
+}
+
 export async function createComment(
   octokit: Octokit,
   repo: RepoRef,

@@ -16,6 +16,16 @@ export const REQUEST_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
 
 export const REQUEST_EXTENSIONS = [".yaml", ".yml"] as const;
 
+/**
+ * Request ids starting with this belong to break-glass grants (`breakglass-<run id>`,
+ * src/domain/break-glass.ts `BREAK_GLASS_ID_PREFIX`; a test keeps the two equal). A
+ * request file may not use it: its grant would share the policy name
+ * `elevate-breakglass-<run id>` with a break-glass grant, and the revoker would take
+ * one for the other. Declared here, not imported, because break-glass.ts depends on
+ * request.ts, which depends on this module.
+ */
+export const RESERVED_ID_PREFIX = "breakglass-";
+
 export interface RequestPath {
   /** The folder name, which must be the role's catalog key. */
   role: string;
@@ -63,6 +73,12 @@ export function parseRequestPath(path: string): RequestPathResult {
             ? "it is longer than 63 characters"
             : "use lower-case letters, digits and hyphens, starting with a letter or digit";
     return { ok: false, message: `request id ${JSON.stringify(id)} is invalid: ${why} (pattern ${REQUEST_ID.source})` };
+  }
+  if (id.startsWith(RESERVED_ID_PREFIX)) {
+    return {
+      ok: false,
+      message: `request id ${JSON.stringify(id)} is invalid: ids starting with "${RESERVED_ID_PREFIX}" are reserved for break-glass grants (docs/break-glass.md); pick another file name`,
+    };
   }
   return { ok: true, value: { role, id, path } };
 }

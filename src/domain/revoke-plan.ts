@@ -33,7 +33,7 @@ import {
 } from "./grant-policy.js";
 import { parseRoleArn } from "./grant-report.js";
 import { parseTimestamp } from "./request.js";
-import { REQUEST_ID } from "./request-path.js";
+import { REQUEST_ID, RESERVED_ID_PREFIX } from "./request-path.js";
 import { parseStrictYaml } from "./strict-yaml.js";
 import { computeWindow, truncateToSecond } from "./window.js";
 
@@ -91,12 +91,28 @@ export interface Inventory {
 
 export interface KnownRequest {
   requestId: string;
-  /** `requests/<role>/<id>.yaml` as last added on the default branch. */
-  file: string;
+  /**
+   * `requests/<role>/<id>.yaml` as last added on the default branch; absent for a
+   * break-glass grant, which has no request file.
+   */
+  file?: string;
   /** The file is no longer on the default branch: its deletion revokes (also when a push run was missed). */
   deleted: boolean;
-  /** From the latest "granted" evidence note: the exact grant. */
+  /**
+   * From the latest "granted" evidence note: the exact grant. For an approver-capped
+   * grant this is the capped window (the note records what was granted).
+   */
   granted?: { iamUser: string; roleArn: string; notBefore: Date; notAfter: Date };
+  /**
+   * Set for a break-glass grant (`breakglass-<run id>`), known from its
+   * `elevate.breakglass/v1` evidence line: the commit of the default branch the note
+   * is on. `granted` is then always set.
+   */
+  breakGlass?: { commit: string };
+  /** GitHub login of the requester (or break-glass dispatcher), when the evidence says. */
+  requester?: string;
+  /** Catalog key of the role (the folder of the request file, or the break-glass role). */
+  role?: string;
   /**
    * From the request file as added, when there is no evidence note (the note push can
    * fail after a grant). `mergedAt` is the committer time of the commit that added it.
@@ -243,7 +259,19 @@ function sameInstant(a: Date, b: Date): boolean {
   return a.getTime() === b.getTime();
 }
 
-/** Why a grant's policy disagrees with what git says was granted; undefined when it agrees. */
+/** Where a known request comes from, for messages: its file, or its break-glass evidence. */
+export function sourceOf(known: KnownRequest): string {
+  if (known.file !== undefined) return known.file;
+  if (known.breakGlass) return `break-glass evidence on ${known.breakGlass.commit.slice(0, 12)}`;
+  return `request ${known.requestId}`;
+}
+
+/**
+ * Why a grant's policy disagrees with what git says was granted; undefined when it
+ * agrees. With evidence, the policy must be exactly the evidence's grant, so a window
+ * an approver shortened (the note records the capped window) is not drift, and a
+ * policy widened back to the request's full window is.
+ */
 export function driftOf(
   grant: InventoryGrant & { policy: ParsedGrantPolicy },
   known: KnownRequest | undefined,
@@ -252,7 +280,9 @@ export function driftOf(
   if (!known) {
     return {
       kind: "unknown-request",
-      message: `no request file requests/<role>/${grant.requestId}.yaml was ever added on the default branch`,
+      message: grant.requestId.startsWith(RESERVED_ID_PREFIX)
+        ? `no break-glass evidence (${RESERVED_ID_PREFIX}<run id>, git note refs/notes/elevate on the default branch) accounts for it`
+        : `no request file requests/<role>/${grant.requestId}.yaml was ever added on the default branch`,
     };
   }
   const granted = known.granted;
@@ -266,13 +296,13 @@ export function driftOf(
       problems.push(`its window is ${windowText(policy)}, the evidence says ${windowText(granted)}`);
     }
     if (problems.length === 0) return undefined;
-    return { kind: "window-mismatch", message: `${problems.join("; ")} (${known.file})` };
+    return { kind: "window-mismatch", message: `${problems.join("; ")} (${sourceOf(known)})` };
   }
   const requested = known.requested;
   if (!requested) {
     return {
       kind: "unverifiable",
-      message: `${known.file} cannot be read as a request and no grant evidence note was found for it`,
+      message: `${sourceOf(known)} cannot be read as a request and no grant evidence note was found for it`,
     };
   }
   const problems: string[] = [];
@@ -298,7 +328,7 @@ export function driftOf(
     }
   }
   if (problems.length === 0) return undefined;
-  return { kind: "window-mismatch", message: `${problems.join("; ")} (${known.file}, no evidence note)` };
+  return { kind: "window-mismatch", message: `${problems.join("; ")} (${sourceOf(known)}, no evidence note)` };
 }
 
 function earlyMap(ids: PlanInput["earlyRevokeIds"]): Map<string, string> {
@@ -361,7 +391,7 @@ export function planRevocations(input: PlanInput): RevokePlan {
     const drift = knownRequests ? driftOf({ ...grant, policy }, known) : undefined;
     const earlyWhy =
       early.get(grant.requestId) ??
-      (known?.deleted ? `its request file ${known.file} is no longer on the default branch` : undefined);
+      (known?.deleted ? `its request file ${sourceOf(known)} is no longer on the default branch` : undefined);
     const revocation = { ...base, roleArn: policy.roleArn, window, cutOff: false, revokedAt: cutoffAfterNow };
     if (drift) {
       const acted = state === "expired" || earlyWhy !== undefined || driftMode === "revoke";
@@ -387,7 +417,7 @@ export function planRevocations(input: PlanInput): RevokePlan {
         window,
         state,
         remainingMs: Math.max(0, policy.notAfter.getTime() - now.getTime()),
-        ...(known ? { file: known.file } : {}),
+        ...(known?.file !== undefined ? { file: known.file } : {}),
         drift: drift !== undefined,
       });
     }

@@ -5,12 +5,14 @@
  *     the roles, read with GetAccountAuthorizationDetails in ⌈(users + roles) / 1000⌉
  *     calls (its MaxItems counts users and roles together);
  *   - git (what was asked for and granted): request files added on the default
- *     branch and the grant evidence notes in refs/notes/elevate, read with one
- *     `git log`.
+ *     branch, read with one `git log`, and the evidence notes in refs/notes/elevate
+ *     (grant evidence, and break-glass evidence for grants without a request file),
+ *     read with one `git notes list` and one `git cat-file --batch`.
  */
 import { GetRoleCommand, type IAMClient } from "@aws-sdk/client-iam";
 import { type RoleDetail, readAuthorizationDetails, type UserDetail } from "../adapters/aws.js";
-import { git, NOTES_REF, readFileAt } from "../adapters/git.js";
+import { git, gitBytes, NOTES_REF, readFileAt } from "../adapters/git.js";
+import { breakGlassGrantOf, parseBreakGlassEvidence } from "../domain/break-glass.js";
 import { type ElevateConfig, findRole, findUser } from "../domain/config.js";
 import { iamPolicySize, parseGrantPolicy } from "../domain/grant-policy.js";
 import { parseEvidenceNote, parseRoleArn } from "../domain/grant-report.js";
@@ -120,26 +122,76 @@ export async function readInventory(iam: IAMClient, accountId: string, now: Date
 
 const RECORD = "\x1e";
 const FIELD = "\x1f";
-const NOTES_END = "\x1d";
+const HEADER_END = "\x1d";
 
-/** A known request with where it was added: the commit and its committer time (the merge time). */
-export type GitRequest = KnownRequest & { addCommit: string; addedAt: Date };
+/** A request file added on the default branch, with the commit that added it and its committer time (the merge time). */
+export type GitRequest = KnownRequest & { file: string; addCommit: string; addedAt: Date };
+/** A break-glass grant, known from its evidence line alone (there is no request file). */
+export type BreakGlassRequest = KnownRequest & {
+  breakGlass: { commit: string };
+  granted: NonNullable<KnownRequest["granted"]>;
+};
+export type KnownEntry = GitRequest | BreakGlassRequest;
 
 /**
- * Request files added (and deleted) on the first-parent history of `ref`, with
- * the grant evidence notes of those commits, in one `git log`. `-m
- * --first-parent` shows each merge commit's changes against the branch it was
- * merged into, so a PR's request file is "added" by its merge commit (where the
- * evidence note is) and a file added only on an unmerged branch is not seen.
- * The checkout must have full history (actions/checkout `fetch-depth: 0`).
+ * Every note of `ref`, by the object it annotates, in two git calls: `git notes
+ * list` (one line `<note blob> <annotated object>` each) and one `git cat-file
+ * --batch` for all the blobs. A missing notes ref is no notes (`git notes list`
+ * prints nothing for it). Notes are read as UTF-8; a note that is not (people can
+ * append to notes) only has its bad bytes replaced, the batch stays aligned.
  */
-export async function readKnownRequests(cwd: string, ref: string): Promise<Map<string, GitRequest>> {
+export async function readAllNotes(cwd: string, ref: string = NOTES_REF): Promise<Map<string, string>> {
+  const notes = new Map<string, string>();
+  const listed = (await git(cwd, ["notes", `--ref=${ref}`, "list"]))
+    .split("\n")
+    .map((line) => /^([0-9a-f]{40,64}) ([0-9a-f]{40,64})$/.exec(line.trim()))
+    .filter((m): m is RegExpExecArray => m !== null);
+  if (listed.length === 0) return notes;
+  const out = await gitBytes(cwd, ["cat-file", "--batch"], {
+    input: `${listed.map((m) => m[1]).join("\n")}\n`,
+  });
+  // Output per object (git-cat-file(1), BATCH OUTPUT): `<oid> <type> <size>\n<contents>\n`,
+  // or `<object> missing\n`; in the order asked.
+  let offset = 0;
+  for (const m of listed) {
+    const eol = out.indexOf(0x0a, offset);
+    if (eol < 0) throw new Error(`git cat-file --batch ended early while reading the notes of ${ref}`);
+    const header = out.toString("utf8", offset, eol);
+    offset = eol + 1;
+    const h = /^([0-9a-f]+) (\S+) (\d+)$/.exec(header);
+    if (!h) {
+      if (/ missing$/.test(header)) continue;
+      throw new Error(`unexpected git cat-file --batch output ${JSON.stringify(header)} while reading ${ref}`);
+    }
+    const size = Number(h[3]);
+    if (h[2] === "blob") notes.set(m[2] as string, out.toString("utf8", offset, offset + size));
+    offset += size + 1;
+  }
+  return notes;
+}
+
+/**
+ * What git says was asked for and granted, for the history of `ref`:
+ *   - request files added (and deleted) on its first-parent history, in one `git
+ *     log`. `-m --first-parent` shows each merge commit's changes against the branch
+ *     it was merged into, so a PR's request file is "added" by its merge commit (where
+ *     the evidence note is) and a file added only on an unmerged branch is not seen;
+ *   - the grant evidence (`elevate.grant/v1`) in the notes of those commits;
+ *   - break-glass grants (`elevate.breakglass/v1` "granted" lines), which have no
+ *     request file: their note is on whatever commit of the default branch the
+ *     break-glass workflow ran at, so every note is read (readAllNotes), and a line
+ *     counts only on the commit it names, when that commit is in the history of `ref`.
+ * The checkout must have full history (actions/checkout `fetch-depth: 0`) and the
+ * notes fetched (elevate-revoke.yml fetches refs/notes/elevate).
+ */
+export async function readKnownRequests(cwd: string, ref: string): Promise<Map<string, KnownEntry>> {
   // A revision given on the command line must never be read as a git option (`--output=…`).
   if (ref.startsWith("-") || ref.trim() === "") throw new Error(`${JSON.stringify(ref)} is not a git revision`);
   const shallow = (await git(cwd, ["rev-parse", "--is-shallow-repository"])).trim();
   if (shallow === "true") {
     throw new Error("the checkout is shallow; check out with 'fetch-depth: 0' so request history can be read");
   }
+  const notes = await readAllNotes(cwd);
   const out = await git(cwd, [
     "-c",
     "core.quotePath=false",
@@ -150,20 +202,20 @@ export async function readKnownRequests(cwd: string, ref: string): Promise<Map<s
     "--no-renames",
     "--diff-filter=AD",
     "--name-status",
-    `--notes=${NOTES_REF}`,
-    `--format=${RECORD}%H${FIELD}%ct${FIELD}%N${NOTES_END}`,
+    `--format=${RECORD}%H${FIELD}%ct${HEADER_END}`,
     ref,
     "--",
     "requests/",
   ]);
-  const known = new Map<string, GitRequest>();
+  const known = new Map<string, KnownEntry>();
+  const files = new Map<string, GitRequest>();
   for (const record of out.split(RECORD)) {
     if (!record.trim()) continue;
-    const notesEnd = record.indexOf(NOTES_END);
-    const header = notesEnd >= 0 ? record.slice(0, notesEnd) : record;
-    const [sha = "", time = "0", notes = ""] = header.split(FIELD);
+    const headerEnd = record.indexOf(HEADER_END);
+    const header = headerEnd >= 0 ? record.slice(0, headerEnd) : record;
+    const [sha = "", time = "0"] = header.split(FIELD);
     const mergedAt = new Date(Number(time) * 1000);
-    const body = notesEnd >= 0 ? record.slice(notesEnd + 1) : "";
+    const body = headerEnd >= 0 ? record.slice(headerEnd + 1) : "";
     for (const line of body.split("\n")) {
       const match = /^([AD])\t(.+)$/.exec(line);
       if (!match) continue;
@@ -172,20 +224,56 @@ export async function readKnownRequests(cwd: string, ref: string): Promise<Map<s
       if (!parsed.ok) continue;
       const id = parsed.value.id;
       if (match[1] === "A") {
-        known.set(id, { requestId: id, file: path, deleted: false, addCommit: sha, addedAt: mergedAt });
+        files.set(id, {
+          requestId: id,
+          file: path,
+          deleted: false,
+          role: parsed.value.role,
+          addCommit: sha,
+          addedAt: mergedAt,
+        });
       } else {
-        const entry = known.get(id);
+        const entry = files.get(id);
         if (entry && entry.file === path) entry.deleted = true;
       }
     }
-    for (const evidence of parseEvidenceNote(notes)) {
-      const entry = known.get(evidence.requestId);
+    for (const evidence of parseEvidenceNote(notes.get(sha) ?? "")) {
+      const entry = files.get(evidence.requestId);
       if (!entry || evidence.event !== "granted" || !evidence.window || !evidence.iamUser || !evidence.roleArn)
         continue;
       const notBefore = new Date(evidence.window.notBefore);
       const notAfter = new Date(evidence.window.notAfter);
       if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) continue;
       entry.granted = { iamUser: evidence.iamUser, roleArn: evidence.roleArn, notBefore, notAfter };
+      if (typeof evidence.requester === "string") entry.requester = evidence.requester;
+    }
+  }
+  for (const [id, entry] of files) known.set(id, entry);
+
+  const glass = [...notes].flatMap(([commit, text]) =>
+    parseBreakGlassEvidence(text).map((evidence) => ({ commit, evidence })),
+  );
+  if (glass.length > 0) {
+    const history = new Set((await git(cwd, ["rev-list", ref, "--"])).split("\n").filter((l) => l !== ""));
+    for (const { commit, evidence } of glass) {
+      // The line must be on the commit it names, and that commit on this branch.
+      if (evidence.commit !== commit || !history.has(commit)) continue;
+      const grant = breakGlassGrantOf(evidence);
+      // Break-glass ids are reserved (request files cannot use them), so no entry is replaced.
+      if (!grant || files.has(grant.requestId)) continue;
+      known.set(grant.requestId, {
+        requestId: grant.requestId,
+        deleted: false,
+        granted: {
+          iamUser: grant.iamUser,
+          roleArn: grant.roleArn,
+          notBefore: grant.notBefore,
+          notAfter: grant.notAfter,
+        },
+        breakGlass: { commit },
+        requester: evidence.requester,
+        ...(evidence.role ? { role: evidence.role } : {}),
+      });
     }
   }
   return known;
@@ -195,17 +283,18 @@ export async function readKnownRequests(cwd: string, ref: string): Promise<Map<s
  * For the given request ids that have no evidence note, reads the request file as
  * added and resolves its user and role against the config; a file that cannot be
  * read leaves `requested` unset (drift "unverifiable"). Only the ids of live grants
- * are passed, so this costs one `git show` per grant without evidence.
+ * are passed, so this costs one `git show` per grant without evidence. Break-glass
+ * grants always have their evidence (that is how they are known).
  */
 export async function completeRequestFacts(
   cwd: string,
   config: ElevateConfig,
-  known: Map<string, GitRequest>,
+  known: ReadonlyMap<string, KnownEntry>,
   requestIds: Iterable<string>,
 ): Promise<void> {
   for (const id of requestIds) {
     const entry = known.get(id);
-    if (!entry) continue;
+    if (!entry || !("addCommit" in entry)) continue;
     if (entry.granted || entry.requested) continue;
     const text = await readFileAt(cwd, entry.addCommit, entry.file);
     const facts = text === undefined ? undefined : readRequestFacts(text);
@@ -213,6 +302,7 @@ export async function completeRequestFacts(
     const folder = entry.file.split("/")[1] ?? "";
     const iamUser = facts.requester === undefined ? undefined : findUser(config, facts.requester)?.iamUser;
     const roleArn = findRole(config, facts.role ?? folder)?.arn;
+    if (facts.requester !== undefined && entry.requester === undefined) entry.requester = facts.requester;
     entry.requested = {
       durationMs: facts.durationMs,
       mergedAt: entry.addedAt,

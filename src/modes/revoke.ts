@@ -26,7 +26,6 @@ import {
   assumeRoleWithWebIdentity,
   automationClientToken,
   createClients,
-  publishNotification,
   startAutomation,
   waitForAutomation,
 } from "../adapters/aws.js";
@@ -34,16 +33,20 @@ import { changedFiles, commitExists, git, readFileAt, ZERO_SHA } from "../adapte
 import {
   closePullRequest,
   createComment,
+  hasBotCommentWithMarker,
   hasCommentWithMarker,
   listOpenPullRequests,
   listPullRequestFiles,
   listPullRequestsForCommit,
+  type PullRequestInfo,
 } from "../adapters/github.js";
-import { type ElevateConfig, loadConfig } from "../domain/config.js";
+import { type ElevateConfig, findRole, findUser, loadConfig } from "../domain/config.js";
 import { type DualControlOutcome, outcomeCommentBody, outcomeMarker } from "../domain/dual-control.js";
 import { formatIamTime } from "../domain/grant-policy.js";
 import { humanDuration, mdEscape, parseRoleArn } from "../domain/grant-report.js";
-import { parseRequestPath } from "../domain/request-path.js";
+import type { ElevateEvent, NotificationRun } from "../domain/notifications.js";
+import { validateRequest } from "../domain/request.js";
+import { parseRequestPath, REQUEST_ID } from "../domain/request-path.js";
 import {
   type CutoffClear,
   type DriftFinding,
@@ -58,6 +61,7 @@ import {
 import { resolvePendingApprovals } from "./dual-control.js";
 import { annotate, describeAwsError } from "./grant.js";
 import { completeRequestFacts, readInventory, readKnownRequests } from "./inventory.js";
+import { publishEvents } from "./notify.js";
 
 /**
  * The Elevate-ClearCutoff runbook's name. The config has no key for it yet (only
@@ -99,6 +103,21 @@ export interface StaleOutcome {
   message: string;
 }
 
+/** The "requested" notification of one open request PR (docs/notifications.md). */
+export interface RequestedOutcome {
+  pr: number;
+  requestIds: string[];
+  /** notified: published and marked; unmarked: published, but the marker comment failed (the next run publishes again). */
+  status: "notified" | "unmarked" | "failed" | "planned";
+  message: string;
+}
+
+/**
+ * The hidden marker of the comment that says a PR's "requested" notification went
+ * out. Only a bot's comment counts (hasBotCommentWithMarker).
+ */
+export const REQUESTED_MARKER = "<!-- elevate:requested-notified -->";
+
 export interface RevokeReport {
   /** One line: what happened, or why the run failed. */
   headline: string;
@@ -115,6 +134,10 @@ export interface RevokeReport {
   dryRun: boolean;
   /** AWS-side approval gates resolved this run (roles with awsApproval). */
   approvalGates?: DualControlOutcome[];
+  /** "requested" notifications for open request PRs (scheduled runs, with a topic). */
+  requested: RequestedOutcome[];
+  /** SNS messages this run published, and one line per message that could not be (warnings). */
+  notifications: { published: number; failed: string[] };
 }
 
 async function loadWorkspaceConfig(ctx: ActionContext): Promise<ElevateConfig> {
@@ -230,6 +253,8 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
     problems: [],
     listingCalls: 0,
     dryRun: ctx.inputs.dryRun,
+    requested: [],
+    notifications: { published: 0, failed: [] },
   };
   const config = await loadWorkspaceConfig(ctx);
   const early = await earlyRevokeIds(ctx);
@@ -269,6 +294,20 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
       gitKnown,
       inventory.grants.map((g) => g.requestId),
     );
+    // A grant attached by this or an earlier run for an approved AWS-side gate has no
+    // evidence note (the revoke job cannot write notes): its window starts at the
+    // approval, which the gate's own record fixes, so the trusted gate is the evidence.
+    for (const gate of report.approvalGates ?? []) {
+      const entry = gate.requestId === undefined ? undefined : gitKnown.get(gate.requestId);
+      if (gate.status !== "granted" || !entry || entry.granted) continue;
+      if (!gate.iamUser || !gate.roleArn || !gate.notBefore || !gate.notAfter) continue;
+      entry.granted = {
+        iamUser: gate.iamUser,
+        roleArn: gate.roleArn,
+        notBefore: new Date(gate.notBefore),
+        notAfter: new Date(gate.notAfter),
+      };
+    }
     known = gitKnown;
   } catch (error) {
     const why = `git history could not be read (${(error as Error).message}); drift was not judged this run, expired and withdrawn grants were still revoked`;
@@ -300,9 +339,16 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
     // Clears first: they free the role budget that this run's new cut-offs were planned against.
     report.clears = await mapLimited(plan.clearCutoffs, CONCURRENCY, (c) => clearCutoff(ssm, config, c, run));
     report.outcomes = await mapLimited(plan.revoke, CONCURRENCY, (r) => revokeOne(ssm, config, r, run));
-    await notify(sns, config, report);
+    const events = revokeEvents(report, known, {
+      occurredAt: ctx.now(),
+      repository: `${ctx.repo.owner}/${ctx.repo.repo}`,
+      run: runOf(ctx),
+    });
+    await publish(sns, config, events, report);
   }
-  report.stale = await closeStaleRequests(ctx, ctx.now());
+  const open = await reviewOpenRequests(ctx, config, sns, ctx.now(), report);
+  report.stale = open.stale;
+  report.requested = open.requested;
 
   report.headline = headlineOf(report);
   await writeReport(report, ctx.now());
@@ -492,107 +538,324 @@ async function clearCutoff(
   };
 }
 
+function runOf(ctx: ActionContext): NotificationRun {
+  return { id: ctx.run.id, attempt: ctx.run.attempt, url: ctx.run.url };
+}
+
+/** Publishes `events` (never throws: a failed publish is a warning) and counts them in the report. */
+async function publish(
+  sns: SNSClient,
+  config: ElevateConfig,
+  events: readonly ElevateEvent[],
+  report: RevokeReport,
+): Promise<{ failed: string[] }> {
+  const summary = await publishEvents(sns, config.aws.notifyTopicArn, events, (w) =>
+    core.warning(w, { title: "Elevate: notification not sent" }),
+  );
+  report.notifications.published += summary.published.length;
+  report.notifications.failed.push(...summary.failed);
+  return summary;
+}
+
 /**
- * Open PRs that add a request whose window (start + duration) has already closed:
- * they can never be granted (grant refuses a closed window), so they get a comment
- * and are closed. Errors here are warnings: housekeeping never blocks revocation.
+ * The notifications of a revoke run's actions (docs/notifications.md): "revoked"
+ * for each grant removed early, "expired" for each expired grant deleted, and
+ * "drift" for each drift finding, with what was done about it. Failed revokes are
+ * not "revoked" (nothing was removed): they fail the run instead. Drift that is only
+ * reported is published by every run that finds it, as the run fails each time.
  */
-async function closeStaleRequests(ctx: ActionContext, now: Date): Promise<StaleOutcome[]> {
-  const outcomes: StaleOutcome[] = [];
-  let pulls: Awaited<ReturnType<typeof listOpenPullRequests>>;
+export function revokeEvents(
+  report: Pick<RevokeReport, "outcomes" | "drift">,
+  known: ReadonlyMap<string, KnownRequest> | undefined,
+  base: { occurredAt: Date; repository: string; run: NotificationRun },
+): ElevateEvent[] {
+  const events: ElevateEvent[] = [];
+  const common = (requestId: string | undefined) => {
+    const k = requestId === undefined ? undefined : known?.get(requestId);
+    return {
+      occurredAt: base.occurredAt,
+      repository: base.repository,
+      run: base.run,
+      // The schema's requestId pattern: drift on a name the runbook cannot take has none.
+      ...(requestId !== undefined && REQUEST_ID.test(requestId) ? { requestId } : {}),
+      ...(k?.file !== undefined ? { file: k.file } : {}),
+      ...(k?.requester !== undefined ? { requester: k.requester } : {}),
+      ...(k?.role !== undefined ? { role: k.role } : {}),
+      ...(k?.breakGlass ? { breakGlass: true } : {}),
+    };
+  };
+  for (const o of report.outcomes) {
+    if (o.status !== "revoked" || o.reason === "drift") continue;
+    const cut = o.cutOff
+      ? `; sessions issued before ${formatIamTime(o.revokedAt)} cut off`
+      : o.cutOffNote
+        ? `; no session cut-off: ${o.cutOffNote}`
+        : "";
+    events.push({
+      ...common(o.requestId),
+      event: o.reason === "early" ? "revoked" : "expired",
+      iamUser: o.iamUser,
+      ...(o.roleArn !== undefined ? { roleArn: o.roleArn } : {}),
+      ...(o.window ? { window: o.window } : {}),
+      policyName: o.policyName,
+      ...(o.executionId !== undefined ? { executionId: o.executionId } : {}),
+      detail: `${o.why}${cut}`,
+    });
+  }
+  for (const d of report.drift) {
+    const outcome = report.outcomes.find((o) => o.policyName === d.policyName && o.iamUser === d.iamUser);
+    const roleArn = d.roleArn ?? outcome?.roleArn;
+    const done =
+      outcome === undefined
+        ? ""
+        : outcome.status === "revoked"
+          ? "; revoked"
+          : outcome.status === "failed"
+            ? `; the revoke failed: ${outcome.message}`
+            : "";
+    events.push({
+      ...common(d.requestId),
+      event: "drift",
+      ...(d.iamUser !== undefined ? { iamUser: d.iamUser } : {}),
+      ...(roleArn !== undefined && parseRoleArn(roleArn) ? { roleArn } : {}),
+      ...(outcome?.window ? { window: outcome.window } : {}),
+      policyName: d.policyName,
+      drift: { kind: d.kind, action: d.action },
+      ...(outcome?.executionId !== undefined ? { executionId: outcome.executionId } : {}),
+      detail: `${d.message}${done}`,
+    });
+  }
+  return events;
+}
+
+/**
+ * The "requested" events of one open PR: one per added request file. A file that
+ * validates (against the config on the default branch, with the PR author as the
+ * requester) gives the whole request; one that does not gives what the path says and
+ * a detail line, since the PR check already tells the author why. Text from the PR
+ * only ever reaches the JSON message (escaped) and the subject (made safe by snsSubject).
+ */
+export function requestedEvents(input: {
+  config: ElevateConfig;
+  pr: Pick<PullRequestInfo, "number" | "htmlUrl" | "author">;
+  files: readonly { path: string; text: string | undefined }[];
+  now: Date;
+  repository: string;
+  run: NotificationRun;
+}): ElevateEvent[] {
+  const { config, pr, now } = input;
+  const events: ElevateEvent[] = [];
+  for (const f of input.files) {
+    const parsed = parseRequestPath(f.path);
+    if (!parsed.ok) continue;
+    const base: ElevateEvent = {
+      event: "requested",
+      occurredAt: now,
+      repository: input.repository,
+      requestId: parsed.value.id,
+      file: f.path,
+      pr: { number: pr.number, url: pr.htmlUrl },
+      run: input.run,
+    };
+    const checked =
+      f.text === undefined
+        ? undefined
+        : validateRequest({ text: f.text, path: f.path, config, author: pr.author, now });
+    const request = checked?.request;
+    if (request) {
+      events.push({
+        ...base,
+        requester: request.requester,
+        iamUser: request.iamUser,
+        role: request.role,
+        roleArn: request.roleArn,
+        ...(request.start
+          ? { window: { notBefore: request.start, notAfter: new Date(request.start.getTime() + request.durationMs) } }
+          : {}),
+        reason: request.reason,
+        ...(request.ticket ? { ticket: request.ticket } : {}),
+        detail: `${request.requester} requests ${request.role} for ${request.duration}${request.start ? ` from ${formatIamTime(request.start)}` : " from the merge"}; ${request.approvals} code-owner approval(s) required`,
+      });
+    } else {
+      const role = findRole(config, parsed.value.role);
+      const user = findUser(config, pr.author);
+      const errors = checked?.errors.length ?? 0;
+      events.push({
+        ...base,
+        requester: pr.author,
+        ...(user ? { iamUser: user.iamUser } : {}),
+        role: parsed.value.role,
+        ...(role ? { roleArn: role.arn } : {}),
+        detail:
+          f.text === undefined
+            ? "the request file could not be read from the pull request"
+            : `the request file does not validate (${errors} error(s)); the pull request's Elevate check lists them`,
+      });
+    }
+  }
+  return events;
+}
+
+/** The marker comment posted once a PR's "requested" notification is out. */
+function requestedCommentBody(requestIds: readonly string[]): string {
+  return [
+    REQUESTED_MARKER,
+    `Elevate announced this request (${requestIds.map((id) => `\`${id}\``).join(", ")}) to the notification topic, so approvers know it is waiting for review.`,
+  ].join("\n");
+}
+
+/**
+ * One pass over the open PRs into the default branch that add request files:
+ *   - a PR whose every request's window (start + duration) has already closed can
+ *     never be granted (grant refuses a closed window): it gets a comment and is closed;
+ *   - on a scheduled run with a topic, a PR without the bot's marker comment gets its
+ *     "requested" notification, then the marker (docs/notifications.md). The check job
+ *     has no AWS access, so this is where "requested" is published.
+ * Errors here are warnings: housekeeping never blocks revocation.
+ */
+async function reviewOpenRequests(
+  ctx: ActionContext,
+  config: ElevateConfig,
+  sns: SNSClient,
+  now: Date,
+  report: RevokeReport,
+): Promise<{ stale: StaleOutcome[]; requested: RequestedOutcome[] }> {
+  const stale: StaleOutcome[] = [];
+  const requested: RequestedOutcome[] = [];
+  const announce = ctx.eventName === "schedule" && config.aws.notifyTopicArn !== undefined;
+  let pulls: PullRequestInfo[];
   try {
     pulls = (await listOpenPullRequests(ctx.octokit, ctx.repo)).filter((p) => p.baseRef === ctx.defaultBranch);
   } catch (error) {
     core.warning(`could not list open pull requests to find stale requests: ${(error as Error).message}`);
-    return outcomes;
+    return { stale, requested };
   }
   for (const pr of pulls) {
+    let added: { path: string; id: string; text: string | undefined }[];
     try {
       const files = await listPullRequestFiles(ctx.octokit, ctx.repo, pr.number);
-      const added = files.filter((f) => f.status === "added" && parseRequestPath(f.filename).ok);
-      if (added.length === 0) continue;
+      const paths = files.filter((f) => f.status === "added" && parseRequestPath(f.filename).ok);
+      if (paths.length === 0) continue;
       // GitHub keeps refs/pull/N/head on the base repository, also for PRs from forks.
       const localRef = `refs/elevate/pull/${pr.number}`;
       await git(ctx.workspace, ["fetch", "--quiet", "--no-tags", "origin", `+refs/pull/${pr.number}/head:${localRef}`]);
-      const stale: { file: string; requestId: string; end: Date }[] = [];
-      for (const f of added) {
-        const text = await readFileAt(ctx.workspace, localRef, f.filename);
-        const end = staleRequestEnd(text === undefined ? undefined : readRequestFacts(text), now);
+      added = [];
+      for (const f of paths) {
         const parsed = parseRequestPath(f.filename);
-        if (end && parsed.ok) stale.push({ file: f.filename, requestId: parsed.value.id, end });
-      }
-      // Only when every request of the PR is stale: closing a PR also drops its live requests.
-      if (stale.length === 0 || stale.length !== added.length) continue;
-      const lines = stale.map((s) => `- \`${s.file}\`: the requested window closed at ${formatIamTime(s.end)}.`);
-      const body = [
-        "### Elevate: request window has passed",
-        "",
-        ...lines,
-        "",
-        "A request whose window has closed can no longer be granted, so this PR is being closed. Open a new request with a later `start` (or none) if the access is still needed.",
-      ].join("\n");
-      if (ctx.inputs.dryRun) {
-        for (const s of stale) {
-          outcomes.push({
-            pr: pr.number,
-            file: s.file,
-            requestId: s.requestId,
-            windowClosedAt: formatIamTime(s.end),
-            status: "planned",
-            message: "dry run: would close",
-          });
-        }
-        continue;
-      }
-      await createComment(ctx.octokit, ctx.repo, pr.number, body);
-      await closePullRequest(ctx.octokit, ctx.repo, pr.number);
-      for (const s of stale) {
-        outcomes.push({
-          pr: pr.number,
-          file: s.file,
-          requestId: s.requestId,
-          windowClosedAt: formatIamTime(s.end),
-          status: "closed",
-          message: `PR #${pr.number} closed`,
+        if (!parsed.ok) continue;
+        added.push({
+          path: f.filename,
+          id: parsed.value.id,
+          text: await readFileAt(ctx.workspace, localRef, f.filename),
         });
       }
     } catch (error) {
       const message = `could not handle PR #${pr.number}: ${(error as Error).message}`;
-      core.warning(message, { title: "Elevate: stale request" });
-      outcomes.push({ pr: pr.number, file: "", requestId: "", windowClosedAt: "", status: "failed", message });
+      core.warning(message, { title: "Elevate: open request" });
+      stale.push({ pr: pr.number, file: "", requestId: "", windowClosedAt: "", status: "failed", message });
+      continue;
     }
+    const closed = await closeIfStale(ctx, pr, added, now);
+    stale.push(...closed);
+    // A PR whose every request is stale is not announced: it is being closed (or failed to be).
+    if (closed.length > 0 || !announce) continue;
+    requested.push(...(await announceRequest(ctx, config, sns, pr, added, now, report)));
   }
-  return outcomes;
+  return { stale, requested };
 }
 
-/** One SNS message per revocation when the config names a topic; a failed publish is a warning. */
-async function notify(sns: SNSClient, config: ElevateConfig, report: RevokeReport): Promise<void> {
-  const topicArn = config.aws.notifyTopicArn;
-  if (!topicArn) return;
-  for (const o of report.outcomes) {
-    const subject =
-      o.status === "revoked"
-        ? `Elevate: ${o.iamUser} revoked ${o.requestId} (${o.reason})`
-        : `Elevate: revoke of ${o.requestId} failed`;
-    const message = JSON.stringify({
-      schema: "elevate.revoke/v1",
-      requestId: o.requestId,
-      iamUser: o.iamUser,
-      roleArn: o.roleArn ?? null,
-      reason: o.reason,
-      why: o.why,
-      status: o.status,
-      cutOff: o.cutOff,
-      revokedAt: formatIamTime(o.revokedAt),
-      executionId: o.executionId ?? null,
-      message: o.message,
-    });
-    try {
-      await publishNotification(sns, { topicArn, subject, message });
-    } catch (error) {
-      core.warning(`could not publish to ${topicArn}: ${describeAwsError(error)}; the revoke is unaffected`);
-    }
+/** Closes `pr` when every request it adds has a window that already closed. */
+async function closeIfStale(
+  ctx: ActionContext,
+  pr: PullRequestInfo,
+  added: readonly { path: string; id: string; text: string | undefined }[],
+  now: Date,
+): Promise<StaleOutcome[]> {
+  const stale: { file: string; requestId: string; end: Date }[] = [];
+  for (const f of added) {
+    const end = staleRequestEnd(f.text === undefined ? undefined : readRequestFacts(f.text), now);
+    if (end) stale.push({ file: f.path, requestId: f.id, end });
   }
+  // Only when every request of the PR is stale: closing a PR also drops its live requests.
+  if (stale.length === 0 || stale.length !== added.length) return [];
+  const outcome = (s: (typeof stale)[number], status: StaleOutcome["status"], message: string): StaleOutcome => ({
+    pr: pr.number,
+    file: s.file,
+    requestId: s.requestId,
+    windowClosedAt: formatIamTime(s.end),
+    status,
+    message,
+  });
+  if (ctx.inputs.dryRun) return stale.map((s) => outcome(s, "planned", "dry run: would close"));
+  try {
+    const lines = stale.map((s) => `- \`${s.file}\`: the requested window closed at ${formatIamTime(s.end)}.`);
+    const body = [
+      "### Elevate: request window has passed",
+      "",
+      ...lines,
+      "",
+      "A request whose window has closed can no longer be granted, so this PR is being closed. Open a new request with a later `start` (or none) if the access is still needed.",
+    ].join("\n");
+    await createComment(ctx.octokit, ctx.repo, pr.number, body);
+    await closePullRequest(ctx.octokit, ctx.repo, pr.number);
+    return stale.map((s) => outcome(s, "closed", `PR #${pr.number} closed`));
+  } catch (error) {
+    const message = `could not close stale PR #${pr.number}: ${(error as Error).message}`;
+    core.warning(message, { title: "Elevate: stale request" });
+    return [{ pr: pr.number, file: "", requestId: "", windowClosedAt: "", status: "failed", message }];
+  }
+}
+
+/**
+ * Publishes the "requested" notification of `pr` once: skipped when the bot's marker
+ * comment is there; the marker is written only after every message of the PR was
+ * published, so a failed publish is retried by the next run (at least once delivery).
+ */
+async function announceRequest(
+  ctx: ActionContext,
+  config: ElevateConfig,
+  sns: SNSClient,
+  pr: PullRequestInfo,
+  added: readonly { path: string; id: string; text: string | undefined }[],
+  now: Date,
+  report: RevokeReport,
+): Promise<RequestedOutcome[]> {
+  const requestIds = added.map((f) => f.id);
+  try {
+    if (await hasBotCommentWithMarker(ctx.octokit, ctx.repo, pr.number, REQUESTED_MARKER)) return [];
+  } catch (error) {
+    const message = `could not read the comments of PR #${pr.number}: ${(error as Error).message}; its "requested" notification waits for the next run`;
+    core.warning(message, { title: "Elevate: notification not sent" });
+    return [{ pr: pr.number, requestIds, status: "failed", message }];
+  }
+  if (ctx.inputs.dryRun) return [{ pr: pr.number, requestIds, status: "planned", message: "dry run: would notify" }];
+  const events = requestedEvents({
+    config,
+    pr,
+    files: added,
+    now,
+    repository: `${ctx.repo.owner}/${ctx.repo.repo}`,
+    run: runOf(ctx),
+  });
+  const { failed } = await publish(sns, config, events, report);
+  if (failed.length > 0) {
+    return [
+      {
+        pr: pr.number,
+        requestIds,
+        status: "failed",
+        message: `${failed.length} of ${events.length} "requested" message(s) not published; the next run retries`,
+      },
+    ];
+  }
+  try {
+    await createComment(ctx.octokit, ctx.repo, pr.number, requestedCommentBody(requestIds));
+  } catch (error) {
+    const message = `published, but the marker comment on PR #${pr.number} failed (${(error as Error).message}); the next run publishes again`;
+    core.warning(message, { title: "Elevate: notification marker" });
+    return [{ pr: pr.number, requestIds, status: "unmarked", message }];
+  }
+  return [{ pr: pr.number, requestIds, status: "notified", message: `published ${events.length} message(s)` }];
 }
 
 /** Drift left in place (reported, not revoked). */
@@ -692,6 +955,12 @@ export function revokeSummaryMarkdown(report: RevokeReport, now: Date): string {
         : `- PR #${s.pr} (${cell(s.file)}): window closed at ${s.windowClosedAt}; ${s.status}.`,
     );
   }
+  for (const r of report.requested) {
+    lines.push(
+      `- PR #${r.pr} (${cell(r.requestIds.join(", "))}): "requested" notification ${r.status}: ${cell(r.message)}`,
+    );
+  }
+  for (const f of report.notifications.failed) lines.push(`- notification not sent: ${cell(f)}`);
   return lines.join("\n");
 }
 
