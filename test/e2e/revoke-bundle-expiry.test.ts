@@ -112,7 +112,10 @@ describe("revoke mode through the bundle: expiry", () => {
     );
     expect(run.summary).toContain(`PR #${stalePr} (requests/ec2\\-admin/dave\\-too\\-late.yaml): window closed`);
     expect(world.github.pullRequest(world.repository, livePr).state).toBe("open");
-    expect(world.github.comments(world.repository, livePr)).toEqual([]);
+    // The live PR is only announced: its "requested" notification went out, marked once (docs/notifications.md).
+    const liveComments = world.github.comments(world.repository, livePr);
+    expect(liveComments.map((c) => c.author.login)).toEqual(["github-actions[bot]"]);
+    expect(liveComments[0]?.body).toContain("<!-- elevate:requested-notified -->");
   });
 
   it("re-running is idempotent: nothing to revoke, no second execution, a dispatch for a revoked id is done", async () => {
