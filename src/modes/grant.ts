@@ -131,12 +131,12 @@ async function pushRange(ctx: ActionContext): Promise<{ before: string; after: s
       "the push has no 'before' commit (a new branch?); Elevate grants only for merges into an existing default branch",
     );
   }
-  for (const sha of [before, after]) {
-    if (!(await commitExists(ctx.workspace, sha))) {
-      throw new Error(
-        `commit ${sha.slice(0, 12)} is not in the checkout; check out with 'fetch-depth: 0' so the pushed range can be inspected`,
-      );
-    }
+  const present = await Promise.all([before, after].map((sha) => commitExists(ctx.workspace, sha)));
+  const missing = [before, after].find((_sha, i) => !present[i]);
+  if (missing) {
+    throw new Error(
+      `commit ${missing.slice(0, 12)} is not in the checkout; check out with 'fetch-depth: 0' so the pushed range can be inspected`,
+    );
   }
   return { before, after };
 }
@@ -214,7 +214,14 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       `commit ${after.slice(0, 12)} is not the merge of a pull request into ${ctx.defaultBranch} (a direct push?); requests are granted only through an approved PR`,
     );
   }
-  const prFiles = await listPullRequestFiles(ctx.octokit, ctx.repo, pr.number);
+  // Independent reads, fetched together (the grant-start budget is 300 ms);
+  // nothing below acts on any of them before every check has passed.
+  const [prFiles, codeowners, reviews, requestFilesAfter] = await Promise.all([
+    listPullRequestFiles(ctx.octokit, ctx.repo, pr.number),
+    loadCodeownersAt(ctx.workspace, before),
+    listReviews(ctx.octokit, ctx.repo, pr.number),
+    requestFilesAt(ctx.workspace, after),
+  ]);
   const outside = prFiles.filter(
     (f) => !isUnderRequests(f.filename) || (f.previousFilename && !isUnderRequests(f.previousFilename)),
   );
@@ -226,13 +233,9 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
         .join(", ")}${outside.length > 3 ? ", …" : ""}); a request PR may change only requests/`,
     );
   }
-  const codeowners = await loadCodeownersAt(ctx.workspace, before);
   const ownersProblem = codeownersProblem(codeowners, ctx.defaultBranch);
   if (ownersProblem) return refuseAll(ownersProblem);
-  const reviews = await listReviews(ctx.octokit, ctx.repo, pr.number);
   const mergedAt = new Date(pr.mergedAt ?? now.toISOString());
-
-  const requestFilesAfter = await requestFilesAt(ctx.workspace, after);
 
   const toGrant: { change: ChangedFile; plan: GrantPlan; evidence: GrantEvidence }[] = [];
   for (const change of added) {

