@@ -214,8 +214,11 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       `commit ${after.slice(0, 12)} is not the merge of a pull request into ${ctx.defaultBranch} (a direct push?); requests are granted only through an approved PR`,
     );
   }
-  // Independent reads, fetched together (the grant-start budget is 300 ms);
-  // nothing below acts on any of them before every check has passed.
+  // The grant role's credentials are fetched while the PR is verified (the
+  // grant-start budget is 300 ms). Fetching them grants nothing: they are used
+  // only after every check below has passed, and refusals reuse them to notify.
+  const credentials = ctx.inputs.dryRun ? undefined : grantRoleCredentials(ctx, config);
+  // Independent reads, fetched together; nothing acts on them before every check has passed.
   const [prFiles, codeowners, reviews, requestFilesAfter] = await Promise.all([
     listPullRequestFiles(ctx.octokit, ctx.repo, pr.number),
     loadCodeownersAt(ctx.workspace, before),
@@ -356,8 +359,8 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       });
     }
   } else {
-    const granted = toGrant.length > 0 ? await grantAll(ctx, config, toGrant, after, report) : {};
-    await notify(ctx, config, report, granted.sns);
+    const granted = toGrant.length > 0 ? await grantAll(ctx, config, toGrant, after, report, credentials) : {};
+    await notify(ctx, config, report, granted.sns, credentials);
   }
   await recordEvidence(ctx, after, report);
   return report;
@@ -397,8 +400,10 @@ export async function grantAll(
   toGrant: { change: ChangedFile; plan: GrantPlan; evidence: GrantEvidence }[],
   mergeSha: string,
   report: GrantReport,
+  /** Credentials already being fetched (runGrant starts this early); else fetched here. */
+  pending?: Promise<AwsCredentials | string>,
 ): Promise<{ sns?: SNSClient }> {
-  const credentials = await grantRoleCredentials(ctx, config);
+  const credentials = await (pending ?? grantRoleCredentials(ctx, config));
   if (typeof credentials === "string") {
     // No AWS access, nothing started: every request fails with the same, clear reason.
     for (const g of toGrant) {
@@ -682,6 +687,7 @@ async function notify(
   config: ElevateConfig,
   report: GrantReport,
   grantSns: SNSClient | undefined,
+  pending: Promise<AwsCredentials | string> | undefined,
 ): Promise<void> {
   const topicArn = config.aws.notifyTopicArn;
   const outcomes = report.outcomes.filter(
@@ -691,7 +697,7 @@ async function notify(
   let sns = grantSns;
   if (!sns) {
     // Everything was refused before AWS was needed; security teams still want to hear of it.
-    const credentials = await grantRoleCredentials(ctx, config);
+    const credentials = await (pending ?? grantRoleCredentials(ctx, config));
     if (typeof credentials === "string") {
       core.warning(`refusals were not published to ${topicArn}: ${credentials}`);
       return;

@@ -176,11 +176,15 @@ describe("an approved request merged with a merge commit", { timeout: E2E_TIMEOU
     expect(world.aws.state.topics.has(topic)).toBe(true);
     const messages = world.aws.state.published.slice(publishedBefore).filter((m) => m.topicArn === topic);
     expect(messages).toHaveLength(1);
-    expect(messages[0]!.subject).toContain(`granted ${id}`);
+    // The documented notification schema (docs/notifications.md).
+    expect(messages[0]!.subject).toMatch(/^Elevate: granted alice ec2-admin until /);
     expect(JSON.parse(messages[0]!.message)).toMatchObject({
+      schema: "elevate.notification/v1",
+      event: "granted",
       requestId: id,
       iamUser: "alice.smith",
-      execution: { id: executionId, status: "Success" },
+      executionId,
+      breakGlass: false,
     });
   });
 
