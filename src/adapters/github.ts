@@ -196,21 +196,6 @@ export async function upsertStickyComment(
   return { id: data.id, created: true };
 }
 
-/** Whether an issue or PR already has a comment containing `marker` (report-once markers). */
-export async function hasCommentWithMarker(
-  octokit: Octokit,
-  repo: RepoRef,
-  issueNumber: number,
-  marker: string,
-): Promise<boolean> {
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-    ...repo,
-    issue_number: issueNumber,
-    per_page: 100,
-  });
-  return comments.some((c) => c.body?.includes(marker));
-}
-
 /**
  * Whether an issue or PR has a comment containing `marker` written by a bot
  * (`user.type` "Bot": the Actions bot, or a GitHub App the workflow's token belongs

@@ -34,7 +34,6 @@ import {
   closePullRequest,
   createComment,
   hasBotCommentWithMarker,
-  hasCommentWithMarker,
   listOpenPullRequests,
   listPullRequestFiles,
   listPullRequestsForCommit,
@@ -229,7 +228,14 @@ async function resolveApprovalGates(
     }
     if (!o.prNumber || o.status === "untrusted") continue;
     try {
-      if (!(await hasCommentWithMarker(ctx.octokit, ctx.repo, o.prNumber, outcomeMarker(o)))) {
+      // Markers count only from the bot: a person could plant one to hide an outcome.
+      const reported = (marker: string) => hasBotCommentWithMarker(ctx.octokit, ctx.repo, o.prNumber as number, marker);
+      // A gate granted by an earlier run reads as "window closed" or "revoked"
+      // once that grant ends; its end belongs to the revoke report, not here.
+      const grantedEarlier =
+        o.status === "refused" &&
+        (await reported(outcomeMarker({ gateExecutionId: o.gateExecutionId, status: "granted" })));
+      if (!grantedEarlier && !(await reported(outcomeMarker(o)))) {
         await createComment(ctx.octokit, ctx.repo, o.prNumber, outcomeCommentBody(o));
       }
     } catch (error) {
