@@ -61,6 +61,8 @@ export interface WorldOptions {
   bundlePath?: string;
   /** Per-call latency injected into the AWS stand-in. */
   awsLatencyMs?: number;
+  /** Extra or overriding infra/template.yaml parameters (e.g. CreateApprovalTopic). */
+  stackParameters?: Record<string, string>;
 }
 
 export const DEFAULT_USERS: Record<string, string> = {
@@ -141,7 +143,12 @@ export class ElevateWorld {
     try {
       const stack = await deployTemplate({
         templatePath: TEMPLATE_PATH,
-        parameters: { GitHubOwner: owner, GitHubRepo: repo, CreateNotificationTopic: "true" },
+        parameters: {
+          GitHubOwner: owner,
+          GitHubRepo: repo,
+          CreateNotificationTopic: "true",
+          ...options.stackParameters,
+        },
         accountId: aws.defaultAccountId,
         region: aws.region,
         credentials: aws.rootCredentials,

@@ -244,8 +244,6 @@ async function resolveApprovalGates(
       );
     }
   }
-  const granted = outcomes.filter((o) => o.status === "granted" && o.requestId).map((o) => o.requestId as string);
-  core.setOutput("granted", JSON.stringify(granted));
 }
 
 export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
@@ -980,7 +978,11 @@ async function writeReport(report: RevokeReport, now: Date): Promise<void> {
     JSON.stringify([...report.clears, ...report.outcomes].flatMap((o) => (o.executionId ? [o.executionId] : []))),
   );
   core.setOutput("summary", report.headline);
-  core.setOutput("granted", "[]");
-  core.setOutput("refused", "[]");
+  // Revoke runs grant only by finishing approved AWS-side approval gates.
+  const gates = report.approvalGates ?? [];
+  const gateIds = (status: string) =>
+    gates.filter((g) => g.status === status && g.newlyResolved !== false && g.requestId).map((g) => g.requestId as string);
+  core.setOutput("granted", JSON.stringify(gateIds("granted")));
+  core.setOutput("refused", JSON.stringify(gateIds("refused")));
   await core.summary.addRaw(revokeSummaryMarkdown(report, now), true).write();
 }
