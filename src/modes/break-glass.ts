@@ -1,17 +1,3 @@
-/**
- * Break-glass mode: `mode: grant` on a `workflow_dispatch` of
- * elevate-breakglass.yml (docs/break-glass.md). Grants a break-glass role to
- * the dispatcher at once, without prior review, then opens an issue for the
- * role's code owners to review it after the fact, records evidence (a git
- * note on the commit the workflow ran at, nothing secret) and notifies.
- *
- * The dispatcher is authorized by the action from the config
- * (`authorizeBreakGlass`), never assumed from the trigger. The grant goes
- * through the same Elevate-Grant runbook with the same policy text as a
- * reviewed request, so it expires by itself and the revoker can read it.
- */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { ActionContext } from "../action/context.js";
@@ -32,9 +18,10 @@ import {
   breakGlassIssue,
   breakGlassRequestId,
 } from "../domain/break-glass.js";
-import { type ElevateConfig, loadConfig } from "../domain/config.js";
+import type { ElevateConfig } from "../domain/config.js";
 import type { ElevateEvent, NotificationRun } from "../domain/notifications.js";
-import { annotate, describeAwsError, grantRunbookParameters } from "./grant.js";
+import { loadActionConfig } from "./action-config.js";
+import { describeAwsError, grantRunbookParameters } from "./grant.js";
 import { publishEvents } from "./notify.js";
 import { describeOwner, loadCodeownersAt, ownersFor, REQUESTS_DIR } from "./pr-review.js";
 
@@ -62,24 +49,6 @@ function dispatchInput(ctx: ActionContext, name: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-async function loadWorkspaceConfig(ctx: ActionContext): Promise<ElevateConfig> {
-  const path = ctx.inputs.configPath;
-  let text: Buffer;
-  try {
-    text = await readFile(join(ctx.workspace, path));
-  } catch {
-    throw new Error(
-      `cannot read the config ${path}; is the repository checked out (actions/checkout) and the 'config' input right?`,
-    );
-  }
-  const loaded = loadConfig(text, path);
-  if (loaded.errors) {
-    annotate(loaded.errors);
-    throw new Error(`the config ${path} is invalid (${loaded.errors.length} error(s), annotated); nothing was granted`);
-  }
-  return loaded.config;
-}
-
 export async function runBreakGlass(ctx: ActionContext): Promise<BreakGlassReport> {
   if (ctx.eventName !== "workflow_dispatch") {
     throw new Error(
@@ -95,7 +64,7 @@ export async function runBreakGlass(ctx: ActionContext): Promise<BreakGlassRepor
   const sender = ctx.payload.sender as { login?: unknown } | undefined;
   const actor = typeof sender?.login === "string" ? sender.login : "";
   const requestId = breakGlassRequestId(ctx.run.id);
-  const config = await loadWorkspaceConfig(ctx);
+  const config = await loadActionConfig(ctx, "nothing was granted");
   const now = ctx.now();
 
   const authorized = authorizeBreakGlass({

@@ -23,7 +23,7 @@ import { humanDuration, mdEscape } from "../domain/grant-report.js";
 import { buildGrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
 import { duplicateIdMessage, findDuplicateRequestIds } from "../domain/request-path.js";
-import { annotate } from "./grant.js";
+import { annotate } from "./action-config.js";
 import {
   checkApprovals,
   codeownersProblem,

@@ -1,10 +1,3 @@
-/**
- * grant mode: on a push to the default branch, turn each request file that an
- * approved PR added into a time-bounded grant (DESIGN.md "Grant", invariants
- * 1, 2, 4, 5). Re-verifies everything itself; never trusts the PR check.
- */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { GetAutomationExecutionCommand, type SSMClient } from "@aws-sdk/client-ssm";
@@ -37,7 +30,7 @@ import {
   type PullRequestInfo,
 } from "../adapters/github.js";
 import { capReportLines, capWindow } from "../domain/approver-cap.js";
-import { type ElevateConfig, findRole, loadConfig } from "../domain/config.js";
+import { type ElevateConfig, findRole } from "../domain/config.js";
 import { waitingCommentLine } from "../domain/dual-control.js";
 import type { LocatedError } from "../domain/errors.js";
 import {
@@ -50,6 +43,7 @@ import {
 import type { ElevateEvent } from "../domain/notifications.js";
 import { buildGrantPlan, type GrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
+import { annotate, loadActionConfig } from "./action-config.js";
 import { startApprovalGate } from "./dual-control.js";
 import { publishEvents } from "./notify.js";
 import {
@@ -97,30 +91,6 @@ function requestIdOf(path: string): string {
   return (path.split("/").pop() ?? path).replace(/\.ya?ml$/, "");
 }
 
-async function loadWorkspaceConfig(ctx: ActionContext): Promise<ElevateConfig> {
-  const path = ctx.inputs.configPath;
-  let text: Buffer;
-  try {
-    text = await readFile(join(ctx.workspace, path));
-  } catch {
-    throw new Error(
-      `cannot read the config ${path}; is the repository checked out (actions/checkout) and the 'config' input right?`,
-    );
-  }
-  const loaded = loadConfig(text, path);
-  if (loaded.errors) {
-    annotate(loaded.errors);
-    throw new Error(`the config ${path} is invalid (${loaded.errors.length} error(s), annotated); nothing was granted`);
-  }
-  return loaded.config;
-}
-
-export function annotate(errors: readonly LocatedError[]): void {
-  for (const e of errors) {
-    core.error(e.message, { file: e.file, startLine: e.line, startColumn: e.col, title: "Elevate" });
-  }
-}
-
 /** The commits of the push, checked to be present in the checkout. */
 async function pushRange(ctx: ActionContext): Promise<{ before: string; after: string }> {
   const after = String(ctx.payload.after ?? ctx.sha);
@@ -160,7 +130,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   if (ctx.ref !== `refs/heads/${ctx.defaultBranch}`) {
     throw new Error(`grant mode runs only for pushes to ${ctx.defaultBranch}; this push is to ${ctx.ref}`);
   }
-  const config = await loadWorkspaceConfig(ctx);
+  const config = await loadActionConfig(ctx, "nothing was granted");
   const { before, after } = await pushRange(ctx);
   const changes = (await changedFiles(ctx.workspace, before, after)).filter(
     (c) => isUnderRequests(c.path) || (c.oldPath !== undefined && isUnderRequests(c.oldPath)),

@@ -1,23 +1,3 @@
-/**
- * revoke mode (DESIGN.md step 6, invariants 3 and 6): on a schedule, on a manual
- * run and on a push to the default branch, remove grant policies whose window has
- * ended or whose request was withdrawn, cut off the sessions they produced, clear
- * cut-offs that can no longer match, report (or revoke) drift, and close request
- * PRs whose window has passed.
- *
- * What is granted is read from IAM alone; git only says what *should* be there
- * (drift). A run that cannot read git still revokes expired and withdrawn grants.
- *
- * Early revocation by a deleted request file: any push to the default branch that
- * deletes `requests/<role>/<id>.yaml` revokes `<id>`, whether or not the push is the
- * merge of a PR. Unlike a grant, a revoke only ever takes access away, and whoever
- * can push to the default branch can already delete the grant by other means; so
- * the revoke is never refused, and the report says whether a PR or a direct push
- * deleted the file. The scheduled run revokes a grant whose request file is no longer
- * on the default branch too, so a missed push run only delays the revoke.
- */
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { GetAutomationExecutionCommand, type SSMClient } from "@aws-sdk/client-ssm";
@@ -39,7 +19,7 @@ import {
   listPullRequestsForCommit,
   type PullRequestInfo,
 } from "../adapters/github.js";
-import { type ElevateConfig, findRole, findUser, loadConfig } from "../domain/config.js";
+import { type ElevateConfig, findRole, findUser } from "../domain/config.js";
 import { type DualControlOutcome, outcomeCommentBody, outcomeMarker } from "../domain/dual-control.js";
 import { formatIamTime } from "../domain/grant-policy.js";
 import { humanDuration, mdEscape, parseRoleArn } from "../domain/grant-report.js";
@@ -57,8 +37,9 @@ import {
   readRequestFacts,
   staleRequestEnd,
 } from "../domain/revoke-plan.js";
+import { loadActionConfig } from "./action-config.js";
 import { resolvePendingApprovals } from "./dual-control.js";
-import { annotate, describeAwsError } from "./grant.js";
+import { describeAwsError } from "./grant.js";
 import { completeRequestFacts, readInventory, readKnownRequests } from "./inventory.js";
 import { publishEvents } from "./notify.js";
 
@@ -137,24 +118,6 @@ export interface RevokeReport {
   requested: RequestedOutcome[];
   /** SNS messages this run published, and one line per message that could not be (warnings). */
   notifications: { published: number; failed: string[] };
-}
-
-async function loadWorkspaceConfig(ctx: ActionContext): Promise<ElevateConfig> {
-  const path = ctx.inputs.configPath;
-  let text: string;
-  try {
-    text = await readFile(join(ctx.workspace, path), "utf8");
-  } catch {
-    throw new Error(
-      `cannot read the config ${path}; is the repository checked out (actions/checkout) and the 'config' input right?`,
-    );
-  }
-  const loaded = loadConfig(text, path);
-  if (loaded.errors) {
-    annotate(loaded.errors);
-    throw new Error(`the config ${path} is invalid (${loaded.errors.length} error(s), annotated); nothing was revoked`);
-  }
-  return loaded.config;
 }
 
 /** Request ids to revoke early, each with the reason shown in the report. */
@@ -260,7 +223,7 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
     requested: [],
     notifications: { published: 0, failed: [] },
   };
-  const config = await loadWorkspaceConfig(ctx);
+  const config = await loadActionConfig(ctx, "nothing was revoked");
   const early = await earlyRevokeIds(ctx);
 
   const token = await ctx.getIdToken("sts.amazonaws.com");
@@ -981,7 +944,9 @@ async function writeReport(report: RevokeReport, now: Date): Promise<void> {
   // Revoke runs grant only by finishing approved AWS-side approval gates.
   const gates = report.approvalGates ?? [];
   const gateIds = (status: string) =>
-    gates.filter((g) => g.status === status && g.newlyResolved !== false && g.requestId).map((g) => g.requestId as string);
+    gates
+      .filter((g) => g.status === status && g.newlyResolved !== false && g.requestId)
+      .map((g) => g.requestId as string);
   core.setOutput("granted", JSON.stringify(gateIds("granted")));
   core.setOutput("refused", JSON.stringify(gateIds("refused")));
   await core.summary.addRaw(revokeSummaryMarkdown(report, now), true).write();
