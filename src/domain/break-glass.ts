@@ -13,14 +13,7 @@
 import { type ElevateConfig, findRole, findUser, GITHUB_LOGIN, MIN_REQUEST_DURATION_MS, sameLogin } from "./config.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { quote } from "./errors.js";
-import {
-  formatIamTime,
-  grantPolicyDocument,
-  grantPolicyName,
-  grantPolicyText,
-  iamPolicySize,
-  USER_INLINE_POLICY_BUDGET,
-} from "./grant-policy.js";
+import { formatIamTime, grantPolicyBudgetProblem, grantPolicyDocument, grantPolicyName } from "./grant-policy.js";
 import type { GrantPlan } from "./plan.js";
 import { REASON_MAX_CHARS, REASON_MIN_CHARS, TICKET } from "./request.js";
 import { computeWindow } from "./window.js";
@@ -180,15 +173,8 @@ export function authorizeBreakGlass(input: BreakGlassInput): BreakGlassResult {
     notBefore: window.notBefore,
     notAfter: window.notAfter,
   };
-  const size = iamPolicySize(grantPolicyText(policyInput));
-  if (size > USER_INLINE_POLICY_BUDGET) {
-    return {
-      ok: false,
-      errors: [
-        `the grant policy would be ${size} characters, over IAM's ${USER_INLINE_POLICY_BUDGET}-character budget for a user's inline policies`,
-      ],
-    };
-  }
+  const overBudget = grantPolicyBudgetProblem(policyInput);
+  if (overBudget) return { ok: false, errors: [overBudget] };
   const plan: BreakGlassPlan = {
     requestId,
     role: role.key,

@@ -83,6 +83,18 @@ export function grantPolicyText(input: GrantPolicyInput): string {
   return JSON.stringify(grantPolicyDocument(input));
 }
 
+/**
+ * Why this grant policy alone cannot fit the user's inline budget, or undefined
+ * when it fits. (The budget is for all of a user's inline policies together;
+ * the runbook's PutUserPolicy fails atomically with LimitExceeded when the
+ * others leave too little.)
+ */
+export function grantPolicyBudgetProblem(input: GrantPolicyInput): string | undefined {
+  const size = iamPolicySize(grantPolicyText(input));
+  if (size <= USER_INLINE_POLICY_BUDGET) return undefined;
+  return `the grant policy would be ${size} characters, over IAM's ${USER_INLINE_POLICY_BUDGET}-character budget for a user's inline policies`;
+}
+
 /** IAM counts policy size without white space. */
 export function iamPolicySize(text: string): number {
   return text.replace(/\s/g, "").length;
@@ -104,20 +116,8 @@ const IAM_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
  * which the revoker treats as drift.
  */
 export function parseGrantPolicy(document: string): ParsedGrantPolicy | undefined {
-  let text = document;
-  if (text.startsWith("%7B") || text.startsWith("%7b")) {
-    try {
-      text = decodeURIComponent(text);
-    } catch {
-      return undefined;
-    }
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
+  const parsed = decodePolicyDocument(document);
+  if (parsed === undefined) return undefined;
   const doc = parsed as Partial<GrantPolicyDocument> | null;
   const statements = doc?.Statement;
   if (doc?.Version !== "2012-10-17" || !Array.isArray(statements) || statements.length !== 1) {
@@ -156,7 +156,20 @@ const LITERAL_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,576}$/
 /** IAM user names: `[\w+=,.@-]{1,64}` (IAM API reference, CreateUser UserName). */
 const IAM_USER_NAME = /^[\w+=,.@-]{1,64}$/;
 
-function sameJson(a: unknown, b: unknown): boolean {
+/**
+ * A policy document as IAM returns it (URL-encoded, RFC 3986) or as written
+ * (plain JSON), parsed; undefined when it is neither.
+ */
+export function decodePolicyDocument(document: string): unknown {
+  try {
+    return JSON.parse(/^%7b/i.test(document) ? decodeURIComponent(document) : document);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Structural JSON equality, independent of key order (IAM does not promise to keep it). */
+export function sameJson(a: unknown, b: unknown): boolean {
   if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   const aKeys = Object.keys(a);
@@ -204,16 +217,10 @@ export interface ParsedCutoffPolicy {
 }
 
 export function parseCutoffPolicy(document: string): ParsedCutoffPolicy | undefined {
-  let text = document;
-  if (text.startsWith("%7B") || text.startsWith("%7b")) {
-    try {
-      text = decodeURIComponent(text);
-    } catch {
-      return undefined;
-    }
-  }
+  // biome-ignore lint/suspicious/noExplicitAny: the shape is checked field by field below.
+  const doc = decodePolicyDocument(document) as any;
+  if (doc === undefined) return undefined;
   try {
-    const doc = JSON.parse(text);
     const s = doc?.Statement?.[0];
     if (doc?.Statement?.length !== 1 || s?.Sid !== CUTOFF_STATEMENT_SID || s.Effect !== "Deny") return undefined;
     const pattern = s.Condition?.StringLike?.["aws:userid"];

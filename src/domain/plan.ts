@@ -7,11 +7,9 @@ import { type ElevateConfig, findRole, findUser } from "./config.js";
 import {
   formatIamTime,
   type GrantPolicyDocument,
+  grantPolicyBudgetProblem,
   grantPolicyDocument,
   grantPolicyName,
-  grantPolicyText,
-  iamPolicySize,
-  USER_INLINE_POLICY_BUDGET,
 } from "./grant-policy.js";
 import type { ValidRequest } from "./request.js";
 import { computeWindow } from "./window.js";
@@ -74,13 +72,8 @@ export function buildGrantPlan(
     notBefore: window.notBefore,
     notAfter: window.notAfter,
   };
-  const size = iamPolicySize(grantPolicyText(policyInput));
-  if (size > USER_INLINE_POLICY_BUDGET) {
-    return {
-      ok: false,
-      message: `the grant policy would be ${size} characters, over IAM's ${USER_INLINE_POLICY_BUDGET}-character budget for a user's inline policies; use a shorter request id or role ARN`,
-    };
-  }
+  const overBudget = grantPolicyBudgetProblem(policyInput);
+  if (overBudget) return { ok: false, message: `${overBudget}; use a shorter request id or role ARN` };
   return {
     ok: true,
     plan: {

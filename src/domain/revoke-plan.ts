@@ -24,12 +24,14 @@ import {
   CUTOFF_STATEMENT_SID,
   cutoffPolicyName,
   cutoffPolicyText,
+  decodePolicyDocument,
   formatIamTime,
   grantPolicyName,
   iamPolicySize,
   type ParsedGrantPolicy,
   POLICY_PREFIX,
   ROLE_INLINE_POLICY_BUDGET,
+  sameJson,
 } from "./grant-policy.js";
 import { parseRoleArn } from "./grant-report.js";
 import { parseTimestamp } from "./request.js";
@@ -601,23 +603,13 @@ export function userOfCutoffPolicyName(policyName: string): string | undefined {
     : undefined;
 }
 
-function decodePolicy(document: string): unknown {
-  const text = /^%7b/i.test(document) ? decodeURIComponent(document) : document;
-  return JSON.parse(text);
-}
-
 /**
  * The revocation time of a cut-off policy named for `iamUser`, when its document is
  * exactly `cutoffPolicyText(iamUser, t)` (any key order, URL-encoded or not);
  * undefined for anything else.
  */
 export function parseExactCutoff(document: string, iamUser: string): Date | undefined {
-  let parsed: unknown;
-  try {
-    parsed = decodePolicy(document);
-  } catch {
-    return undefined;
-  }
+  const parsed = decodePolicyDocument(document);
   const statement = (
     parsed as { Statement?: { Sid?: unknown; Condition?: { DateLessThan?: Record<string, unknown> } }[] }
   )?.Statement?.[0];
@@ -627,16 +619,6 @@ export function parseExactCutoff(document: string, iamUser: string): Date | unde
   const revokedAt = new Date(at);
   if (Number.isNaN(revokedAt.getTime()) || formatIamTime(revokedAt) !== at) return undefined;
   return sameJson(JSON.parse(cutoffPolicyText(iamUser, revokedAt)), parsed) ? revokedAt : undefined;
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return a === b;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const aKeys = Object.keys(a);
-  if (aKeys.length !== Object.keys(b).length) return false;
-  return aKeys.every(
-    (k) => Object.hasOwn(b, k) && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
-  );
 }
 
 export interface RequestFacts {
