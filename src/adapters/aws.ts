@@ -105,17 +105,65 @@ export async function startAutomation(
   return out.AutomationExecutionId;
 }
 
-/** Statuses after which an execution never changes again. */
-const TERMINAL = new Set([
-  "Success",
+/** Statuses of an execution that ended without doing its work. */
+export const FAILED_AUTOMATION_STATUSES: ReadonlySet<string> = new Set([
   "Failed",
   "TimedOut",
   "Cancelled",
-  "CompletedWithSuccess",
   "CompletedWithFailure",
   "Rejected",
   "Exited",
 ]);
+
+/**
+ * An execution that started more than this before our StartAutomationExecution
+ * call belongs to an earlier run (a fresh one is seconds old at most).
+ */
+export const EARLIER_RUN_SLACK_MS = 60_000;
+
+/**
+ * Starts (or joins) an execution under the ClientToken of attempt 0. SSM answers
+ * a repeated token with the execution it already started, so a re-run or a
+ * racing run joins it (DESIGN.md invariant 4). But an execution that failed in
+ * an earlier run would then be reported failed for ever, so when the token's
+ * execution already failed before this call, the next attempt's token is used,
+ * with the same parameters. `exhausted`: every attempt up to `maxAttempts` had
+ * failed in an earlier run; `executionId` is then the last of them.
+ */
+export async function startAutomationPastEarlierFailures(
+  ssm: SSMClient,
+  input: {
+    documentName: string;
+    parameters: Record<string, string>;
+    clientToken: (attempt: number) => string;
+    maxAttempts: number;
+    /** The run's clock, in ms since the epoch. */
+    now: () => number;
+    /** Told when an attempt is skipped. */
+    onSkip?: (executionId: string, attempt: number, status: string) => void;
+  },
+): Promise<{ executionId: string; attempt: number; exhausted: boolean }> {
+  let executionId = "";
+  for (let attempt = 0; attempt < input.maxAttempts; attempt++) {
+    const calledAt = input.now();
+    executionId = await startAutomation(ssm, {
+      documentName: input.documentName,
+      parameters: input.parameters,
+      clientToken: input.clientToken(attempt),
+    });
+    const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
+    const status = out.AutomationExecution?.AutomationExecutionStatus ?? "Unknown";
+    const startedAt = out.AutomationExecution?.ExecutionStartTime?.getTime();
+    const failedEarlier =
+      FAILED_AUTOMATION_STATUSES.has(status) && startedAt !== undefined && startedAt < calledAt - EARLIER_RUN_SLACK_MS;
+    if (!failedEarlier) return { executionId, attempt, exhausted: false };
+    input.onSkip?.(executionId, attempt, status);
+  }
+  return { executionId, attempt: input.maxAttempts - 1, exhausted: true };
+}
+
+/** Statuses after which an execution never changes again. */
+const TERMINAL = new Set(["Success", "CompletedWithSuccess", ...FAILED_AUTOMATION_STATUSES]);
 
 export interface AutomationResult {
   executionId: string;

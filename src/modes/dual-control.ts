@@ -15,7 +15,7 @@ import {
   type SSMClient,
   StartAutomationExecutionCommand,
 } from "@aws-sdk/client-ssm";
-import { automationClientToken, waitForAutomation } from "../adapters/aws.js";
+import { automationClientToken, EARLIER_RUN_SLACK_MS, waitForAutomation } from "../adapters/aws.js";
 import type { EffectiveAwsApproval, ElevateConfig } from "../domain/config.js";
 import {
   approvalTopicArn,
@@ -105,9 +105,6 @@ export function defaultLookbackMs(config: ElevateConfig): number {
   }
   return GATE_TIMEOUT_SECONDS * 1000 + longest + 86_400_000;
 }
-
-/** An execution that started this long before our call belongs to an earlier run. */
-const EARLIER_RUN_SLACK_MS = 60_000;
 
 /**
  * Resolves every gate of the last `lookbackMs`: lists the gate executions

@@ -1,6 +1,6 @@
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { GetAutomationExecutionCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { ActionContext } from "../action/context.js";
 import {
   type AutomationResult,
@@ -8,7 +8,7 @@ import {
   assumeRoleWithWebIdentity,
   automationClientToken,
   createClients,
-  startAutomation,
+  startAutomationPastEarlierFailures,
   waitForAutomation,
 } from "../adapters/aws.js";
 import {
@@ -539,15 +539,6 @@ async function grantRoleCredentials(
 /** How many executions one request and merge may get before the run gives up. */
 export const MAX_GRANT_ATTEMPTS = 20;
 
-/** Statuses of an execution that ended without granting. */
-const FAILED_STATUSES = new Set(["Failed", "TimedOut", "Cancelled", "CompletedWithFailure", "Rejected", "Exited"]);
-
-/**
- * An execution that started more than this before our StartAutomationExecution
- * call belongs to an earlier run (a fresh one is seconds old at most).
- */
-const EARLIER_RUN_SLACK_MS = 60_000;
-
 /**
  * The ClientToken of the `attempt`-th execution for a request and its merge
  * commit. Attempt 0 is the token of DESIGN.md invariant 4; later attempts exist
@@ -560,15 +551,11 @@ export function grantClientToken(requestId: string, mergeSha: string, attempt = 
 }
 
 /**
- * Starts (or joins) the grant execution for one request and merge. SSM answers
- * a repeated ClientToken with the execution it already started, so a re-run or
- * a racing run joins the same execution (invariant 4). But an execution that
- * failed in an earlier run would then be reported failed for ever, and the
- * advice "free some of the user's inline budget, then re-run" could never work:
- * so when the token's execution already failed before this call, the next
- * attempt's token is used. Every attempt carries the same parameters (the
- * window comes from the merge, not from the clock), so a retry can re-attach
- * only the same policy: never a second grant, never a longer window.
+ * Starts (or joins) the grant execution for one request and merge. Every
+ * attempt carries the same parameters (the window comes from the merge, not
+ * from the clock), so stepping past an earlier run's failed execution can only
+ * re-attach the same policy: never a second grant, never a longer window. That
+ * is what makes "free some of the user's inline budget, then re-run" work.
  */
 export async function startGrantExecution(
   ssm: SSMClient,
@@ -581,23 +568,19 @@ export async function startGrantExecution(
     calledAt: number;
   },
 ): Promise<string> {
-  for (let attempt = 0; ; attempt++) {
-    const executionId = await startAutomation(ssm, {
-      documentName: input.documentName,
-      parameters: input.parameters,
-      clientToken: grantClientToken(input.requestId, input.mergeSha, attempt),
-    });
-    if (attempt + 1 >= MAX_GRANT_ATTEMPTS) return executionId;
-    const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
-    const status = out.AutomationExecution?.AutomationExecutionStatus ?? "Unknown";
-    const startedAt = out.AutomationExecution?.ExecutionStartTime?.getTime();
-    const failedEarlier =
-      FAILED_STATUSES.has(status) && startedAt !== undefined && startedAt < input.calledAt - EARLIER_RUN_SLACK_MS;
-    if (!failedEarlier) return executionId;
-    core.info(
-      `${input.requestId}: execution ${executionId} (attempt ${attempt}) ended ${status} in an earlier run; starting attempt ${attempt + 1}`,
-    );
-  }
+  const started = await startAutomationPastEarlierFailures(ssm, {
+    documentName: input.documentName,
+    parameters: input.parameters,
+    clientToken: (attempt) => grantClientToken(input.requestId, input.mergeSha, attempt),
+    maxAttempts: MAX_GRANT_ATTEMPTS,
+    now: () => input.calledAt,
+    onSkip: (executionId, attempt, status) =>
+      core.info(
+        `${input.requestId}: execution ${executionId} (attempt ${attempt}) ended ${status} in an earlier run; starting attempt ${attempt + 1}`,
+      ),
+  });
+  // Exhausted: the last attempt's execution is reported (failed) by the caller.
+  return started.executionId;
 }
 
 /**

@@ -1,12 +1,12 @@
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import { GetAutomationExecutionCommand, type SSMClient } from "@aws-sdk/client-ssm";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { ActionContext } from "../action/context.js";
 import {
   assumeRoleWithWebIdentity,
   automationClientToken,
   createClients,
-  startAutomation,
+  startAutomationPastEarlierFailures,
   waitForAutomation,
 } from "../adapters/aws.js";
 import { changedFiles, commitExists, git, readFileAt, ZERO_SHA } from "../adapters/git.js";
@@ -58,7 +58,6 @@ const CONCURRENCY = 8;
  */
 const MAX_ATTEMPTS = 50;
 /** An execution that started this long before our start call belongs to an earlier run. */
-const EARLIER_RUN_SLACK_MS = 60_000;
 
 export type RevokeStatus = "revoked" | "failed" | "planned";
 
@@ -353,44 +352,35 @@ export async function runRunbook(
   input: { documentName: string; parameters: Record<string, string>; tokenParts: string[]; timeoutMs: number },
   now: () => number = Date.now,
 ): Promise<RunbookResult> {
-  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const clientToken = automationClientToken(...input.tokenParts, `attempt-${attempt}`);
-    const calledAt = now();
-    let executionId: string;
-    try {
-      executionId = await startAutomation(ssm, {
-        documentName: input.documentName,
-        parameters: input.parameters,
-        clientToken,
-      });
-    } catch (error) {
-      return { succeeded: false, message: `could not start ${input.documentName}: ${describeAwsError(error)}` };
-    }
-    const first = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
-    const status = first.AutomationExecution?.AutomationExecutionStatus ?? "Unknown";
-    const startedAt = first.AutomationExecution?.ExecutionStartTime?.getTime();
-    const failedEarlier =
-      status !== "Success" &&
-      ["Failed", "TimedOut", "Cancelled", "CompletedWithFailure", "Rejected", "Exited"].includes(status) &&
-      startedAt !== undefined &&
-      startedAt < calledAt - EARLIER_RUN_SLACK_MS;
-    if (failedEarlier) {
-      core.info(
-        `${input.documentName} execution ${executionId} (attempt ${attempt}) failed in an earlier run; retrying`,
-      );
-      continue;
-    }
-    const result = await waitForAutomation(ssm, executionId, { timeoutMs: input.timeoutMs });
-    if (result.succeeded) return { executionId, succeeded: true, message: `execution ${executionId} succeeded` };
+  let started: Awaited<ReturnType<typeof startAutomationPastEarlierFailures>>;
+  try {
+    started = await startAutomationPastEarlierFailures(ssm, {
+      documentName: input.documentName,
+      parameters: input.parameters,
+      clientToken: (attempt) => automationClientToken(...input.tokenParts, `attempt-${attempt}`),
+      maxAttempts: MAX_ATTEMPTS,
+      now,
+      onSkip: (executionId, attempt) =>
+        core.info(
+          `${input.documentName} execution ${executionId} (attempt ${attempt}) failed in an earlier run; retrying`,
+        ),
+    });
+  } catch (error) {
+    return { succeeded: false, message: `could not start ${input.documentName}: ${describeAwsError(error)}` };
+  }
+  if (started.exhausted) {
     return {
-      executionId,
       succeeded: false,
-      message: `execution ${executionId} ended ${result.status}${result.failureMessage ? `: ${result.failureMessage}` : ""}`,
+      message: `${MAX_ATTEMPTS} executions of ${input.documentName} for this have failed; investigate them in the SSM console`,
     };
   }
+  const { executionId } = started;
+  const result = await waitForAutomation(ssm, executionId, { timeoutMs: input.timeoutMs });
+  if (result.succeeded) return { executionId, succeeded: true, message: `execution ${executionId} succeeded` };
   return {
+    executionId,
     succeeded: false,
-    message: `${MAX_ATTEMPTS} executions of ${input.documentName} for this have failed; investigate them in the SSM console`,
+    message: `execution ${executionId} ended ${result.status}${result.failureMessage ? `: ${result.failureMessage}` : ""}`,
   };
 }
 
