@@ -373,22 +373,25 @@ export async function grantAll(
   /** Credentials already being fetched (runGrant starts this early); else fetched here. */
   pending?: Promise<AwsCredentials | string>,
 ): Promise<{ sns?: SNSClient }> {
+  /** A request that was planned but not granted: evidence, annotation and outcome say why. */
+  const fail = (g: (typeof toGrant)[number], why: string, executionId?: string) => {
+    g.evidence.event = "refused";
+    g.evidence.refusal = why;
+    core.error(`${g.plan.requestId}: ${why}`, { file: g.change.path, title: "Elevate: grant failed" });
+    report.outcomes.push({
+      file: g.change.path,
+      requestId: g.plan.requestId,
+      status: "failed",
+      message: why,
+      plan: g.plan,
+      ...(executionId ? { executionId } : {}),
+      evidence: g.evidence,
+    });
+  };
   const credentials = await (pending ?? grantRoleCredentials(ctx, config));
   if (typeof credentials === "string") {
     // No AWS access, nothing started: every request fails with the same, clear reason.
-    for (const g of toGrant) {
-      g.evidence.event = "refused";
-      g.evidence.refusal = credentials;
-      core.error(`${g.plan.requestId}: ${credentials}`, { file: g.change.path, title: "Elevate: grant failed" });
-      report.outcomes.push({
-        file: g.change.path,
-        requestId: g.plan.requestId,
-        status: "failed",
-        message: credentials,
-        plan: g.plan,
-        evidence: g.evidence,
-      });
-    }
+    for (const g of toGrant) fail(g, credentials);
     return {};
   }
   const { ssm, sns } = createClients(config.aws.region, credentials);
@@ -476,32 +479,10 @@ export async function grantAll(
             ? `. ${g.plan.iamUser}'s inline policies would exceed IAM's 2,048-character budget, so nothing was attached; revoke or wait out one of their other grants, then re-run this workflow`
             : ""
         }`;
-        g.evidence.event = "refused";
-        g.evidence.refusal = why;
-        core.error(`${g.plan.requestId}: ${why}`, { file: g.change.path, title: "Elevate: grant failed" });
-        report.outcomes.push({
-          file: g.change.path,
-          requestId: g.plan.requestId,
-          status: "failed",
-          message: why,
-          plan: g.plan,
-          executionId: res.executionId,
-          evidence: g.evidence,
-        });
+        fail(g, why, res.executionId);
       }
     } else {
-      const why = `could not start the grant runbook: ${"error" in r ? r.error : "unknown error"}`;
-      g.evidence.event = "refused";
-      g.evidence.refusal = why;
-      core.error(`${g.plan.requestId}: ${why}`, { file: g.change.path, title: "Elevate: grant failed" });
-      report.outcomes.push({
-        file: g.change.path,
-        requestId: g.plan.requestId,
-        status: "failed",
-        message: why,
-        plan: g.plan,
-        evidence: g.evidence,
-      });
+      fail(g, `could not start the grant runbook: ${"error" in r ? r.error : "unknown error"}`);
     }
   }
   return { sns };
