@@ -18,12 +18,13 @@ import {
   breakGlassIssue,
   breakGlassRequestId,
 } from "../domain/break-glass.js";
+import { formatOwner } from "../domain/codeowners.js";
 import type { ElevateConfig } from "../domain/config.js";
 import type { ElevateEvent, NotificationRun } from "../domain/notifications.js";
 import { loadActionConfig } from "./action-config.js";
 import { describeAwsError, grantRunbookParameters } from "./grant.js";
 import { publishEvents } from "./notify.js";
-import { describeOwner, loadCodeownersAt, ownersFor, REQUESTS_DIR } from "./pr-review.js";
+import { loadCodeownersAt, ownersFor, REQUESTS_DIR } from "./pr-review.js";
 
 export interface BreakGlassReport {
   status: "granted" | "refused" | "failed" | "planned";
@@ -200,7 +201,7 @@ async function openReviewIssue(
     roleArn: plan.grant.roleArn,
     executionId,
     runUrl: ctx.run.url,
-    owners: owners.map(describeOwner),
+    owners: owners.map(formatOwner),
     commit: ctx.sha,
   });
   const create = (assignees: string[]) =>

@@ -17,6 +17,7 @@ import {
   upsertStickyComment,
 } from "../adapters/github.js";
 import { capReportLines, capWindow } from "../domain/approver-cap.js";
+import { formatOwner } from "../domain/codeowners.js";
 import { type ElevateConfig, loadConfig } from "../domain/config.js";
 import type { LocatedError } from "../domain/errors.js";
 import { humanDuration, mdEscape } from "../domain/grant-report.js";
@@ -27,7 +28,6 @@ import { annotate } from "./action-config.js";
 import {
   checkApprovals,
   codeownersProblem,
-  describeOwner,
   isUnderRequests,
   type LoadedCodeowners,
   loadCodeownersAt,
@@ -266,7 +266,7 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
           : `${humanDuration(ms)} from merge`,
         approvals,
         approvers: owners.length
-          ? owners.map(describeOwner).join(" ")
+          ? owners.map(formatOwner).join(" ")
           : "nobody (no CODEOWNERS line matches: cannot be approved)",
       },
       ...(capNote ? { note: capNote } : {}),

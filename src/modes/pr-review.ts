@@ -11,6 +11,7 @@ import { type ApprovalResult, evaluateApprovals } from "../domain/approvals.js";
 import {
   type CodeownersError,
   type CodeownersRule,
+  formatOwner,
   type Owner,
   ownersOf,
   parseCodeowners,
@@ -55,17 +56,6 @@ export function isUnderRequests(path: string): boolean {
 /** requests/<role>/<id>.yaml|yml; other files under requests/ (a README) are not requests. */
 export function looksLikeRequestFile(path: string): boolean {
   return /^requests\/[^/]+\/[^/]+\.ya?ml$/.test(path);
-}
-
-export function describeOwner(owner: Owner): string {
-  switch (owner.kind) {
-    case "user":
-      return `@${owner.login}`;
-    case "team":
-      return `@${owner.org}/${owner.slug}`;
-    case "email":
-      return owner.email;
-  }
 }
 
 export interface ApprovalCheckInput {
@@ -131,7 +121,7 @@ export const MEMBERS_TOKEN_HINT =
  */
 export function approvalShortfall(approval: ApprovalResult, owners: readonly Owner[], headSha: string): string {
   if (approval.failure !== undefined) return approval.failure;
-  let message = `${approval.counted.length} of ${approval.required} required approval(s) from code owners (${owners.map(describeOwner).join(", ")}) on the PR head ${headSha.slice(0, 12)}`;
+  let message = `${approval.counted.length} of ${approval.required} required approval(s) from code owners (${owners.map(formatOwner).join(", ")}) on the PR head ${headSha.slice(0, 12)}`;
   // Superseded and comment-only reviews are history, not the reason: each
   // reviewer's decisive (latest) review carries the reason that matters.
   const reasons = approval.ignored
