@@ -3,6 +3,7 @@
  * Returns plain data; every decision lives in src/domain or src/modes.
  */
 import { getOctokit } from "@actions/github";
+import type { PullRequestReview } from "../domain/approvals.js";
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
@@ -32,14 +33,8 @@ export interface PullRequestFile {
   previousFilename?: string;
 }
 
-export interface Review {
-  id: number;
-  user: { login: string } | null;
-  state: string;
-  commit_id: string | null;
-  submitted_at?: string | null;
-  body?: string | null;
-}
+/** A review in the REST shape the approval rule reads (src/domain/approvals.ts). */
+export type Review = PullRequestReview;
 
 export function createOctokit(token: string, baseUrl?: string): Octokit {
   // Requests time out rather than hang a job that holds a concurrency slot.
