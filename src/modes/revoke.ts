@@ -41,6 +41,7 @@ import { loadActionConfig } from "./action-config.js";
 import { resolvePendingApprovals } from "./dual-control.js";
 import { describeAwsError } from "./grant.js";
 import { completeRequestFacts, readInventory, readKnownRequests } from "./inventory.js";
+import { mapLimited } from "./map-limited.js";
 import { publishEvents } from "./notify.js";
 
 /**
@@ -319,20 +320,6 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
   report.headline = headlineOf(report);
   await writeReport(report, ctx.now());
   return report;
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (;;) {
-      const index = next++;
-      if (index >= items.length) return;
-      results[index] = await fn(items[index] as T);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }
 
 interface RunbookResult {

@@ -17,6 +17,7 @@ import { FILE_START, type LocatedError, locatedError } from "../domain/errors.js
 import { type ValidRequest, validateRequest } from "../domain/request.js";
 import { duplicateIdMessage, findDuplicateRequestIds } from "../domain/request-path.js";
 import { MAX_YAML_BYTES, oversizeMessage } from "../domain/strict-yaml.js";
+import { mapLimited } from "./map-limited.js";
 
 export interface Workspace {
   cwd: string;
@@ -121,17 +122,10 @@ export async function checkRequestFiles(input: {
   const { workspace, config, author, now } = input;
   // Reads overlap (bounded), checks run as each read lands; results keep the
   // order of `files`. Thousands of files validate in about a second.
-  const checks: RequestFileCheck[] = new Array(input.files.length);
   const realpaths: RealpathCache = new Map();
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < input.files.length) {
-      const index = next++;
-      const file = input.files[index] as string;
-      checks[index] = await checkOne(workspace, file, config, author, now, realpaths);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, input.files.length) }, worker));
+  const checks = await mapLimited(input.files, READ_CONCURRENCY, (file) =>
+    checkOne(workspace, file, config, author, now, realpaths),
+  );
 
   const onDisk = await listRequestFiles(workspace.root);
   const duplicates = findDuplicateRequestIds([...onDisk, ...checks.filter((c) => !c.unreadable).map((c) => c.path)]);
