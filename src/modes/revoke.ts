@@ -842,12 +842,8 @@ export function headlineOf(report: RevokeReport): string {
   return parts.join("; ");
 }
 
-function cell(text: string): string {
-  return mdEscape(text);
-}
-
 export function revokeSummaryMarkdown(report: RevokeReport, now: Date): string {
-  const lines: string[] = ["### Elevate revoke", "", cell(report.headline), ""];
+  const lines: string[] = ["### Elevate revoke", "", mdEscape(report.headline), ""];
   if (report.outcomes.length > 0) {
     lines.push(
       "| request | user | role | reason | result | session cut-off | execution |",
@@ -856,7 +852,7 @@ export function revokeSummaryMarkdown(report: RevokeReport, now: Date): string {
     for (const o of report.outcomes) {
       const cut = o.cutOff ? `before ${formatIamTime(o.revokedAt)}` : `none: ${o.cutOffNote ?? ""}`;
       lines.push(
-        `| ${cell(o.requestId)} | ${cell(o.iamUser)} | ${cell(o.roleArn ?? "?")} | ${cell(`${o.reason}: ${o.why}`)} | ${cell(o.status === "failed" ? `failed: ${o.message}` : o.status)} | ${cell(cut)} | ${cell(o.executionId ?? "")} |`,
+        `| ${mdEscape(o.requestId)} | ${mdEscape(o.iamUser)} | ${mdEscape(o.roleArn ?? "?")} | ${mdEscape(`${o.reason}: ${o.why}`)} | ${mdEscape(o.status === "failed" ? `failed: ${o.message}` : o.status)} | ${mdEscape(cut)} | ${mdEscape(o.executionId ?? "")} |`,
       );
     }
     lines.push("");
@@ -870,7 +866,7 @@ export function revokeSummaryMarkdown(report: RevokeReport, now: Date): string {
           ? `starts in ${humanDuration(k.window.notBefore.getTime() - now.getTime())}`
           : humanDuration(k.remainingMs);
       lines.push(
-        `| ${cell(k.requestId)}${k.drift ? " (drift)" : ""} | ${cell(k.iamUser)} | ${cell(k.roleArn)} | ${formatIamTime(k.window.notBefore)} – ${formatIamTime(k.window.notAfter)} | ${cell(remaining)} |`,
+        `| ${mdEscape(k.requestId)}${k.drift ? " (drift)" : ""} | ${mdEscape(k.iamUser)} | ${mdEscape(k.roleArn)} | ${formatIamTime(k.window.notBefore)} – ${formatIamTime(k.window.notAfter)} | ${mdEscape(remaining)} |`,
       );
     }
     lines.push("");
@@ -878,33 +874,33 @@ export function revokeSummaryMarkdown(report: RevokeReport, now: Date): string {
   if (report.clears.length > 0) {
     lines.push("| cut-off cleared | role | result |", "|---|---|---|");
     for (const c of report.clears)
-      lines.push(`| ${cell(c.policyName)} | ${cell(c.roleName)} | ${cell(`${c.status}: ${c.why}`)} |`);
+      lines.push(`| ${mdEscape(c.policyName)} | ${mdEscape(c.roleName)} | ${mdEscape(`${c.status}: ${c.why}`)} |`);
     lines.push("");
   }
   if (report.drift.length > 0) {
     lines.push("| drift | policy | where | action | details |", "|---|---|---|---|---|");
     for (const d of report.drift) {
       lines.push(
-        `| ${d.kind} | ${cell(d.policyName)} | ${cell(d.iamUser ?? d.roleArn ?? "")} | ${d.action} | ${cell(d.message)} |`,
+        `| ${d.kind} | ${mdEscape(d.policyName)} | ${mdEscape(d.iamUser ?? d.roleArn ?? "")} | ${d.action} | ${mdEscape(d.message)} |`,
       );
     }
     lines.push("");
   }
   for (const id of report.notFound)
-    lines.push(`- ${cell(id)}: no grant policy in IAM (already revoked or never granted).`);
+    lines.push(`- ${mdEscape(id)}: no grant policy in IAM (already revoked or never granted).`);
   for (const s of report.stale) {
     lines.push(
       s.status === "failed"
-        ? `- ${cell(s.message)}`
-        : `- PR #${s.pr} (${cell(s.file)}): window closed at ${s.windowClosedAt}; ${s.status}.`,
+        ? `- ${mdEscape(s.message)}`
+        : `- PR #${s.pr} (${mdEscape(s.file)}): window closed at ${s.windowClosedAt}; ${s.status}.`,
     );
   }
   for (const r of report.requested) {
     lines.push(
-      `- PR #${r.pr} (${cell(r.requestIds.join(", "))}): "requested" notification ${r.status}: ${cell(r.message)}`,
+      `- PR #${r.pr} (${mdEscape(r.requestIds.join(", "))}): "requested" notification ${r.status}: ${mdEscape(r.message)}`,
     );
   }
-  for (const f of report.notifications.failed) lines.push(`- notification not sent: ${cell(f)}`);
+  for (const f of report.notifications.failed) lines.push(`- notification not sent: ${mdEscape(f)}`);
   return lines.join("\n");
 }
 
