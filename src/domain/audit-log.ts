@@ -11,7 +11,7 @@
  * printed, and formats rows. The mode (modes/audit.ts) runs the processes.
  */
 import { type GrantEvidence, parseEvidenceNote } from "./grant-report.js";
-import { looksLikeRequestFile, REQUESTS_DIR } from "./request-path.js";
+import { looksLikeRequestFile, REQUESTS_DIR, requestIdOf } from "./request-path.js";
 import { parseStrictYaml } from "./strict-yaml.js";
 
 // --- git log ----------------------------------------------------------------------------------
@@ -264,10 +264,6 @@ function changeOf(commit: HistoryCommit): AuditChange {
   };
 }
 
-function idOf(path: string): string {
-  return (path.split("/").at(-1) ?? path).replace(/\.ya?ml$/, "");
-}
-
 /** The request file's own fields (used when there is no evidence), read leniently: any string field is taken. */
 function requestFields(text: string | undefined): Record<string, string> {
   const fields: Record<string, string> = Object.create(null);
@@ -327,7 +323,7 @@ export function buildAuditRows(input: BuildAuditRowsInput): AuditRow[] {
   const addRow = (commit: HistoryCommit, path: string, blob: string, renamedFrom?: string) => {
     const change = changeOf(commit);
     const row: AuditRow = {
-      id: idOf(path),
+      id: requestIdOf(path) ?? path,
       file: path,
       role: path.split("/")[1] ?? "",
       requester: null,

@@ -35,6 +35,11 @@ export interface RequestPath {
 
 export type RequestPathResult = { ok: true; value: RequestPath } | { ok: false; message: string };
 
+/** True for any path under `requests/` (the part of the tree request PRs may change). */
+export function isUnderRequests(path: string): boolean {
+  return path.startsWith(`${REQUESTS_DIR}/`);
+}
+
 /** True for any path git would show under `requests/` ending in .yaml/.yml (a candidate request file). */
 export function looksLikeRequestFile(path: string): boolean {
   return path.startsWith(`${REQUESTS_DIR}/`) && REQUEST_EXTENSIONS.some((ext) => path.endsWith(ext));
@@ -83,8 +88,8 @@ export function parseRequestPath(path: string): RequestPathResult {
   return { ok: true, value: { role, id, path } };
 }
 
-/** The id a path would have if it were a request file (the file name without .yaml/.yml), for uniqueness checks. */
-function idOf(path: string): string | undefined {
+/** The id a path would have if it were a request file (the file name without .yaml/.yml). */
+export function requestIdOf(path: string): string | undefined {
   const fileName = path.split("/").at(-1) ?? "";
   const extension = REQUEST_EXTENSIONS.find((ext) => fileName.endsWith(ext));
   return extension ? fileName.slice(0, -extension.length) : undefined;
@@ -100,7 +105,7 @@ export function findDuplicateRequestIds(paths: readonly string[]): Map<string, s
   const byId = new Map<string, string[]>();
   for (const path of new Set(paths)) {
     if (!looksLikeRequestFile(path)) continue;
-    const id = idOf(path);
+    const id = requestIdOf(path);
     if (id === undefined) continue;
     const list = byId.get(id) ?? [];
     list.push(path);
@@ -116,6 +121,6 @@ export function findDuplicateRequestIds(paths: readonly string[]): Map<string, s
 
 /** The one-line message for a path whose id another file also uses. */
 export function duplicateIdMessage(path: string, others: readonly string[]): string {
-  const id = idOf(path) ?? path;
+  const id = requestIdOf(path) ?? path;
   return `request id ${JSON.stringify(id)} is also used by ${others.join(", ")}; ids must be unique across ${REQUESTS_DIR}/ — pick another file name`;
 }

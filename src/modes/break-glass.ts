@@ -21,10 +21,11 @@ import {
 import { formatOwner } from "../domain/codeowners.js";
 import type { ElevateConfig } from "../domain/config.js";
 import type { ElevateEvent, NotificationRun } from "../domain/notifications.js";
+import { REQUESTS_DIR } from "../domain/request-path.js";
 import { loadActionConfig } from "./action-config.js";
 import { describeAwsError, grantRunbookParameters } from "./grant.js";
 import { publishEvents } from "./notify.js";
-import { loadCodeownersAt, ownersFor, REQUESTS_DIR } from "./pr-review.js";
+import { loadCodeownersAt, ownersFor } from "./pr-review.js";
 
 export interface BreakGlassReport {
   status: "granted" | "refused" | "failed" | "planned";
@@ -195,7 +196,7 @@ async function openReviewIssue(
 ): Promise<{ number: number; url: string }> {
   const codeowners = await loadCodeownersAt(ctx.workspace, ctx.sha);
   // The owners a request of this id would have: the last matching CODEOWNERS line for its path.
-  const { owners } = ownersFor(codeowners, `${REQUESTS_DIR}${plan.role}/${plan.requestId}.yaml`);
+  const { owners } = ownersFor(codeowners, `${REQUESTS_DIR}/${plan.role}/${plan.requestId}.yaml`);
   const issue = breakGlassIssue({
     plan,
     roleArn: plan.grant.roleArn,

@@ -23,17 +23,14 @@ import type { LocatedError } from "../domain/errors.js";
 import { humanDuration, mdEscape } from "../domain/grant-report.js";
 import { buildGrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
-import { duplicateIdMessage, findDuplicateRequestIds } from "../domain/request-path.js";
-import { annotate } from "./action-config.js";
 import {
-  checkApprovals,
-  codeownersProblem,
+  duplicateIdMessage,
+  findDuplicateRequestIds,
   isUnderRequests,
-  type LoadedCodeowners,
-  loadCodeownersAt,
   looksLikeRequestFile,
-  ownersFor,
-} from "./pr-review.js";
+} from "../domain/request-path.js";
+import { annotate } from "./action-config.js";
+import { checkApprovals, codeownersProblem, type LoadedCodeowners, loadCodeownersAt, ownersFor } from "./pr-review.js";
 
 export const PLAN_COMMENT_MARKER = "<!-- elevate:plan -->";
 

@@ -43,19 +43,16 @@ import {
 import type { ElevateEvent } from "../domain/notifications.js";
 import { buildGrantPlan, type GrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
+import {
+  isUnderRequests,
+  looksLikeRequestFile,
+  REQUESTS_DIR,
+  requestIdOf as requestPathId,
+} from "../domain/request-path.js";
 import { annotate, loadActionConfig } from "./action-config.js";
 import { startApprovalGate } from "./dual-control.js";
 import { publishEvents } from "./notify.js";
-import {
-  approvalShortfall,
-  checkApprovals,
-  codeownersProblem,
-  isUnderRequests,
-  loadCodeownersAt,
-  looksLikeRequestFile,
-  ownersFor,
-  REQUESTS_DIR,
-} from "./pr-review.js";
+import { approvalShortfall, checkApprovals, codeownersProblem, loadCodeownersAt, ownersFor } from "./pr-review.js";
 
 export interface GrantOutcome {
   file: string;
@@ -88,7 +85,7 @@ function roleKeyOf(path: string): string {
 }
 
 function requestIdOf(path: string): string {
-  return (path.split("/").pop() ?? path).replace(/\.ya?ml$/, "");
+  return requestPathId(path) ?? path;
 }
 
 /** The commits of the push, checked to be present in the checkout. */

@@ -46,18 +46,6 @@ export async function loadCodeownersAt(cwd: string, rev: string): Promise<Loaded
   return undefined;
 }
 
-/** A request file's path decides which part of the tree it lives in. */
-export const REQUESTS_DIR = "requests/";
-
-export function isUnderRequests(path: string): boolean {
-  return path.startsWith(REQUESTS_DIR);
-}
-
-/** requests/<role>/<id>.yaml|yml; other files under requests/ (a README) are not requests. */
-export function looksLikeRequestFile(path: string): boolean {
-  return /^requests\/[^/]+\/[^/]+\.ya?ml$/.test(path);
-}
-
 export interface ApprovalCheckInput {
   owners: readonly Owner[];
   reviews: readonly Review[];

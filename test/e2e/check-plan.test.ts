@@ -103,6 +103,17 @@ describe("check mode on request PRs", { timeout: E2E_TIMEOUT_MS }, () => {
     );
   });
 
+  it("reports a request file nested too deep under requests/, as validate does", async () => {
+    const file = "requests/ec2-admin/nested/check-nested-1.yaml";
+    const pr = world.scenario.openRequestPr({
+      author: "alice",
+      files: { [file]: requestYaml({ requester: "alice" }) },
+    });
+    const run = await world.runAction("check", pr.pullRequestEvent());
+    expect(run.exitCode).not.toBe(0);
+    expect(errors(run).find((a) => a.file === file)).toMatchObject({ line: 1, col: 1 });
+  });
+
   it("flags an edit of an existing request", async () => {
     const file = requestFile("check-existing-1");
     world.scenario.pushDirect({ [file]: requestYaml({ requester: "alice" }) }, { author: "carol" });
