@@ -16,7 +16,7 @@ import {
   statusOf,
   upsertStickyComment,
 } from "../adapters/github.js";
-import { capReportLines, capWindow } from "../domain/approver-cap.js";
+import { capReportLines } from "../domain/approver-cap.js";
 import { formatOwner } from "../domain/codeowners.js";
 import { type ElevateConfig, loadConfig } from "../domain/config.js";
 import type { LocatedError } from "../domain/errors.js";
@@ -30,7 +30,14 @@ import {
   looksLikeRequestFile,
 } from "../domain/request-path.js";
 import { annotate } from "./action-config.js";
-import { checkApprovals, codeownersProblem, type LoadedCodeowners, loadCodeownersAt, ownersFor } from "./pr-review.js";
+import {
+  approverCaps,
+  checkApprovals,
+  codeownersProblem,
+  type LoadedCodeowners,
+  loadCodeownersAt,
+  ownersFor,
+} from "./pr-review.js";
 
 export const PLAN_COMMENT_MARKER = "<!-- elevate:plan -->";
 
@@ -232,15 +239,7 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
         ? `${approval.counted.length} of ${approval.required}: ${approval.counted.map((a) => `@${a.login}`).join(", ")}`
         : `${approval.counted.length} of ${approval.required}${approval.failure ? ` (${approval.failure})` : ""}`;
       // Approver-set window caps, judged as the grant will (if merged now).
-      const caps = capWindow({
-        window: { notBefore: new Date(plan.notBefore), notAfter: new Date(plan.notAfter) },
-        countedApprovals: approval.counted.map((a) => ({
-          login: a.login,
-          reviewId: a.reviewId,
-          body: reviews.find((r) => r.id === a.reviewId)?.body ?? null,
-        })),
-        allReviews: reviews,
-      });
+      const caps = approverCaps(plan, approval, reviews);
       windowEnd = caps.window.notAfter;
       const lines = capReportLines(caps);
       if (lines.length > 0) capNote = lines.map((l) => l.replace(/^- /, "")).join("; ");

@@ -29,7 +29,7 @@ import {
   listReviews,
   type PullRequestInfo,
 } from "../adapters/github.js";
-import { capReportLines, capWindow } from "../domain/approver-cap.js";
+import { capReportLines } from "../domain/approver-cap.js";
 import { type ElevateConfig, findRole } from "../domain/config.js";
 import { waitingCommentLine } from "../domain/dual-control.js";
 import type { LocatedError } from "../domain/errors.js";
@@ -52,7 +52,14 @@ import {
 import { annotate, loadActionConfig } from "./action-config.js";
 import { startApprovalGate } from "./dual-control.js";
 import { publishEvents } from "./notify.js";
-import { approvalShortfall, checkApprovals, codeownersProblem, loadCodeownersAt, ownersFor } from "./pr-review.js";
+import {
+  approvalShortfall,
+  approverCaps,
+  checkApprovals,
+  codeownersProblem,
+  loadCodeownersAt,
+  ownersFor,
+} from "./pr-review.js";
 
 export interface GrantOutcome {
   file: string;
@@ -269,15 +276,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       continue;
     }
     // Approver-set window: the shortest cap among counted approvals; never longer.
-    const caps = capWindow({
-      window: { notBefore: new Date(uncapped.plan.notBefore), notAfter: new Date(uncapped.plan.notAfter) },
-      countedApprovals: approval.counted.map((a) => ({
-        login: a.login,
-        reviewId: a.reviewId,
-        body: reviews.find((r) => r.id === a.reviewId)?.body ?? null,
-      })),
-      allReviews: reviews,
-    });
+    const caps = approverCaps(uncapped.plan, approval, reviews);
     if (caps.refusal) {
       refuse(caps.refusal);
       continue;

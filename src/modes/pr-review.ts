@@ -8,6 +8,7 @@
 import { readFileAt } from "../adapters/git.js";
 import { isActiveTeamMember, type Octokit, type Review, TeamMembershipUnreadable } from "../adapters/github.js";
 import { type ApprovalResult, evaluateApprovals } from "../domain/approvals.js";
+import { type CapWindowResult, capWindow } from "../domain/approver-cap.js";
 import {
   type CodeownersError,
   type CodeownersRule,
@@ -16,6 +17,7 @@ import {
   ownersOf,
   parseCodeowners,
 } from "../domain/codeowners.js";
+import type { GrantPlan } from "../domain/plan.js";
 
 /**
  * Where GitHub looks for CODEOWNERS, in order; the first one found is used.
@@ -44,6 +46,28 @@ export async function loadCodeownersAt(cwd: string, rev: string): Promise<Loaded
     }
   }
   return undefined;
+}
+
+/**
+ * The approver-set window caps for a planned window (src/domain/approver-cap.ts):
+ * the counted approvals' review bodies are the caps; every review is passed so
+ * that caps which do not count are reported. The check and the grant judge alike.
+ */
+export function approverCaps(
+  plan: Pick<GrantPlan, "notBefore" | "notAfter">,
+  approval: ApprovalResult,
+  reviews: readonly Review[],
+): CapWindowResult {
+  const bodyOf = new Map(reviews.map((r) => [r.id, r.body ?? null]));
+  return capWindow({
+    window: { notBefore: new Date(plan.notBefore), notAfter: new Date(plan.notAfter) },
+    countedApprovals: approval.counted.map((a) => ({
+      login: a.login,
+      reviewId: a.reviewId,
+      body: bodyOf.get(a.reviewId) ?? null,
+    })),
+    allReviews: reviews,
+  });
 }
 
 export interface ApprovalCheckInput {
