@@ -52,7 +52,40 @@ export interface AutomationDocument {
 }
 
 /** Step actions the sandbox engine executes. */
-export const SUPPORTED_ACTIONS = ["aws:executeAwsApi", "aws:branch", "aws:sleep", "aws:approve"] as const;
+export const SUPPORTED_ACTIONS = [
+  "aws:executeAwsApi",
+  "aws:executeScript",
+  "aws:branch",
+  "aws:sleep",
+  "aws:approve",
+] as const;
+
+/**
+ * aws:executeScript ("aws:executeScript – Run a script",
+ * https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-executeScript.html):
+ * inputs Runtime, Handler, Script (or Attachment) and InputPayload; "Each
+ * aws:executeScript action can run up to a maximum duration of 600 seconds".
+ * The sandbox runs Python runtimes with the local python3 (PowerShell and
+ * attachments are refused at CreateDocument, so a runbook the sandbox accepts
+ * is one it really executes).
+ */
+export const EXECUTE_SCRIPT_MAX_SECONDS = 600;
+const PYTHON_RUNTIME = /^python3\.[0-9]{1,2}$/;
+
+export function executeScriptInputProblem(inputs: Record<string, unknown>): string | undefined {
+  const known = new Set(["Runtime", "Handler", "Script", "Attachment", "InputPayload"]);
+  for (const key of Object.keys(inputs)) if (!known.has(key)) return `unknown input '${key}'`;
+  if (typeof inputs.Runtime !== "string" || !PYTHON_RUNTIME.test(inputs.Runtime)) {
+    return `Runtime ${JSON.stringify(inputs.Runtime)} is not supported by the sandbox (python3.x only)`;
+  }
+  if (typeof inputs.Handler !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(inputs.Handler)) {
+    return "Handler must name a Python function";
+  }
+  if (inputs.Attachment !== undefined) return "Attachment is not supported by the sandbox; put the script inline";
+  if (typeof inputs.Script !== "string" || inputs.Script.trim() === "") return "Script is required";
+  if (inputs.InputPayload !== undefined && !isRecord(inputs.InputPayload)) return "InputPayload must be a map";
+  return undefined;
+}
 
 /**
  * aws:approve limits ("aws:approve – Pause an automation for manual approval",
@@ -237,6 +270,15 @@ export function validateAutomationDocument(raw: unknown): AutomationDocument {
     }
     if (action === "aws:executeAwsApi" && (typeof inputs.Service !== "string" || typeof inputs.Api !== "string")) {
       throw invalidContent(`Step '${name}': aws:executeAwsApi needs inputs Service and Api`);
+    }
+    if (action === "aws:executeScript") {
+      const problem = executeScriptInputProblem(inputs);
+      if (problem) throw invalidContent(`Step '${name}': aws:executeScript ${problem}`);
+      if (typeof s.timeoutSeconds === "number" && s.timeoutSeconds > EXECUTE_SCRIPT_MAX_SECONDS) {
+        throw invalidContent(
+          `Step '${name}': timeoutSeconds of aws:executeScript is at most ${EXECUTE_SCRIPT_MAX_SECONDS}`,
+        );
+      }
     }
     if (action === "aws:branch" && !Array.isArray(inputs.Choices))
       throw invalidContent(`Step '${name}': aws:branch needs Choices`);

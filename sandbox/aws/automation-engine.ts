@@ -9,6 +9,8 @@
  * (https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-actions.html).
  */
 
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import * as iamSdk from "@aws-sdk/client-iam";
 import { IAMClient } from "@aws-sdk/client-iam";
 import * as snsSdk from "@aws-sdk/client-sns";
@@ -21,6 +23,8 @@ import {
   APPROVE_DEFAULT_TIMEOUT_SECONDS,
   type AutomationDocument,
   approveInputProblem,
+  EXECUTE_SCRIPT_MAX_SECONDS,
+  executeScriptInputProblem,
   interpolate,
   type ParameterValue,
   type StepSpec,
@@ -633,6 +637,9 @@ async function runStep(
     case "aws:executeAwsApi":
       await executeAwsApi(step, record, inputs, variables, credential!, deps);
       return undefined;
+    case "aws:executeScript":
+      await executeScript(step, record, inputs, variables, deps);
+      return undefined;
     case "aws:branch":
       return branch(step, inputs);
     case "aws:sleep":
@@ -697,6 +704,117 @@ async function executeAwsApi(
     try {
       const raw = selectPath(body, o.Selector);
       if (raw === undefined) throw new Error(`selector ${o.Selector} matched nothing`);
+      value = outputValue(raw, o.Type);
+    } catch (err) {
+      throw new StepFailure(`Output ${o.Name}: ${(err as Error).message}`, "PostVerification", "Verification");
+    }
+    variables.set(`${step.name}.${o.Name}`, value);
+    outputs[o.Name] = asStrings(value);
+  }
+  record.Outputs = outputs;
+}
+
+// --- aws:executeScript ----------------------------------------------------------------------
+// "aws:executeScript – Run a script"
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-executeScript.html
+// The handler is called with (events = InputPayload, context); what it returns is
+// the step's Payload, and outputs select from it (`$.Payload.Name`). An exception
+// fails the step. The sandbox runs the very same script with the local python3,
+// through execute-script-runner.py, which gives it the sandbox clock for AWS's.
+
+const SCRIPT_RUNNER = fileURLToPath(new URL("./execute-script-runner.py", import.meta.url));
+
+interface ScriptResult {
+  Payload?: unknown;
+  ErrorType?: string;
+  ErrorMessage?: string;
+}
+
+/** Runs `script`'s `handler` with `payload` in python3; resolves with the runner's JSON answer. */
+export function runPythonScript(input: {
+  script: string;
+  handler: string;
+  payload: Record<string, unknown>;
+  now: Date;
+  timeoutSeconds?: number;
+}): Promise<ScriptResult> {
+  return new Promise((resolve, reject) => {
+    // -I: isolated mode (no user site-packages, no PYTHON* environment), like a clean runtime.
+    const child = spawn("python3", ["-I", SCRIPT_RUNNER], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    const timer = setTimeout(
+      () => {
+        child.kill("SIGKILL");
+        reject(new Error(`the script ran longer than ${input.timeoutSeconds ?? EXECUTE_SCRIPT_MAX_SECONDS} seconds`));
+      },
+      (input.timeoutSeconds ?? EXECUTE_SCRIPT_MAX_SECONDS) * 1000,
+    );
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`python3 could not be started: ${err.message}`));
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      const last = stdout.trimEnd().split("\n").at(-1) ?? "";
+      try {
+        resolve(JSON.parse(last) as ScriptResult);
+      } catch {
+        reject(new Error(`python3 exited ${code} without a result${stderr ? `: ${stderr.trim().slice(-500)}` : ""}`));
+      }
+    });
+    child.stdin.end(
+      JSON.stringify({
+        script: input.script,
+        handler: input.handler,
+        payload: input.payload,
+        now: input.now.getTime() / 1000,
+      }),
+    );
+  });
+}
+
+async function executeScript(
+  step: StepSpec,
+  record: StepExecutionRecord,
+  inputs: Record<string, unknown>,
+  variables: Map<string, ParameterValue>,
+  deps: EngineDeps,
+): Promise<void> {
+  const problem = executeScriptInputProblem(inputs);
+  if (problem) throw new StepFailure(`aws:executeScript ${problem}`, "InputValidation", "Action");
+  let result: ScriptResult;
+  try {
+    result = await runPythonScript({
+      script: inputs.Script as string,
+      handler: inputs.Handler as string,
+      payload: (inputs.InputPayload as Record<string, unknown> | undefined) ?? {},
+      now: deps.core.clock.now(),
+      ...(step.timeoutSeconds !== undefined ? { timeoutSeconds: step.timeoutSeconds } : {}),
+    });
+  } catch (err) {
+    throw new StepFailure((err as Error).message, "Invocation", "Internal");
+  }
+  if (result.ErrorType !== undefined) {
+    // AWS reports the exception as "<Type> - <message>" in the step's failure.
+    throw new StepFailure(`${result.ErrorType} - ${result.ErrorMessage ?? ""}`, "Invocation", "Action", {
+      ErrorType: [result.ErrorType],
+      ExceptionMessage: [result.ErrorMessage ?? ""],
+    });
+  }
+  const body = { Payload: result.Payload ?? null };
+  const outputs: Record<string, string[]> = { Payload: [JSON.stringify(body.Payload)] };
+  for (const o of step.outputs) {
+    let value: ParameterValue;
+    try {
+      const raw = selectPath(body, o.Selector);
+      if (raw === undefined || raw === null) throw new Error(`selector ${o.Selector} matched nothing`);
       value = outputValue(raw, o.Type);
     } catch (err) {
       throw new StepFailure(`Output ${o.Name}: ${(err as Error).message}`, "PostVerification", "Verification");
