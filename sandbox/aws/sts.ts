@@ -168,6 +168,40 @@ export function verifyWebIdentityToken(token: string, issuers: TrustedIssuers, n
   return jwt.claims;
 }
 
+/** GitHub Actions' OIDC issuer host, as in the provider ARN and the condition keys. */
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+
+/**
+ * The token claims STS turns into condition keys. For every OIDC provider:
+ * `aud` and `sub` ("Available keys for AWS web identity federation", IAM User
+ * Guide, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#condition-keys-wif).
+ * For GitHub's issuer, AWS also evaluates these custom claims (2026-01, "AWS STS
+ * supports validation of select identity provider specific claims",
+ * https://aws.amazon.com/about-aws/whats-new/2026/01/aws-sts-supports-validation-identity-provider-claims/):
+ * actor, actor_id, job_workflow_ref, repository, repository_id, workflow, ref,
+ * environment, enterprise_id. Nothing else (repository_owner, run_id,
+ * ref_protected, …) is a condition key, so a trust policy condition on it never
+ * matches.
+ */
+export const GITHUB_CONDITION_CLAIMS: readonly string[] = [
+  "aud",
+  "sub",
+  "actor",
+  "actor_id",
+  "job_workflow_ref",
+  "repository",
+  "repository_id",
+  "workflow",
+  "ref",
+  "environment",
+  "enterprise_id",
+];
+const OIDC_CONDITION_CLAIMS: readonly string[] = ["aud", "sub"];
+
+export function conditionClaims(providerHost: string): ReadonlySet<string> {
+  return new Set(providerHost === GITHUB_OIDC_HOST ? GITHUB_CONDITION_CLAIMS : OIDC_CONDITION_CLAIMS);
+}
+
 export interface StsDeps {
   issuers: TrustedIssuers;
 }
@@ -265,14 +299,17 @@ export function stsHandlers(deps: StsDeps): Record<string, QueryHandler> {
       if (!provider) throw invalidToken(`No OpenIDConnect provider found in your account for ${iss}`);
       const audiences = Array.isArray(claims.aud) ? claims.aud.map(String) : [String(claims.aud)];
       if (!audiences.some((a) => provider.clientIds.includes(a))) throw invalidToken("Incorrect token audience");
-      // Every string claim becomes `<provider>:<claim>`; STS sets aud/sub/amr and, for
-      // GitHub's issuer, its custom claims (repository, ref, job_workflow_ref, …).
+      // Only the claims AWS documents as condition keys become `<provider>:<claim>`
+      // (see conditionClaims): a trust policy that relies on any other claim is
+      // refused here as it would be in AWS, never silently honoured.
       const context: Record<string, string | string[]> = {
         "aws:FederatedProvider": providerArn,
         "aws:CurrentTime": `${ctx.now.toISOString().slice(0, 19)}Z`,
         "sts:RoleSessionName": sessionName,
       };
+      const exposed = conditionClaims(providerHost);
       for (const [claim, value] of Object.entries(claims)) {
+        if (!exposed.has(claim)) continue;
         if (typeof value === "string") context[`${providerHost}:${claim}`] = value;
         else if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
           context[`${providerHost}:${claim}`] = value.length === 1 ? (value[0] as string) : (value as string[]);

@@ -390,3 +390,108 @@ describe("AssumeRoleWithWebIdentity", () => {
     sts.destroy();
   });
 });
+
+describe("AssumeRoleWithWebIdentity exposes only the claims AWS documents as condition keys", () => {
+  const now = () => Math.floor(sandbox.clock.now().getTime() / 1000);
+  /** A token carrying every claim GitHub issues, documented as an AWS condition key or not. */
+  const fullClaims = () => ({
+    iss: GITHUB_ISSUER,
+    aud: "sts.amazonaws.com",
+    sub: "repo:acme/access:ref:refs/heads/main",
+    actor: "alice",
+    actor_id: "1001",
+    repository: "acme/access",
+    repository_id: "424242",
+    repository_owner: "acme",
+    repository_owner_id: "777",
+    repository_visibility: "private",
+    workflow: "Elevate grant",
+    ref: "refs/heads/main",
+    ref_type: "branch",
+    ref_protected: "true",
+    environment: "prod",
+    enterprise_id: "9",
+    job_workflow_ref: "acme/access/.github/workflows/elevate-grant.yml@refs/heads/main",
+    run_id: "1",
+    event_name: "push",
+    sha: "a".repeat(40),
+    iat: now() - 10,
+    nbf: now() - 10,
+    exp: now() + 300,
+  });
+
+  async function roleTrusting(name: string, claim: string, value: string): Promise<string> {
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: name,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Federated: `arn:aws:iam::${ACCOUNT}:oidc-provider/${GITHUB_HOST}` },
+              Action: "sts:AssumeRoleWithWebIdentity",
+              Condition: {
+                StringEquals: { [`${GITHUB_HOST}:aud`]: "sts.amazonaws.com", [`${GITHUB_HOST}:${claim}`]: value },
+              },
+            },
+          ],
+        }),
+      }),
+    );
+    return `arn:aws:iam::${ACCOUNT}:role/${name}`;
+  }
+
+  async function assume(roleArn: string) {
+    const sts = stsAs();
+    try {
+      await sts.send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: roleArn,
+          RoleSessionName: "GitHubActions",
+          WebIdentityToken: signJwt(fullClaims()),
+        }),
+      );
+      return "allowed";
+    } catch (err) {
+      return (err as Error).name;
+    } finally {
+      sts.destroy();
+    }
+  }
+
+  it.each([
+    ["sub", "repo:acme/access:ref:refs/heads/main"],
+    ["actor", "alice"],
+    ["actor_id", "1001"],
+    ["job_workflow_ref", "acme/access/.github/workflows/elevate-grant.yml@refs/heads/main"],
+    ["repository", "acme/access"],
+    ["repository_id", "424242"],
+    ["workflow", "Elevate grant"],
+    ["ref", "refs/heads/main"],
+    ["environment", "prod"],
+    ["enterprise_id", "9"],
+  ])("honours a trust condition on the documented claim %s", async (claim, value) => {
+    const arn = await roleTrusting(`documented-${claim.replaceAll("_", "-")}`, claim, value);
+    expect(await assume(arn)).toBe("allowed");
+  });
+
+  // A trust policy relying on one of these can never match in AWS: the sandbox must refuse it too,
+  // so a template that relies on one fails our own tests instead of working only here.
+  it.each([
+    ["repository_owner", "acme"],
+    ["repository_owner_id", "777"],
+    ["repository_visibility", "private"],
+    ["ref_type", "branch"],
+    ["ref_protected", "true"],
+    ["run_id", "1"],
+    ["event_name", "push"],
+    ["sha", "a".repeat(40)],
+  ])(
+    "refuses a trust that relies on the undocumented claim %s, even when the token carries it",
+    async (claim, value) => {
+      const arn = await roleTrusting(`undocumented-${claim.replaceAll("_", "-")}`, claim, value);
+      expect(await assume(arn)).toBe("AccessDenied");
+    },
+  );
+});
