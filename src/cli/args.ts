@@ -6,6 +6,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { parseTimestamp } from "../domain/request.js";
+import { closestName } from "../domain/suggest.js";
 
 /** DESIGN.md "CLI": 0 success / all valid, 1 invalid, 2 usage or config error. */
 export const EXIT = Object.freeze({ OK: 0, INVALID: 1, USAGE: 2 });
@@ -51,40 +52,83 @@ export interface CliCommand {
   /** Paragraphs shown by `elevate <command> --help`. */
   description: string;
   options: Record<string, OptionSpec>;
-  positionals: { min: number; max: number };
+  /** How many positional arguments, and what one is called in messages (default `FILE`). */
+  positionals: { min: number; max: number; name?: string };
   run(context: CliContext, args: ParsedArgs): Promise<number>;
 }
 
+/** `--name` as typed for an option, `-x` for a short one. */
+function optionLabel(token: { rawName: string }): string {
+  return token.rawName;
+}
+
 /**
- * Parses argv for `command`. `--help`/`-h` is added to every command.
- * Returns `"help"` when help was asked for; throws `UsageError` on bad input.
+ * The message for an option the command does not have, with the closest
+ * known option when the typed one looks like a typo of it.
+ */
+export function unknownOptionMessage(typed: string, command: Pick<CliCommand, "options">): string {
+  const names = [...Object.keys(command.options), "help"];
+  const bare = typed.replace(/^-+/, "");
+  const guess = typed.startsWith("--") ? closestName(bare, names) : undefined;
+  return `unknown option ${typed}${guess ? `; did you mean --${guess}?` : ""}`;
+}
+
+/**
+ * Parses argv for `command`. `--help`/`-h` is added to every command, and a
+ * lone `help` argument asks for help too (`elevate plan help`).
+ * Returns `"help"` when help was asked for; throws `UsageError` on bad input,
+ * with messages in our words (node:util's are about its own API).
+ *
+ * Option values are taken as given, dashes included, so `--duration -1h`
+ * reaches the duration rule and gets its message; only a known option name in
+ * a value's place (`--reason --ticket X`) is refused as a missing value.
  */
 export function parseCommandArgs(command: CliCommand, argv: readonly string[]): ParsedArgs | "help" {
   const options: Record<string, ParseArgsOption> = { help: { type: "boolean", short: "h" } };
   for (const [name, spec] of Object.entries(command.options)) {
     options[name] = spec.short ? { type: spec.type, short: spec.short } : { type: spec.type };
   }
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message.replace(/\.?\s*To specify a positional argument.*$/s, ""));
-  }
-  if (parsed.values.help === true) return "help";
+  if (argv.length === 1 && argv[0] === "help") return "help";
+  const { tokens } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: false, tokens: true });
   const values: Record<string, string | boolean | undefined> = {};
-  for (const [name, value] of Object.entries(parsed.values)) {
-    if (Array.isArray(value)) throw new UsageError(`--${name} may be given only once`);
-    values[name] = value;
+  const positionals: string[] = [];
+  const longNames = new Set(Object.keys(options).map((name) => `--${name}`));
+  for (const token of tokens) {
+    if (token.kind === "positional") {
+      positionals.push(token.value);
+      continue;
+    }
+    if (token.kind !== "option") continue;
+    const spec = Object.hasOwn(options, token.name) ? options[token.name] : undefined;
+    if (!spec) throw new UsageError(unknownOptionMessage(optionLabel(token), command));
+    if (token.name === "help") return "help";
+    const label = `--${token.name}`;
+    if (spec.type === "boolean") {
+      if (token.inlineValue) throw new UsageError(`${label} takes no value (got ${JSON.stringify(token.value)})`);
+      if (values[token.name] !== undefined) throw new UsageError(`${label} may be given only once`);
+      values[token.name] = true;
+      continue;
+    }
+    const value = token.value;
+    if (value === undefined) throw new UsageError(`${label} needs a value`);
+    if (!token.inlineValue && longNames.has(value.split("=")[0] as string)) {
+      throw new UsageError(`${label} needs a value (${value} is an option; write ${label}=${value} if you mean it)`);
+    }
+    if (values[token.name] !== undefined) throw new UsageError(`${label} may be given only once`);
+    values[token.name] = value;
   }
-  const count = parsed.positionals.length;
-  const { min, max } = command.positionals;
-  if (count < min) throw new UsageError(min === 1 ? "missing FILE argument" : `expected at least ${min} arguments`);
+  const count = positionals.length;
+  const { min, max, name = "FILE" } = command.positionals;
+  if (count < min) throw new UsageError(min === 1 ? `missing ${name} argument` : `expected at least ${min} arguments`);
   if (count > max) {
+    if (max === 0) throw new UsageError(`takes no arguments, got ${JSON.stringify(positionals[0])}`);
     throw new UsageError(
-      max === 1 ? `expected one FILE, got ${count}` : `expected at most ${max} arguments, got ${count}`,
+      max === 1
+        ? `expected one ${name}, got ${count}: ${positionals.map((p) => JSON.stringify(p)).join(" ")}`
+        : `expected at most ${max} arguments, got ${count}`,
     );
   }
-  return { values, positionals: parsed.positionals };
+  return { values, positionals };
 }
 
 export function stringOption(args: ParsedArgs, name: string): string | undefined {

@@ -5,6 +5,7 @@
  */
 import { GITHUB_LOGIN } from "../domain/config.js";
 import { formatLocatedError, type LocatedError } from "../domain/errors.js";
+import { closestName } from "../domain/suggest.js";
 import { auditCommand } from "../modes/audit.js";
 import { demoCommand } from "../modes/demo.js";
 import { runPlan } from "../modes/plan.js";
@@ -23,6 +24,7 @@ import {
   timeOption,
   UsageError,
 } from "./args.js";
+import { VERSION } from "./version.js";
 
 export const PROGRAM = "elevate";
 
@@ -170,9 +172,24 @@ function programHelp(): string {
     "Commands:",
     ...Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
     "",
+    "Options:",
+    "  -h, --help     show this help ('elevate help COMMAND' or 'elevate COMMAND --help' for a command)",
+    "  -V, --version  print the version",
+    "",
     `Run '${PROGRAM} <command> --help' for a command's options.`,
   ];
   return `${lines.join("\n")}\n`;
+}
+
+/** An unknown command (or option in a command's place), with the closest command when it looks like a typo. */
+export function unknownCommandMessage(typed: string): string {
+  const names = Object.keys(commands);
+  if (typed.startsWith("-")) {
+    const guess = closestName(typed.replace(/^-+/, ""), ["help", "version"]);
+    return `unknown option ${typed} before a command${guess ? `; did you mean --${guess}?` : ""}; commands: ${names.join(", ")} (see '${PROGRAM} --help')`;
+  }
+  const guess = closestName(typed, names);
+  return `unknown command ${JSON.stringify(typed)}${guess ? `; did you mean '${PROGRAM} ${guess}'?` : ""}; commands: ${names.join(", ")} (see '${PROGRAM} --help')`;
 }
 
 export interface MainOptions {
@@ -196,15 +213,27 @@ export async function main(options: MainOptions): Promise<number> {
     context.stderr.write(programHelp());
     return EXIT.USAGE;
   }
+  if (name === "--version" || name === "-V" || name === "version") {
+    context.stdout.write(`${PROGRAM} ${VERSION}\n`);
+    return EXIT.OK;
+  }
   if (name === "--help" || name === "-h" || name === "help") {
-    context.stdout.write(programHelp());
+    const topic = rest[0];
+    if (topic === undefined || rest.length > 1) {
+      context.stdout.write(programHelp());
+      return rest.length > 1 ? EXIT.USAGE : EXIT.OK;
+    }
+    const helped = Object.hasOwn(commands, topic) ? commands[topic] : undefined;
+    if (!helped) {
+      context.stderr.write(`${PROGRAM} help: ${unknownCommandMessage(topic)}\n`);
+      return EXIT.USAGE;
+    }
+    context.stdout.write(commandHelp(PROGRAM, topic, helped));
     return EXIT.OK;
   }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
-    context.stderr.write(
-      `${PROGRAM}: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(commands).join(", ")} (see '${PROGRAM} --help')\n`,
-    );
+    context.stderr.write(`${PROGRAM}: ${unknownCommandMessage(name)}\n`);
     return EXIT.USAGE;
   }
   try {

@@ -35,6 +35,18 @@ const REQUIRED_KEYS: readonly RequestKey[] = ["requester", "role", "duration", "
 export const REASON_MIN_CHARS = 10;
 export const REASON_MAX_CHARS = 500;
 
+/**
+ * How far ahead of now a request's `start` may be: 7 days. A request for next
+ * quarter is a standing approval in disguise; ask nearer the time.
+ */
+export const MAX_START_LEAD_DAYS = 7;
+export const MAX_START_LEAD_MS = MAX_START_LEAD_DAYS * 24 * 60 * 60 * 1000;
+
+/** The error for a role that requires a ticket when the request has none. */
+export function ticketRequiredMessage(roleKey: string): string {
+  return `role ${quote(roleKey)} requires a ticket; add e.g. "ticket: INC-1234"`;
+}
+
 /** Ticket references such as `INC-1234`, `JIRA:OPS-42`, `org/repo#123`. */
 export const TICKET = /^[A-Za-z0-9][A-Za-z0-9._/#:-]{0,63}$/;
 
@@ -310,7 +322,7 @@ export function validateRequest(input: ValidateRequestInput): ValidateRequestRes
     );
   }
   if (role?.requireTicket && !Object.hasOwn(map, "ticket")) {
-    fail(document.locate([]), `role ${quote(role.key)} requires a ticket; add e.g. "ticket: INC-1234"`);
+    fail(document.locate([]), ticketRequiredMessage(role.key));
   }
 
   // Start: RFC 3339 with a zone; the requested window must not have closed already.

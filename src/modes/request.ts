@@ -16,8 +16,16 @@ import { parse as parseYaml, Scalar, Document as YamlDocument } from "yaml";
 import { listRequestFiles } from "../adapters/repo.js";
 import { type CliCommand, type CliContext, UsageError } from "../cli/args.js";
 import { DEFAULT_CONFIG_PATH, findUser, GITHUB_LOGIN } from "../domain/config.js";
-import { formatLocatedError } from "../domain/errors.js";
-import { validateRequest } from "../domain/request.js";
+import { formatLocatedError, type LocatedError, quote } from "../domain/errors.js";
+import { humanDuration } from "../domain/grant-report.js";
+import {
+  MAX_START_LEAD_DAYS,
+  MAX_START_LEAD_MS,
+  REQUEST_KEYS,
+  type RequestKey,
+  ticketRequiredMessage,
+  validateRequest,
+} from "../domain/request.js";
 import { REQUEST_ID, REQUESTS_DIR } from "../domain/request-path.js";
 import { parseStrictYaml } from "../domain/strict-yaml.js";
 import { loadWorkspaceConfig, openWorkspace } from "./validate.js";
@@ -238,16 +246,101 @@ export interface RequestOptions {
   ticket?: string | undefined;
   start?: string | undefined;
   requester?: string | undefined;
+  /** `--id`: the request id to use instead of a generated one. */
+  id?: string | undefined;
   /** `--config`, relative to the current directory. */
   config?: string | undefined;
   openPr?: boolean;
   dryRun?: boolean;
 }
 
+/** The command-line spelling of each request field, for errors in the terms the user typed. */
+const FIELD_FLAGS: Record<RequestKey, string> = {
+  requester: "--requester",
+  role: "ROLE",
+  duration: "--duration",
+  reason: "--reason",
+  ticket: "--ticket",
+  start: "--start",
+};
+
+/**
+ * Restates the validator's errors about the file `request` generated in the
+ * terms of its command line: `--duration -1h: duration "-1h" has a sign …`
+ * rather than a line and column in a file that was never written. The file
+ * has one key per line in `fields` order, so an error's line names its field;
+ * errors about the file as a whole (its path) are about the role or the id.
+ */
+export function flagTermErrors(input: {
+  errors: readonly LocatedError[];
+  keys: readonly RequestKey[];
+  values: Partial<Record<RequestKey, string | undefined>>;
+  requesterSource: RequesterSource;
+  role: string;
+  idFlag: boolean;
+}): string[] {
+  return input.errors.map((error) => {
+    const key = error.col > 1 ? input.keys[error.line - 1] : undefined;
+    if (key === undefined) {
+      if (error.message === ticketRequiredMessage(input.role)) {
+        return `--ticket: role ${quote(input.role)} requires a ticket; pass e.g. --ticket INC-1234`;
+      }
+      return `${input.idFlag ? "ROLE or --id" : "ROLE"}: ${error.message}`;
+    }
+    const value = input.values[key];
+    let label = FIELD_FLAGS[key];
+    if (key === "requester" && input.requesterSource !== "--requester") {
+      label = `your login from ${input.requesterSource} (or --requester)`;
+    } else if (key !== "reason" && value !== undefined) {
+      label = `${label} ${shellQuote(value)}`;
+    }
+    return `${label}: ${error.message}`;
+  });
+}
+
+/** The default branch as this clone knows it: origin's HEAD, else origin/main|master, else main|master. */
+export async function defaultBranch(proc: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
+  const head = await runProgram("git", ["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"], proc);
+  if (head.ok && head.stdout.trim() !== "") return head.stdout.trim();
+  for (const ref of [
+    "refs/remotes/origin/main",
+    "refs/remotes/origin/master",
+    "refs/heads/main",
+    "refs/heads/master",
+  ]) {
+    const found = await runProgram("git", ["rev-parse", "-q", "--verify", `${ref}^{commit}`], proc);
+    if (found.ok) return ref.replace(/^refs\/(remotes|heads)\//, "");
+  }
+  return undefined;
+}
+
+/** Why `--open-pr` cannot work here (checked before anything is touched), or undefined when it can. */
+async function openPrObstacle(proc: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
+  // `git var` applies the same strict rule as `git commit`, env (GIT_AUTHOR_*, EMAIL) and config alike.
+  for (const ident of ["GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"]) {
+    const who = await runProgram("git", ["var", ident], proc);
+    if (!who.ok) {
+      return '--open-pr commits, and git does not know who you are; run `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`, or run without --open-pr';
+    }
+  }
+  const status = await runProgram("git", ["status", "--porcelain"], proc);
+  if (!status.ok) return `git status failed: ${status.stderr.trim()}`;
+  if (status.stdout.trim() !== "") return DIRTY_TREE_MESSAGE;
+  const remote = await runProgram("git", ["remote", "get-url", "origin"], proc);
+  if (!remote.ok)
+    return "--open-pr pushes to the remote origin, and this clone has none; add it (git remote add origin URL) or run without --open-pr";
+  return undefined;
+}
+
 /** Runs `elevate request`; returns the exit code (0 written, 1 invalid request, 2 usage or environment error). */
 export async function runRequest(options: RequestOptions, io: CommandIo): Promise<number> {
   const proc = { cwd: io.cwd, env: io.env };
   if (options.openPr && options.dryRun) throw new UsageError("--dry-run and --open-pr cannot be combined");
+  if (options.id !== undefined && !REQUEST_ID.test(options.id)) {
+    throw new UsageError(
+      `--id ${shellQuote(options.id)}: a request id is 3 to 63 lower-case letters, digits and dashes, starting with a letter or digit`,
+    );
+  }
 
   const workspace = await openWorkspace(io.cwd);
   if (!workspace.inGit) {
@@ -255,6 +348,14 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
       `${PROGRAM_REQUEST}: ${io.cwd} is not inside a git repository; run it in a clone of the repository that holds ${DEFAULT_CONFIG_PATH}\n`,
     );
     return EXIT_USAGE;
+  }
+  // Everything --open-pr needs is checked before anything is written.
+  if (options.openPr) {
+    const obstacle = await openPrObstacle(proc);
+    if (obstacle) {
+      io.stderr(`${PROGRAM_REQUEST}: ${obstacle}; nothing was written\n`);
+      return EXIT_USAGE;
+    }
   }
   const loaded = await loadWorkspaceConfig(workspace, options.config);
   if (!loaded.ok) {
@@ -277,39 +378,65 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
 
   const now = io.now();
   const random = io.random ?? Math.random;
-  const taken = new Set(
-    (await listRequestFiles(workspace.root)).flatMap((path) => {
-      const match = /([^/]+)\.ya?ml$/.exec(path);
-      return match?.[1] ? [match[1]] : [];
-    }),
-  );
-  let id = generateRequestId({ login: requester, role: options.role, now, random });
-  for (let attempt = 1; taken.has(id); attempt++) {
-    if (attempt >= 20) {
-      io.stderr(`${PROGRAM_REQUEST}: could not find an unused request id after 20 attempts\n`);
+  const onDisk = await listRequestFiles(workspace.root);
+  const idOf = (path: string) => /([^/]+)\.ya?ml$/.exec(path)?.[1];
+  const taken = new Set(onDisk.flatMap((path) => idOf(path) ?? []));
+  let id: string;
+  if (options.id !== undefined) {
+    if (taken.has(options.id)) {
+      const holder = onDisk.find((path) => idOf(path) === options.id);
+      io.stderr(
+        `${PROGRAM_REQUEST}: --id ${options.id}: the id is already used by ${holder}; ids are unique across requests/, pick another (or leave out --id)\n`,
+      );
       return EXIT_USAGE;
     }
+    id = options.id;
+  } else {
     id = generateRequestId({ login: requester, role: options.role, now, random });
+    for (let attempt = 1; taken.has(id); attempt++) {
+      if (attempt >= 20) {
+        io.stderr(`${PROGRAM_REQUEST}: could not find an unused request id after 20 attempts; pass one with --id\n`);
+        return EXIT_USAGE;
+      }
+      id = generateRequestId({ login: requester, role: options.role, now, random });
+    }
   }
 
   const repoPath = `${REQUESTS_DIR}/${options.role}/${id}.yaml`;
   const absolutePath = join(workspace.root, ...repoPath.split("/"));
   const shownPath = toPosix(relative(io.cwd, absolutePath));
-  const text = requestYaml({
+  const fields: RequestFields = {
     requester,
     role: options.role,
     duration: options.duration,
     reason: options.reason,
     ticket: options.ticket,
     start: options.start,
-  });
+  };
+  const text = requestYaml(fields);
 
   // validateRequest refuses a role that is not a plain folder name, so nothing below can write outside requests/.
   const validated = validateRequest({ text, path: repoPath, file: shownPath, config, author: requester, now });
-  if (!validated.request) {
-    for (const e of validated.errors) io.stderr(`${formatLocatedError(e)}\n`);
+  const problems = flagTermErrors({
+    errors: validated.errors,
+    keys: REQUEST_KEYS.filter((key) => fields[key] !== undefined),
+    values: fields,
+    requesterSource: found.source,
+    role: options.role,
+    idFlag: options.id !== undefined,
+  });
+  if (options.start !== undefined && validated.request?.start) {
+    const lead = validated.request.start.getTime() - now.getTime();
+    if (lead > MAX_START_LEAD_MS) {
+      problems.push(
+        `--start ${shellQuote(options.start)}: the window would open ${humanDuration(lead)} from now; a request may start at most ${MAX_START_LEAD_DAYS} days ahead, so ask nearer the time`,
+      );
+    }
+  }
+  if (problems.length > 0 || !validated.request) {
+    for (const problem of problems) io.stderr(`${PROGRAM_REQUEST}: ${problem}\n`);
     io.stderr(
-      `${PROGRAM_REQUEST}: the request is invalid (${validated.errors.length} error(s); positions refer to the file below); nothing was written\n${text}`,
+      `${PROGRAM_REQUEST}: the request is invalid (${problems.length} error${problems.length === 1 ? "" : "s"}); nothing was written\n`,
     );
     return EXIT_INVALID;
   }
@@ -321,25 +448,20 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
   }
 
   const branch = `elevate/${id}`;
+  const base = await defaultBranch(proc);
   if (options.openPr) {
-    const status = await runProgram("git", ["status", "--porcelain"], proc);
-    if (!status.ok) {
-      io.stderr(`${PROGRAM_REQUEST}: git status failed: ${status.stderr.trim()}\n`);
-      return EXIT_USAGE;
-    }
-    if (status.stdout.trim() !== "") {
-      io.stderr(`${PROGRAM_REQUEST}: ${DIRTY_TREE_MESSAGE}\n`);
-      return EXIT_USAGE;
-    }
-    const created = await runProgram("git", ["checkout", "-q", "-b", branch], proc);
+    // A request PR must add only its file: branch from the default branch, not from whatever is checked out.
+    const created = await runProgram("git", ["checkout", "-q", "-b", branch, ...(base ? [base] : [])], proc);
     if (!created.ok) {
       io.stderr(
-        `${PROGRAM_REQUEST}: could not create branch ${branch}: ${created.stderr.trim()}; nothing was written\n`,
+        `${PROGRAM_REQUEST}: could not create branch ${branch}${base ? ` from ${base}` : ""}: ${created.stderr.trim()}; nothing was written\n`,
       );
       return EXIT_USAGE;
     }
   }
 
+  // Suggested only where it would have worked: checked before this run dirties the tree.
+  const openPrWouldWork = !options.openPr && (await openPrObstacle(proc)) === undefined;
   await mkdir(dirname(absolutePath), { recursive: true });
   await writeFile(absolutePath, text, { flag: "wx" });
   io.stdout(`wrote ${shownPath}\n`);
@@ -350,12 +472,13 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
     io.stdout(
       [
         "",
-        "Next: open a pull request that adds only this file (or run again with --open-pr):",
-        `  ${commandLine(["git", "switch", "-c", branch])}`,
+        "Next: open a pull request that adds only this file:",
+        `  ${commandLine(["git", "switch", "-c", branch, ...(base ? [base] : [])])}`,
         `  ${commandLine(["git", "add", "--", repoPath])}`,
         `  ${commandLine(["git", "commit", "-m", title, "--", repoPath])}`,
         `  ${commandLine(["git", "push", "-u", "origin", branch])}`,
         `  ${commandLine(["gh", "pr", "create", "--head", branch, "--title", title, "--body", body])}`,
+        ...(openPrWouldWork ? ["(Next time, --open-pr does these steps for you.)"] : []),
         "",
       ].join("\n"),
     );
@@ -374,7 +497,7 @@ function toPosix(path: string): string {
 export const requestCommand: CliCommand = {
   summary: "Write a request file for you (and optionally open its pull request).",
   usage:
-    "ROLE --duration D --reason R [--ticket T] [--start ISO] [--requester LOGIN] [--config F] [--open-pr] [--dry-run]",
+    "ROLE --duration D --reason R [--ticket T] [--start ISO] [--id ID] [--requester LOGIN] [--config F] [--open-pr] [--dry-run]",
   description: [
     "Writes requests/ROLE/<id>.yaml at the repository root for your GitHub login, after validating it",
     "exactly as the pull request check will. Your login comes from --requester, else `gh api user`",
@@ -388,9 +511,14 @@ export const requestCommand: CliCommand = {
     start: {
       type: "string",
       valueName: "ISO",
-      description: "start of the window, RFC 3339 with a zone (default: at merge)",
+      description: `start of the window, RFC 3339 with a zone, at most ${MAX_START_LEAD_DAYS} days ahead (default: at merge)`,
     },
     requester: { type: "string", valueName: "LOGIN", description: "your GitHub login (default: gh, then git config)" },
+    id: {
+      type: "string",
+      valueName: "ID",
+      description: "the request id, the file's name (default: <login>-<role>-<yyyymmdd>-<4 random>)",
+    },
     config: {
       type: "string",
       valueName: "F",
@@ -398,11 +526,12 @@ export const requestCommand: CliCommand = {
     },
     "open-pr": {
       type: "boolean",
-      description: "commit the file on a new branch elevate/<id> and open a pull request (needs a clean tree)",
+      description:
+        "commit the file on a new branch elevate/<id> from the default branch, push it and open a pull request (needs a git identity, a clean tree and an origin remote; gh to open the PR)",
     },
     "dry-run": { type: "boolean", description: "print the file instead of writing it" },
   },
-  positionals: { min: 1, max: 1 },
+  positionals: { min: 1, max: 1, name: "ROLE" },
   run(context, args) {
     const text = (name: string): string | undefined => {
       const value = args.values[name];
@@ -422,6 +551,7 @@ export const requestCommand: CliCommand = {
         ticket: text("ticket"),
         start: text("start"),
         requester: text("requester"),
+        id: text("id"),
         config: text("config"),
         openPr: args.values["open-pr"] === true,
         dryRun: args.values["dry-run"] === true,

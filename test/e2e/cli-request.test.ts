@@ -151,7 +151,7 @@ describe("elevate request writes a valid request file", () => {
   });
 });
 
-describe("elevate request refuses bad input with located errors and writes nothing", () => {
+describe("elevate request refuses bad input in the terms of its command line and writes nothing", () => {
   it("an unknown role: exit 1", async () => {
     const run = await runCli(
       ["request", "s3-admin", "--duration", "1h", "--reason", "Clean up the logs bucket", "--requester", "alice"],
@@ -160,8 +160,9 @@ describe("elevate request refuses bad input with located errors and writes nothi
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /^requests\/s3-admin\/alice-s3-admin-20261130-[a-z0-9]{4}\.yaml:2:7: error: role "s3-admin" is not in the config's role catalog \(roles: ec2-admin\)$/m,
+      /^elevate request: ROLE s3-admin: role "s3-admin" is not in the config's role catalog \(roles: ec2-admin\)$/m,
     );
+    expect(run.stderr).not.toMatch(/\.yaml:\d+:\d+/);
     expect(run.stderr).toContain("nothing was written");
     expect(requestFiles(repo)).toEqual([]);
     expect(existsSync(join(repo, "requests"))).toBe(false);
@@ -193,7 +194,7 @@ describe("elevate request refuses bad input with located errors and writes nothi
     );
     expect(judged.code).toBe(1);
     expect(judged.stderr).toMatch(
-      /:3:11: error: duration "3h" is longer than the maximum of 2h for role "ec2-admin"$/m,
+      /^elevate request: --duration 3h: duration "3h" is longer than the maximum of 2h for role "ec2-admin"$/m,
     );
     expect(requestFiles(repo)).toEqual([]);
   });
@@ -216,9 +217,13 @@ describe("elevate request refuses bad input with located errors and writes nothi
       NOW,
     );
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('error: role "ec2-admin" requires a ticket');
-    expect(run.stderr).toContain("error: reason is 5 characters");
-    expect(run.stderr).toContain("error: the requested window closed at 2026-11-01T01:00:00.000Z");
+    expect(run.stderr.split("\n")).toEqual([
+      'elevate request: --ticket: role "ec2-admin" requires a ticket; pass e.g. --ticket INC-1234',
+      "elevate request: --reason: reason is 5 characters; write at least 10 saying why you need access",
+      "elevate request: --start 2026-11-01T00:00:00Z: the requested window closed at 2026-11-01T01:00:00.000Z (start + duration is before 2026-11-30T09:00:00.000Z); remove start or pick a later one",
+      "elevate request: the request is invalid (3 errors); nothing was written",
+      "",
+    ]);
   });
 
   it("no GitHub identity anywhere: exit 2 with how to set one", async () => {
@@ -333,5 +338,134 @@ describe("elevate request --open-pr", () => {
     expect(create?.[6]).toBe("--body");
     expect(create?.[7]).toContain(`- Reason: ${reason}`);
     expect(run.stdout).toContain("opened https://github.com/acme/access/pull/42");
+  });
+});
+
+describe("elevate request --id", () => {
+  it("names the file with the given id", async () => {
+    const run = await runCli(
+      ["request", ...VALID, "--ticket", "INC-1", "--requester", "alice", "--id", "resize-web-asg"],
+      repo,
+      NOW,
+    );
+    expect(run.code).toBe(0);
+    expect(requestFiles(repo)).toEqual(["requests/ec2-admin/resize-web-asg.yaml"]);
+  });
+
+  it("refuses an id that breaks the id rule or is already used anywhere under requests/", async () => {
+    const bad = await runCli(["request", ...VALID, "--requester", "alice", "--id", "No_Caps"], repo, NOW);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^elevate request: --id No_Caps: a request id is 3 to 63 lower-case letters/m);
+    mkdirSync(join(repo, "requests/other-role"), { recursive: true });
+    writeFileSync(join(repo, "requests/other-role/taken-id.yaml"), "requester: bob\n");
+    const taken = await runCli(
+      ["request", ...VALID, "--ticket", "INC-1", "--requester", "alice", "--id", "taken-id"],
+      repo,
+      NOW,
+    );
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toContain(
+      "--id taken-id: the id is already used by requests/other-role/taken-id.yaml; ids are unique across requests/",
+    );
+    expect(requestFiles(repo)).toEqual(["requests/other-role/taken-id.yaml"]);
+  });
+});
+
+describe("elevate request bounds a future start", () => {
+  it(`accepts a start up to 7 days ahead and refuses one further away, in flag terms`, async () => {
+    const args = ["request", ...VALID, "--ticket", "INC-1", "--requester", "alice", "--dry-run", "--start"];
+    expect((await runCli([...args, "2026-12-07T09:00:00Z"], repo, NOW)).code).toBe(0);
+    const far = await runCli([...args, "2026-12-07T09:00:01Z"], repo, NOW);
+    expect(far.code).toBe(1);
+    expect(far.stderr).toMatch(
+      /^elevate request: --start 2026-12-07T09:00:01Z: the window would open 7d 0h 0m 1s from now|^elevate request: --start 2026-12-07T09:00:01Z: the window would open .* from now; a request may start at most 7 days ahead/m,
+    );
+    expect(far.stdout).toBe("");
+  });
+});
+
+describe("elevate request --open-pr checks first and branches from the default branch", () => {
+  it("refuses before touching anything when git does not know who you are", async () => {
+    const anonymous = join(sandbox.dir, `anon-${counter}`);
+    mkdirSync(join(anonymous, ".github"), { recursive: true });
+    git(anonymous, ["init", "-q", "-b", "main"], sandbox.env);
+    writeFileSync(join(anonymous, ".github/elevate.yml"), readFileSync(join(repo, ".github/elevate.yml")));
+    const env = { ...sandbox.env, GIT_AUTHOR_NAME: "A", GIT_AUTHOR_EMAIL: "a@example.com" };
+    git(anonymous, ["add", "."], env);
+    git(anonymous, ["-c", "user.name=A", "-c", "user.email=a@example.com", "commit", "-q", "-m", "config"], env);
+    git(anonymous, ["remote", "add", "origin", "git@github.com:acme/access.git"], sandbox.env);
+    // Without this, git may make up root@<hostname> on a machine whose hostname has a domain.
+    git(anonymous, ["config", "user.useConfigOnly", "true"], sandbox.env);
+    // No user.email and no EMAIL: git would refuse to commit; so must we, before any branch or file.
+    const saved = { ...process.env };
+    for (const key of ["GIT_COMMITTER_EMAIL", "GIT_AUTHOR_EMAIL", "EMAIL"]) delete process.env[key];
+    try {
+      const run = await runCli(
+        ["request", ...VALID, "--ticket", "INC-1", "--requester", "alice", "--open-pr"],
+        anonymous,
+        NOW,
+      );
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        /--open-pr commits, and git does not know who you are; run `git config --global user\.name/,
+      );
+      expect(run.stderr).toContain("nothing was written");
+      expect(requestFiles(anonymous)).toEqual([]);
+      expect(git(anonymous, ["branch", "--list", "elevate/*"], sandbox.env)).toBe("");
+    } finally {
+      for (const key of ["GIT_COMMITTER_EMAIL", "GIT_AUTHOR_EMAIL", "EMAIL"]) {
+        if (saved[key] === undefined) delete process.env[key];
+        else process.env[key] = saved[key];
+      }
+    }
+  });
+
+  it("refuses without an origin remote, before touching anything", async () => {
+    const run = await runCli(
+      ["request", ...VALID, "--ticket", "INC-1", "--requester", "alice", "--open-pr"],
+      repo,
+      NOW,
+    );
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--open-pr pushes to the remote origin, and this clone has none");
+    expect(requestFiles(repo)).toEqual([]);
+  });
+
+  it("branches from the default branch even when another branch is checked out", async () => {
+    const origin = join(sandbox.dir, `origin-${counter}.git`);
+    git(sandbox.dir, ["init", "-q", "--bare", origin], sandbox.env);
+    git(repo, ["remote", "add", "origin", origin], sandbox.env);
+    git(repo, ["push", "-q", "origin", "main"], sandbox.env);
+    git(repo, ["fetch", "-q", "origin"], sandbox.env);
+    git(repo, ["remote", "set-head", "origin", "main"], sandbox.env);
+    git(repo, ["switch", "-q", "-c", "feature"], sandbox.env);
+    writeFileSync(join(repo, "unrelated.txt"), "feature work\n");
+    git(repo, ["add", "unrelated.txt"], sandbox.env);
+    git(repo, ["commit", "-q", "-m", "feature work"], sandbox.env);
+    const run = await runCli(
+      ["request", ...VALID, "--ticket", "INC-1", "--requester", "alice", "--open-pr", "--id", "from-main"],
+      repo,
+      NOW,
+    );
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(git(repo, ["rev-parse", "HEAD~1"], sandbox.env)).toBe(git(repo, ["rev-parse", "origin/main"], sandbox.env));
+    expect(git(repo, ["diff", "--name-only", "origin/main", "HEAD"], sandbox.env)).toBe(
+      "requests/ec2-admin/from-main.yaml\n",
+    );
+  });
+
+  it("suggests --open-pr after writing only where it would have worked", async () => {
+    const plain = await runCli(["request", ...VALID, "--ticket", "INC-1", "--requester", "alice"], repo, NOW);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).not.toContain("--open-pr"); // no origin remote here
+    expect(plain.stdout).toContain("git switch -c elevate/");
+    git(repo, ["stash", "-u", "-q"], sandbox.env);
+    git(repo, ["stash", "drop", "-q"], sandbox.env);
+    git(repo, ["remote", "add", "origin", "git@github.com:acme/access.git"], sandbox.env);
+    const ready = await runCli(["request", ...VALID, "--ticket", "INC-1", "--requester", "alice"], repo, NOW);
+    expect(ready.code).toBe(0);
+    expect(ready.stdout).toContain("(Next time, --open-pr does these steps for you.)");
+    expect(ready.stdout).toMatch(/git switch -c elevate\/\S+ main\n/);
   });
 });

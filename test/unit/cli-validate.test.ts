@@ -179,7 +179,7 @@ describe("elevate validate", () => {
 
   it.each([
     [["validate"], /missing FILE argument/],
-    [["validate", "--bogus", GOOD], /Unknown option '--bogus'/],
+    [["validate", "--bogus", GOOD], /unknown option --bogus\n/],
     [["validate", "--now", "tomorrow", GOOD], /--now: "tomorrow" is not an RFC 3339 timestamp/],
     [["validate", "--now", "2026-11-30T09:00:00", GOOD], /--now: .* has no time zone/],
     [["validate", "--format", "xml", GOOD], /--format must be one of text, json/],
@@ -189,6 +189,7 @@ describe("elevate validate", () => {
       /missing\.yaml:1:1: error: cannot read requests\/ec2-admin\/missing\.yaml: no such file/,
     ],
     [["frobnicate"], /unknown command "frobnicate"; commands: validate, plan/],
+    [["valdiate", GOOD], /unknown command "valdiate"; did you mean 'elevate validate'\?/],
     [[], /Usage: elevate <command>/],
   ])("exits 2 on usage errors: %j", async (argv, message) => {
     const run = await runCli(argv, repo.root);
