@@ -109,7 +109,7 @@ beforeAll(() => {
   useSandboxEnvironment(sandbox);
 });
 
-/** A repository like a fresh clone: the example config and request committed, the user's login configured. */
+/** A repository like a fresh clone (an origin remote): the example config and request committed, the user's login configured. */
 function seededRepo(): string {
   counter += 1;
   const repo = makeRepo(sandbox, `docs-${counter}`);
@@ -118,6 +118,10 @@ function seededRepo(): string {
   git(repo, ["add", EXAMPLE_REQUEST], sandbox.env);
   git(repo, ["commit", "-q", "-m", "Merge pull request #1 from alice/resize"], sandbox.env);
   git(repo, ["config", "github.user", "alice"], sandbox.env);
+  const origin = join(sandbox.dir, `docs-${counter}-origin.git`);
+  git(sandbox.dir, ["init", "-q", "--bare", origin], sandbox.env);
+  git(repo, ["remote", "add", "origin", origin], sandbox.env);
+  git(repo, ["push", "-q", "-u", "origin", "main"], sandbox.env);
   return repo;
 }
 
