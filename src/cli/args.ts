@@ -27,6 +27,8 @@ export interface CliContext {
   stderr: Output;
   /** The clock; commands read time only through this. */
   now: () => Date;
+  /** Standard input, for `-` arguments; process.stdin when absent. */
+  stdin?: AsyncIterable<string | Uint8Array>;
 }
 
 type ParseArgsOption = NonNullable<ParseArgsConfig["options"]>[string];

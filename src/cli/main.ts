@@ -8,6 +8,8 @@ import { formatLocatedError, type LocatedError } from "../domain/errors.js";
 import { closestName } from "../domain/suggest.js";
 import { auditCommand } from "../modes/audit.js";
 import { demoCommand } from "../modes/demo.js";
+import { doctorCommand } from "../modes/doctor.js";
+import { initCommand } from "../modes/init.js";
 import { runPlan } from "../modes/plan.js";
 import { requestCommand } from "../modes/request.js";
 import { statusCommand } from "../modes/status.js";
@@ -160,6 +162,8 @@ export const commands: Record<string, CliCommand> = {
   audit: auditCommand,
   status: statusCommand,
   demo: demoCommand,
+  init: initCommand,
+  doctor: doctorCommand,
 };
 
 function programHelp(): string {
@@ -198,6 +202,7 @@ export interface MainOptions {
   stdout?: Output;
   stderr?: Output;
   now?: () => Date;
+  stdin?: AsyncIterable<string | Uint8Array>;
 }
 
 /** Runs one CLI invocation and returns its exit status. Never throws. */
@@ -207,6 +212,7 @@ export async function main(options: MainOptions): Promise<number> {
     stdout: options.stdout ?? process.stdout,
     stderr: options.stderr ?? process.stderr,
     now: options.now ?? (() => new Date()),
+    ...(options.stdin ? { stdin: options.stdin } : {}),
   };
   const [name, ...rest] = options.argv;
   if (name === undefined) {

@@ -1,0 +1,142 @@
+/**
+ * `elevate doctor`: checks an access repository before its first real pull request.
+ * Offline (always): the config, CODEOWNERS against the config, the three workflows and
+ * the request files. Online, on request: `--github` (branch rules, team owners, the
+ * OIDC subject) and `--aws` (the stack against the config). Each check is a pure
+ * function over gathered facts (src/domain/doctor-*.ts); this module only reads.
+ *
+ * Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { findRepoRoot, listRequestFiles } from "../adapters/repo.js";
+import { type CliCommand, type CliContext, EXIT, stringOption, UsageError } from "../cli/args.js";
+import { DEFAULT_CONFIG_PATH, type ElevateConfig, loadConfig } from "../domain/config.js";
+import { codeownersFindings } from "../domain/doctor-codeowners.js";
+import { type Finding, finding, formatFinding, hasErrors, sortFindings } from "../domain/doctor-findings.js";
+import { WORKFLOW_FILES, type WorkflowFile, workflowFindings } from "../domain/doctor-workflows.js";
+import { FILE_START } from "../domain/errors.js";
+import { validateRequest } from "../domain/request.js";
+import { duplicateIdMessage, findDuplicateRequestIds, looksLikeRequestFile } from "../domain/request-path.js";
+import { MAX_YAML_BYTES } from "../domain/strict-yaml.js";
+import { CODEOWNERS_LOCATIONS } from "./pr-review.js";
+
+/** The branch the stack's roles trust (infra/template.yaml pins refs/heads/main). */
+export const TRUSTED_BRANCH = "main";
+
+async function readText(path: string, maxBytes: number): Promise<string | undefined> {
+  const bytes = await readFile(path).catch(() => undefined);
+  if (bytes === undefined) return undefined;
+  return bytes.length > maxBytes ? undefined : bytes.toString("utf8");
+}
+
+export interface OfflineFacts {
+  root: string;
+  configFile: string;
+  config: ElevateConfig | undefined;
+  findings: Finding[];
+  requestFiles: number;
+}
+
+/** Config, CODEOWNERS, workflows and request files of the repository at `root`. */
+export async function offlineChecks(root: string, configFile = DEFAULT_CONFIG_PATH): Promise<OfflineFacts> {
+  const findings: Finding[] = [];
+
+  const configText = await readFile(join(root, configFile)).catch(() => undefined);
+  let config: ElevateConfig | undefined;
+  if (configText === undefined) {
+    findings.push(
+      finding(configFile, FILE_START, "error", "missing: the Elevate config (run 'elevate init' to write one)"),
+    );
+  } else {
+    const loaded = loadConfig(configText, configFile);
+    if (loaded.errors) findings.push(...loaded.errors.map((e) => finding(e.file, e, "error", e.message)));
+    else config = loaded.config;
+  }
+
+  const codeownersPath = CODEOWNERS_LOCATIONS.find((path) => existsSync(join(root, path)));
+  if (codeownersPath === undefined) {
+    findings.push(
+      finding(".github/CODEOWNERS", FILE_START, "error", "missing: without CODEOWNERS no request can ever be approved"),
+    );
+  } else {
+    const text = (await readText(join(root, codeownersPath), 3 * 1024 * 1024)) ?? "";
+    findings.push(...codeownersFindings(text, codeownersPath, config));
+  }
+
+  const workflows: WorkflowFile[] = await Promise.all(
+    (Object.entries(WORKFLOW_FILES) as [WorkflowFile["mode"], string][]).map(async ([mode, path]) => ({
+      mode,
+      path,
+      text: await readText(join(root, path), 1024 * 1024),
+    })),
+  );
+  findings.push(
+    ...workflowFindings(workflows, {
+      branch: TRUSTED_BRANCH,
+      hasLocalAction: existsSync(join(root, "action", "action.yml")),
+    }).findings,
+  );
+
+  // Merged request files stay as the record; they are judged for shape, not for time
+  // (a window long closed is history, not a problem), so the clock is the epoch.
+  const files = (await listRequestFiles(root)).filter(looksLikeRequestFile);
+  const duplicates = findDuplicateRequestIds(files);
+  for (const path of files) {
+    const others = duplicates.get(path);
+    if (others) findings.push(finding(path, FILE_START, "error", duplicateIdMessage(path, others)));
+    if (!config) continue;
+    const bytes = await readFile(join(root, path)).catch(() => undefined);
+    if (bytes === undefined || bytes.length > MAX_YAML_BYTES) {
+      findings.push(finding(path, FILE_START, "warning", "cannot be read as a request file (missing or over 8 KiB)"));
+      continue;
+    }
+    const result = validateRequest({ text: bytes, path, config, now: new Date(0) });
+    for (const error of result.errors) {
+      findings.push(finding(path, error, "warning", `${error.message} (a request file in this state grants nothing)`));
+    }
+  }
+  return { root, configFile, config, findings, requestFiles: files.length };
+}
+
+function summary(findings: readonly Finding[], what: string): string {
+  const errors = findings.filter((f) => f.severity === "error").length;
+  const warnings = findings.length - errors;
+  if (findings.length === 0) return `elevate doctor: clean (${what})\n`;
+  return `elevate doctor: ${errors} error(s), ${warnings} warning(s) (${what})\n`;
+}
+
+export const doctorCommand: CliCommand = {
+  summary: "Check the config, CODEOWNERS, workflows and request files before the first real pull request.",
+  usage: "[--config F]",
+  description: [
+    "Offline, from the working tree at the repository root: the config (schema and cross-field rules);",
+    "CODEOWNERS (syntax, every role folder owned, the config and workflows owned, owners that are not",
+    "only the role's requesters); the workflows elevate-check.yml, elevate-grant.yml and",
+    "elevate-revoke.yml (triggers, permissions, an OIDC token only for grant and revoke, the action",
+    "reference, no paths: filter on the required check); and the request files under requests/.",
+    "Findings print as FILE:LINE:COL: error: MESSAGE (or warning:, which does not fail).",
+    "Exit status: 0 no errors, 1 errors found, 2 usage error.",
+  ].join("\n"),
+  options: {
+    config: {
+      type: "string",
+      valueName: "F",
+      description: "config file, relative to the repository root (default: .github/elevate.yml)",
+    },
+  },
+  positionals: { min: 0, max: 0 },
+  async run(context: CliContext, args) {
+    const { root, inGit } = await findRepoRoot(context.cwd);
+    if (!inGit) throw new UsageError("not inside a git repository; run it in the access repository");
+    const facts = await offlineChecks(root, stringOption(args, "config") ?? DEFAULT_CONFIG_PATH);
+    const findings = sortFindings(facts.findings);
+    for (const f of findings) context.stdout.write(`${formatFinding(f)}\n`);
+    const roles = facts.config ? Object.keys(facts.config.roles).length : 0;
+    context.stderr.write(
+      summary(findings, `config, CODEOWNERS, 3 workflows, ${roles} role(s), ${facts.requestFiles} request file(s)`),
+    );
+    return hasErrors(findings) ? EXIT.INVALID : EXIT.OK;
+  },
+};

