@@ -76,7 +76,10 @@ export function snsHandlers(state: SnsState): Record<string, QueryHandler> {
       await authorizeCall(ctx, { action: "sns:Publish", resource: arn, resourceAccountId: account });
       if (!state.topics.has(arn)) throw new AwsServiceError("NotFound", "Topic does not exist", 404);
       const subject = optional(params, "Subject");
-      if (subject !== undefined && (subject.length > 100 || /[\r\n]/.test(subject))) {
+      // "Subjects must be UTF-8 text with no line breaks or control characters, and less
+      // than 100 characters long." (Publish, Amazon SNS API Reference)
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is rejected
+      if (subject !== undefined && (subject.length >= 100 || /[\x00-\x1f\x7f]/.test(subject))) {
         throw new AwsServiceError("InvalidParameter", "Invalid parameter: Subject", 400);
       }
       const messageId = randomUUID();

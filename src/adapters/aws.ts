@@ -17,6 +17,7 @@ import {
   StartAutomationExecutionCommand,
 } from "@aws-sdk/client-ssm";
 import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { SNS_SUBJECT_MAX } from "../domain/notifications.js";
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -268,8 +269,8 @@ export async function publishNotification(
   sns: SNSClient,
   input: { topicArn: string; subject: string; message: string },
 ): Promise<string | undefined> {
-  // SNS subjects: ASCII, no line breaks, at most 100 characters.
-  const subject = input.subject.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
+  // SNS subjects: ASCII, no line breaks or control characters, less than 100 characters.
+  const subject = input.subject.replace(/[^\x20-\x7e]/g, "?").slice(0, SNS_SUBJECT_MAX);
   const out = await sns.send(
     new PublishCommand({ TopicArn: input.topicArn, Subject: subject, Message: input.message }),
   );

@@ -20,9 +20,10 @@ export type NotificationEventType = (typeof NOTIFICATION_EVENTS)[number];
 /**
  * SNS `Subject`: "must be ASCII text that begins with a letter, number, or
  * punctuation mark; must not include line breaks or control characters; and
- * must be less than 100 characters long" (Amazon SNS API Reference, Publish).
+ * must be less than 100 characters long" (Amazon SNS API Reference, Publish):
+ * at most 99.
  */
-export const SNS_SUBJECT_MAX = 100;
+export const SNS_SUBJECT_MAX = 99;
 /** SNS message size limit for a Publish call: 256 KiB (Amazon SNS API Reference, Publish). */
 export const SNS_MESSAGE_MAX_BYTES = 256 * 1024;
 
@@ -147,7 +148,7 @@ export function notificationMessage(event: ElevateEvent): NotificationMessage {
 /**
  * A subject line that is valid for SNS whatever the input: ASCII printable
  * only (anything else becomes "?"), one line, white space collapsed, at most
- * 100 characters (cut with "..."), starting with a letter.
+ * SNS_SUBJECT_MAX characters (cut with "..."), starting with a letter.
  */
 export function snsSubject(text: string): string {
   let s = text

@@ -226,7 +226,7 @@ describe("subjects", () => {
     );
   });
 
-  it("are always ASCII, one line, at most 100 characters, starting with a letter or digit (property)", () => {
+  it("are always ASCII, one line, less than 100 characters, starting with a letter or digit (property)", () => {
     fc.assert(
       fc.property(
         fc.string({ unit: "binary", maxLength: 300 }),
@@ -237,12 +237,12 @@ describe("subjects", () => {
             notificationSubject({ ...EXAMPLES[type], requester: text, role: text, policyName: text }),
           ]) {
             expect(subject).toMatch(/^[A-Za-z0-9][\x20-\x7e]*$/);
-            expect(subject.length).toBeLessThanOrEqual(100);
+            expect(subject.length).toBeLessThan(100);
           }
         },
       ),
     );
-    expect(snsSubject(`x${"y".repeat(200)}`)).toBe(`x${"y".repeat(96)}...`);
+    expect(snsSubject(`x${"y".repeat(200)}`)).toBe(`x${"y".repeat(95)}...`);
     expect(snsSubject("héllo\nworld")).toBe("h?llo world");
   });
 });
