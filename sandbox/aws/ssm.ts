@@ -333,7 +333,9 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
       });
       const doc = findDocument(state, account, name);
       const v = findVersion(doc, str(body, "DocumentVersion"));
-      const format = parseFormat(str(body, "DocumentFormat"), v.format);
+      // "DocumentFormat: Returns the document in the specified format. … JSON is the default
+      // format." (GetDocument, AWS Systems Manager API Reference)
+      const format = parseFormat(str(body, "DocumentFormat"), "JSON");
       const content =
         format === v.format
           ? v.content
