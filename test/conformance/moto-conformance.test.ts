@@ -279,27 +279,100 @@ describe.skipIf(!moto.available)(
         expect(r.moto.rawOdd).toBe(pythonQuote(odd));
       });
 
-      it("users: the 2,048-character inline budget is enforced by the sandbox; moto does not enforce it", async () => {
-        // "The aggregate size of all inline policies embedded in a user cannot exceed 2,048
-        // characters" (IAM and AWS STS quotas). Grants rely on LimitExceeded, never a partial grant.
-        const big = policy({
-          Sid: "Big",
-          Effect: "Allow",
-          Action: "s3:GetObject",
-          Resource: `arn:aws:s3:::${"b".repeat(2000)}`,
-        });
+      it("inline-policy and trust-policy size quotas are enforced by the sandbox; moto enforces none", async () => {
+        // IAM and AWS STS quotas: inline policies of a user at most 2,048 characters in all, of a
+        // role 10,240; a role trust policy 2,048 (default). Grants rely on LimitExceeded (never a
+        // partial grant), and the revoker's cut-offs on the role's budget.
+        const sized = (chars: number) =>
+          policy({ Effect: "Allow", Action: "s3:GetObject", Resource: `arn:aws:s3:::${"b".repeat(chars)}` });
+        const trust = (chars: number) =>
+          policy({
+            Sid: "x".repeat(chars),
+            Effect: "Allow",
+            Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+            Action: "sts:AssumeRole",
+          });
         const r = await both(async (t) => {
           const iam = iamOf(t);
           await iam.send(new CreateUserCommand({ UserName: "alice.smith" }));
-          return verdict(
-            await outcome(
-              iam.send(new PutUserPolicyCommand({ UserName: "alice.smith", PolicyName: "big", PolicyDocument: big })),
+          await iam.send(new CreateRoleCommand({ RoleName: ROLE_NAME, AssumeRolePolicyDocument: trust(1) }));
+          const put = (p: Promise<unknown>) => outcome(p).then(verdict);
+          return {
+            user: await put(
+              iam.send(
+                new PutUserPolicyCommand({ UserName: "alice.smith", PolicyName: "big", PolicyDocument: sized(2000) }),
+              ),
             ),
-          );
+            role: await put(
+              iam.send(
+                new PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: "big", PolicyDocument: sized(10_200) }),
+              ),
+            ),
+            trust: await put(
+              iam.send(new CreateRoleCommand({ RoleName: "wide-trust", AssumeRolePolicyDocument: trust(2048) })),
+            ),
+            // Just under the budgets both accept.
+            userFits: await put(
+              iam.send(
+                new PutUserPolicyCommand({ UserName: "alice.smith", PolicyName: "fits", PolicyDocument: sized(1900) }),
+              ),
+            ),
+            roleFits: await put(
+              iam.send(
+                new PutRolePolicyCommand({ RoleName: ROLE_NAME, PolicyName: "fits", PolicyDocument: sized(10_000) }),
+              ),
+            ),
+          };
         });
-        expect(r.sandbox).toEqual({ name: "LimitExceededException", status: 409 });
-        // moto 5 has no inline-policy size quota: it stores the policy.
-        expect(r.moto).toBe("ok");
+        expect({ userFits: r.sandbox.userFits, roleFits: r.sandbox.roleFits }).toEqual({
+          userFits: "ok",
+          roleFits: "ok",
+        });
+        expect({ userFits: r.moto.userFits, roleFits: r.moto.roleFits }).toEqual({ userFits: "ok", roleFits: "ok" });
+        expect(r.sandbox).toMatchObject({
+          user: { name: "LimitExceededException", status: 409 },
+          role: { name: "LimitExceededException", status: 409 },
+          trust: { name: "LimitExceededException", status: 409 },
+        });
+        // moto 5 has no size quotas: it stores all three.
+        expect(r.moto).toMatchObject({ user: "ok", role: "ok", trust: "ok" });
+      });
+
+      it("List*Policies page with MaxItems/Marker in the sandbox; moto ignores MaxItems", async () => {
+        const r = await both(async (t) => {
+          const iam = iamOf(t);
+          await iam.send(new CreateUserCommand({ UserName: "alice.smith" }));
+          const doc = policy({ Effect: "Allow", Action: "s3:ListAllMyBuckets", Resource: "*" });
+          for (const name of ["elevate-a", "elevate-b", "elevate-c"]) {
+            await iam.send(
+              new PutUserPolicyCommand({ UserName: "alice.smith", PolicyName: name, PolicyDocument: doc }),
+            );
+          }
+          const pages: { names: string[] | undefined; truncated: boolean | undefined }[] = [];
+          let marker: string | undefined;
+          do {
+            const page = await iam.send(
+              new ListUserPoliciesCommand({
+                UserName: "alice.smith",
+                MaxItems: 2,
+                ...(marker ? { Marker: marker } : {}),
+              }),
+            );
+            pages.push({ names: page.PolicyNames, truncated: page.IsTruncated });
+            marker = page.IsTruncated ? page.Marker : undefined;
+          } while (marker && pages.length < 5);
+          // What the runbooks ask for (MaxItems 1000): everything in one page.
+          const all = await iam.send(new ListUserPoliciesCommand({ UserName: "alice.smith", MaxItems: 1000 }));
+          return { pages, all: { names: all.PolicyNames, truncated: all.IsTruncated } };
+        });
+        expect(r.sandbox.all).toEqual(r.moto.all);
+        expect(r.sandbox.all).toEqual({ names: ["elevate-a", "elevate-b", "elevate-c"], truncated: false });
+        expect(r.sandbox.pages).toEqual([
+          { names: ["elevate-a", "elevate-b"], truncated: true },
+          { names: ["elevate-c"], truncated: false },
+        ]);
+        // ListUserPolicies reference: MaxItems and Marker paginate; moto 5 returns every name.
+        expect(r.moto.pages).toEqual([{ names: ["elevate-a", "elevate-b", "elevate-c"], truncated: false }]);
       });
 
       it("roles: Put/Get/List/Delete of a cut-off policy; documents come back URL-encoded", async () => {
