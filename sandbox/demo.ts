@@ -24,6 +24,20 @@ const bold = paint("1");
 
 class StepFailed extends Error {}
 
+/** Why the demo's config is not the shipped .github/elevate.yml word for word. */
+export const DEMO_CONFIG_NOTE = [
+  "The demo's .github/elevate.yml is the shipped example with the sandbox stack's ARNs and users, except that",
+  "role ec2-admin needs 1 approval and no ticket, and every user may request it (the example asks for 2",
+  "approvals, a ticket, and only alice): one approval by a code owner then completes the loop.",
+].join("\n");
+
+/** Where an adopter goes from here. */
+export const NEXT_STEPS = [
+  "Next: Elevate in your own repository. Follow docs/adoption.md: deploy infra/template.yaml, then",
+  "  npx elevate init --repo OWNER/NAME --account ID --region REGION --action OWNER/elevate/action@SHA --stack-outputs stack.json",
+  "  npx elevate doctor",
+].join("\n");
+
 function claim(condition: unknown, message: string): asserts condition {
   if (!condition) throw new StepFailed(message);
 }
@@ -213,6 +227,7 @@ export async function runDemo(): Promise<number> {
     return 1;
   }
   process.stdout.write(`\n${green(`All ${steps.length} steps proved what they claim`)} in ${seconds} s.\n`);
+  process.stdout.write(`\n${DEMO_CONFIG_NOTE}\n\n${NEXT_STEPS}\n`);
   return 0;
 }
 

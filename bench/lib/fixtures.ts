@@ -1,6 +1,6 @@
 /**
  * Fixture repositories for the CLI benchmarks, made in a temp dir:
- *   - a valid `.github/elevate.yml` (DESIGN.md "Config") with a few roles,
+ *   - a valid `.github/elevate.yml` (docs/config.md) with a few roles,
  *   - N valid request files spread across the roles,
  *   - an audit history of N merged pull requests, written with one
  *     `git fast-import` for the commits and a second for the evidence notes

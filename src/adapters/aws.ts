@@ -82,7 +82,7 @@ export async function assumeRoleWithWebIdentity(input: {
 /**
  * SSM's ClientToken must be a UUID. Deriving it from the request id and the
  * merge commit makes a re-run, or two racing runs, start the same execution
- * (DESIGN.md invariant 4).
+ * (docs/threat-model.md invariant 4).
  */
 export function automationClientToken(...parts: string[]): string {
   const h = createHash("sha256").update(parts.join("\n")).digest("hex");
@@ -125,7 +125,7 @@ export const EARLIER_RUN_SLACK_MS = 60_000;
 /**
  * Starts (or joins) an execution under the ClientToken of attempt 0. SSM answers
  * a repeated token with the execution it already started, so a re-run or a
- * racing run joins it (DESIGN.md invariant 4). But an execution that failed in
+ * racing run joins it (docs/threat-model.md invariant 4). But an execution that failed in
  * an earlier run would then be reported failed for ever, so when the token's
  * execution already failed before this call, the next attempt's token is used,
  * with the same parameters. `exhausted`: every attempt up to `maxAttempts` had
@@ -169,7 +169,7 @@ const TERMINAL = new Set(["Success", "CompletedWithSuccess", ...FAILED_AUTOMATIO
 export interface AutomationResult {
   executionId: string;
   status: string;
-  /** Only `Success` is success (DESIGN.md invariant 5). */
+  /** Only `Success` is success (docs/threat-model.md invariant 5). */
   succeeded: boolean;
   failureMessage?: string;
   outputs: Record<string, string[]>;

@@ -2,7 +2,7 @@
  * The working tree as the CLI sees it: where the repository root is, which
  * request files exist, and reading one file safely.
  *
- * DESIGN.md "CLI": `requests/` and the default `--config` are found at the git
+ * README.md "CLI": `requests/` and the default `--config` are found at the git
  * top-level of the current directory; FILE arguments are relative to the
  * current directory.
  */

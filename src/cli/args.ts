@@ -8,7 +8,7 @@ import { type ParseArgsConfig, parseArgs } from "node:util";
 import { parseTimestamp } from "../domain/request.js";
 import { closestName } from "../domain/suggest.js";
 
-/** DESIGN.md "CLI": 0 success / all valid, 1 invalid, 2 usage or config error. */
+/** README.md "CLI": 0 success / all valid, 1 invalid, 2 usage or config error. */
 export const EXIT = Object.freeze({ OK: 0, INVALID: 1, USAGE: 2 });
 
 /** A command-line mistake: printed with a hint to `--help`, exit 2. */

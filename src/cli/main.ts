@@ -34,7 +34,7 @@ function printErrors(out: Output, errors: readonly LocatedError[]): void {
   for (const error of errors) out.write(`${formatLocatedError(error)}\n`);
 }
 
-/** The `--format json` shape of one file (DESIGN.md "CLI"). */
+/** The `--format json` shape of one file (README.md "CLI"). */
 function jsonResult(check: Pick<RequestFileCheck, "file" | "valid" | "errors" | "request">) {
   return {
     file: check.file,

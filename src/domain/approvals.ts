@@ -1,5 +1,5 @@
 /**
- * DESIGN.md security invariant 1 as a pure function over a pull request's reviews:
+ * docs/threat-model.md invariant 1 as a pure function over a pull request's reviews:
  * the merge grants only if the PR head commit carries at least `required` APPROVED
  * reviews from distinct code owners of the request file, none of them the PR author,
  * each the reviewer's latest review, on the PR head SHA. Unreadable team membership

@@ -1,5 +1,5 @@
 /**
- * The audit log (DESIGN.md "Audit"): git history is the record. One row per
+ * The audit log (docs/requester.md "What the record shows"): git history is the record. One row per
  * request file added to the branch, assembled from
  *   - the first-parent history of `requests/` (who added, edited, renamed or
  *     deleted which request file, when, through which PR), and

@@ -1,5 +1,5 @@
 /**
- * CODEOWNERS parsing and matching with GitHub's semantics (DESIGN.md invariant 1:
+ * CODEOWNERS parsing and matching with GitHub's semantics (docs/threat-model.md invariant 1:
  * "code owners of that file (last matching CODEOWNERS line on the base branch)").
  *
  * Source of truth: GitHub Docs, "About code owners"

@@ -1,6 +1,6 @@
 /**
  * `.github/elevate.yml`: the catalog of roles, the users allowed to request
- * them, and the AWS wiring (DESIGN.md "Config"). The platform team owns the
+ * them, and the AWS wiring (docs/config.md). The platform team owns the
  * file through CODEOWNERS; it is still parsed as strictly as a request file,
  * because a typo here (a wildcard ARN, a misspelt key silently ignored) would
  * widen access for everyone.
@@ -21,7 +21,7 @@ import {
   type YamlValue,
 } from "./strict-yaml.js";
 
-/** DESIGN.md "Request file": `15m <= d <= role maxDuration`. */
+/** docs/request-file.md: `15m <= d <= role maxDuration`. */
 export const MIN_REQUEST_DURATION_MS = minutes(15);
 
 /**

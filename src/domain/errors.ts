@@ -1,7 +1,7 @@
 /**
  * Located errors: every complaint about a user-written file names the file and
  * the 1-based line and column of the offending YAML node, so that editors,
- * terminals and GitHub problem matchers can jump to it (DESIGN.md "CLI").
+ * terminals and GitHub problem matchers can jump to it (README.md "CLI").
  */
 
 export interface LocatedError {

@@ -1,6 +1,6 @@
 /**
  * The grant policy: the one inline IAM user policy that gives a requester the
- * right to assume one privileged role for one window (DESIGN.md invariant 2).
+ * right to assume one privileged role for one window (docs/threat-model.md invariant 2).
  *
  * The exact text matters in three places that must agree byte for byte:
  *   - `elevate plan` prints it,

@@ -1,7 +1,7 @@
 /**
  * GrantPlan: exactly what merging a request would grant. `elevate plan`
  * prints it, the PR check posts it, and grant mode executes it, so all three
- * show the same policy text (DESIGN.md "CLI", invariant 2).
+ * show the same policy text (README.md "CLI", invariant 2).
  */
 import { type ElevateConfig, findRole, findUser } from "./config.js";
 import {

@@ -1,7 +1,7 @@
 /**
  * Where request files live: `requests/<role>/<id>.yaml` (or `.yml`), paths
  * relative to the repository root with `/` separators, as git reports them
- * (DESIGN.md "Request file").
+ * (docs/request-file.md).
  *
  * The id names the grant everywhere downstream (the inline policy
  * `elevate-<id>`, the SSM ClientToken, the audit log), so it is unique across
@@ -11,7 +11,7 @@ import { ROLE_KEY } from "./config.js";
 
 export const REQUESTS_DIR = "requests";
 
-/** DESIGN.md: `^[a-z0-9][a-z0-9-]{2,62}$`. */
+/** docs/request-file.md: `^[a-z0-9][a-z0-9-]{2,62}$`. */
 export const REQUEST_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
 
 export const REQUEST_EXTENSIONS = [".yaml", ".yml"] as const;

@@ -1,5 +1,5 @@
 /**
- * Request files: `requests/<role>/<id>.yaml` (DESIGN.md "Request file").
+ * Request files: `requests/<role>/<id>.yaml` (docs/request-file.md).
  *
  * `validateRequest` is the one place the request rules live; the PR check,
  * the grant, `elevate validate` and `elevate plan` all call it. It reports

@@ -1,5 +1,5 @@
 /**
- * What the revoker does with the grants it finds in IAM (DESIGN.md step 6,
+ * What the revoker does with the grants it finds in IAM (docs/threat-model.md
  * invariants 3 and 6). Pure: the inventory, the git facts and the time come in
  * as parameters; `planRevocations` decides, revoke mode executes and
  * `elevate status` prints the same decisions.

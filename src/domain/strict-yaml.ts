@@ -1,6 +1,6 @@
 /**
  * Strict YAML loading for files that come from pull requests (request files)
- * and from the platform team (the config). DESIGN.md "Request file" fixes the
+ * and from the platform team (the config). docs/request-file.md fixes the
  * rules: one document; no anchors, aliases, merge keys, tags or duplicate keys;
  * at most 8 KiB; strings stay strings.
  *
@@ -33,7 +33,7 @@ import {
 } from "yaml";
 import type { SourcePosition } from "./errors.js";
 
-/** DESIGN.md: "at most 8 KiB". */
+/** docs/request-file.md: "at most 8 KiB". */
 export const MAX_YAML_BYTES = 8192;
 
 /** The message for a file over the size limit (also used by callers that refuse to read such a file at all). */

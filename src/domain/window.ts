@@ -1,5 +1,5 @@
 /**
- * The grant window (DESIGN.md "Request file"):
+ * The grant window (docs/request-file.md):
  *   notBefore = max(merge time, start), notAfter = notBefore + duration.
  *
  * Both bounds are whole seconds because IAM date conditions are rendered to the

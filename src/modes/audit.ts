@@ -1,6 +1,6 @@
 /**
  * `elevate audit [--format md|json|csv] [--since DATE] [--until DATE]`
- * (DESIGN.md "Audit"): the audit log rebuilt from git alone.
+ * (docs/requester.md "What the record shows"): the audit log rebuilt from git alone.
  *
  * Three git processes whatever the size of the history, so 10,000 requests
  * take about as long as git needs to print them:

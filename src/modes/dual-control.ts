@@ -42,7 +42,7 @@ export function gateClientToken(requestId: string, mergeSha: string): string {
 
 /**
  * The Elevate-Grant ClientToken for an approved gate: the same token grant mode
- * uses for a role without awsApproval (DESIGN.md "ClientToken"), so one request
+ * uses for a role without awsApproval (docs/threat-model.md invariant 4), so one request
  * and merge can reach Elevate-Grant at most once, whichever path it takes; a
  * second start with another window fails with IdempotentParameterMismatch
  * instead of moving the window.

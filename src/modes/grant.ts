@@ -164,7 +164,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   const now = ctx.now();
   const pr = await findMergedPullRequest(ctx, after);
   if (pr) report.pr = pr;
-  // An edited or renamed request grants nothing (DESIGN.md "Request file"). It is
+  // An edited or renamed request grants nothing (docs/request-file.md). It is
   // a refusal, not a note: the run fails and the PR is told, because such a merge
   // usually means someone tried to change an approved request (a longer
   // duration, another role) without a fresh approval.
@@ -231,7 +231,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       refuse(`${file} is not added by PR #${pr.number} itself; only files a PR adds are granted`);
       continue;
     }
-    // Ids are unique across requests/ (DESIGN.md): the policy is elevate-<id>, so
+    // Ids are unique across requests/ (docs/request-file.md): the policy is elevate-<id>, so
     // a second file with the same id would replace the first one's grant.
     const sameId = requestFilesAfter.filter((p) => p !== file && requestIdOf(p) === requestId);
     if (sameId.length > 0) {
@@ -518,7 +518,7 @@ export const MAX_GRANT_ATTEMPTS = 20;
 
 /**
  * The ClientToken of the `attempt`-th execution for a request and its merge
- * commit. Attempt 0 is the token of DESIGN.md invariant 4; later attempts exist
+ * commit. Attempt 0 is the token of docs/threat-model.md invariant 4; later attempts exist
  * only to retry after an earlier run's execution failed (see startGrantExecution).
  */
 export function grantClientToken(requestId: string, mergeSha: string, attempt = 0): string {

@@ -1,6 +1,6 @@
 /**
  * The revoker's two sources of facts, shared by revoke mode and `elevate status`:
- *   - IAM (the only source of truth for what is granted, DESIGN.md invariant 6):
+ *   - IAM (the only source of truth for what is granted, docs/threat-model.md invariant 6):
  *     every `elevate-*` inline policy of every user, and the cut-off policies on
  *     the roles, read with GetAccountAuthorizationDetails in ⌈(users + roles) / 1000⌉
  *     calls (its MaxItems counts users and roles together);

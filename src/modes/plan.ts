@@ -1,6 +1,6 @@
 /**
  * `elevate plan FILE`: what merging the request would grant, as JSON
- * (DESIGN.md "CLI"): the same plan the PR check posts and grant mode executes.
+ * (README.md "CLI"): the same plan the PR check posts and grant mode executes.
  */
 import type { LocatedError } from "../domain/errors.js";
 import { FILE_START, locatedError } from "../domain/errors.js";

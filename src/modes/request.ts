@@ -1,6 +1,6 @@
 /**
  * `elevate request ROLE --duration D --reason R [--ticket T] [--start ISO]`
- * (DESIGN.md "CLI"): writes `requests/<role>/<id>.yaml` for the current GitHub
+ * (README.md "CLI"): writes `requests/<role>/<id>.yaml` for the current GitHub
  * user, after validating it with the same `validateRequest` the PR check and
  * the grant use, so a file this command writes is one the grant accepts (as
  * far as anything but the approvals goes).
@@ -178,7 +178,7 @@ function staysStringWhenPlain(text: string): boolean {
 }
 
 /**
- * The request file's text. Field order follows DESIGN.md; every value is a
+ * The request file's text. Field order follows docs/request-file.md; every value is a
  * string, plain where that is unambiguous and double-quoted otherwise. The
  * output is loaded back with the strict loader and compared field by field,
  * so a quoting mistake can never write a file that means something else.

@@ -1,7 +1,7 @@
 /**
  * `elevate status`: the live grants read from IAM, each with its window and
  * remaining time, matched to its request in git, and the drift the revoker
- * would find (DESIGN.md "CLI"). Read-only: it needs only
+ * would find (README.md "CLI"). Read-only: it needs only
  * iam:GetAccountAuthorizationDetails (and iam:GetRole for cut-off ages) from the
  * default AWS credential chain, and decides with the same `planRevocations` as
  * the revoke workflow, so both always agree.

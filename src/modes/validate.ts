@@ -1,6 +1,6 @@
 /**
  * `elevate validate`: checks request files in the working tree against the
- * config, exactly as the PR check and the grant will (DESIGN.md "CLI").
+ * config, exactly as the PR check and the grant will (README.md "CLI").
  * Also home of the pieces `elevate plan` shares: finding and loading the
  * config, and checking request files including id uniqueness.
  */

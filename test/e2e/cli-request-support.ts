@@ -13,7 +13,7 @@ import { main } from "../../src/cli/main.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** The repository's example config (.github/elevate.yml), or DESIGN.md's example when it is absent. */
+/** The repository's example config (.github/elevate.yml), or docs/config.md's example when it is absent. */
 export const EXAMPLE_CONFIG = existsSync(join(ROOT, ".github/elevate.yml"))
   ? readFileSync(join(ROOT, ".github/elevate.yml"), "utf8")
   : `version: 1

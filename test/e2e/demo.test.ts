@@ -24,5 +24,9 @@ describe("elevate demo", () => {
     expect(stdout).toContain("elevate-cutoff-alice.smith");
     expect(stdout).toMatch(/granted \([0-9a-f-]{36}\)/);
     expect(stdout).toMatch(/All 10 steps proved what they claim/);
+    // It ends by pointing to the adoption guide, and says how its config differs from the example.
+    expect(stdout).toContain("Follow docs/adoption.md");
+    expect(stdout.trimEnd().endsWith("npx elevate doctor")).toBe(true);
+    expect(stdout).toContain("role ec2-admin needs 1 approval and no ticket");
   }, 90_000);
 });

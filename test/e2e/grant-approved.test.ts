@@ -2,7 +2,7 @@
  * Grant mode end to end through the action bundle: an approved request PR is
  * merged (merge, squash or rebase), the grant workflow runs on the push, and
  * the requester really can switch into the role, only as themselves, only
- * inside the window (DESIGN.md invariants 2 and 4, the "Grant" and "Use" steps).
+ * inside the window (docs/threat-model.md invariants 2 and 4, the "Grant" and "Use" steps).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MergeOutcome } from "../../sandbox/git/scenario.js";

@@ -2,7 +2,7 @@
  * Grant mode against AWS refusing or failing, through the action bundle:
  * OIDC tokens the grant role's trust policy must not accept (another branch,
  * another workflow, a pull request), and a grant runbook that fails on IAM's
- * 2,048-character inline budget (DESIGN.md invariants 2 and 5: only Success is
+ * 2,048-character inline budget (docs/threat-model.md invariants 2 and 5: only Success is
  * success, never a partial grant).
  */
 import { IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";

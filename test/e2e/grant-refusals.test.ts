@@ -1,5 +1,5 @@
 /**
- * Grant mode refuses, through the action bundle, everything DESIGN.md
+ * Grant mode refuses, through the action bundle, everything docs/threat-model.md
  * invariant 1 rules out (and the request-file rules around it), and keeps
  * hostile request values away from SSM and IAM (invariant 5). Each refusal:
  * the job fails, an error annotation says why, and IAM and SSM are untouched.

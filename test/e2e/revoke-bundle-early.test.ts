@@ -1,7 +1,7 @@
 /**
  * Revoke mode through the action bundle: early revocation (workflow_dispatch input,
  * a merged PR that deletes the request file, a direct push that deletes it), the
- * overlap rules of DESIGN.md invariant 3 (same user, same role / two roles / other
+ * overlap rules of docs/threat-model.md invariant 3 (same user, same role / two roles / other
  * users), drift (revoked or only reported), and `elevate status` run in-process
  * against the same world with read-only credentials.
  */

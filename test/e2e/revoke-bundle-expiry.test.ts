@@ -1,7 +1,7 @@
 /**
  * Revoke mode through the action bundle, on one world whose frozen clock walks
  * through a morning: scheduled expiry with a session cut-off, stale request PRs,
- * an idempotent re-run, a dropped scheduled run (DESIGN.md invariant 6), two runs
+ * an idempotent re-run, a dropped scheduled run (docs/threat-model.md invariant 6), two runs
  * racing on the same revocation, IAM throttling during the inventory, and the
  * cut-off cleared once the role's MaxSessionDuration has passed.
  */

@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: "${{ }}" here is GitHub Actions expression syntax, not a JS template.
 /**
  * action/action.yml: valid for GitHub's own action-metadata parser, on the runtime
- * and bundle DESIGN.md fixes (node24, dist/index.js), every input and output
+ * and bundle README.md "The action" fixes (node24, dist/index.js), every input and output
  * documented, and README.md's generated tables in step with it.
  */
 import { execFileSync, spawnSync } from "node:child_process";

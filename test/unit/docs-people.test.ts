@@ -2,11 +2,13 @@
  * The people-facing docs stay true:
  *   - every `npx elevate …` command in a ```sh block of docs/ runs, as written, in a
  *     fresh repository seeded with the example config and request, with the exit
- *     status it documents (0 unless the line ends in `# exit N`);
+ *     status it documents (0 unless the line ends in `# exit N`); `init` runs in an
+ *     empty repository, and `doctor` in the one the documented `init` wrote, with the
+ *     describe-stacks JSON the docs save as stack.json;
  *   - every troubleshooting entry quotes a message that exists in src/;
  *   - relative links between the docs point at files that exist.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +16,17 @@ import { git, makeRepo, makeSandbox, runCli, type Sandbox, useSandboxEnvironment
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DOCS = join(ROOT, "docs");
-const PEOPLE_DOCS = ["adoption.md", "requester.md", "approver.md", "threat-model.md", "troubleshooting.md"];
+const PEOPLE_DOCS = [
+  "adoption.md",
+  "requester.md",
+  "approver.md",
+  "threat-model.md",
+  "troubleshooting.md",
+  "config.md",
+  "request-file.md",
+];
+/** Commands an adopter runs in a new access repository rather than in a clone of this one. */
+const ACCESS_REPOSITORY_COMMANDS = new Set(["init", "doctor"]);
 const EXAMPLE_REQUEST = "requests/ec2-admin/resize-web-asg.yaml";
 
 function markdownFiles(dir: string): string[] {
@@ -125,6 +137,37 @@ function seededRepo(): string {
   return repo;
 }
 
+/** What `aws cloudformation describe-stacks --output json` prints for a stack of infra/template.yaml. */
+function describeStacksJson(): string {
+  const outputs = {
+    Region: "ap-northeast-1",
+    AccountId: "123456789012",
+    GrantRoleArn: "arn:aws:iam::123456789012:role/elevate-grant",
+    RevokeRoleArn: "arn:aws:iam::123456789012:role/elevate-revoke",
+    AutomationRoleArn: "arn:aws:iam::123456789012:role/elevate-automation",
+    GrantDocumentName: "Elevate-Grant",
+    RevokeDocumentName: "Elevate-Revoke",
+  };
+  const Outputs = Object.entries(outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue }));
+  return JSON.stringify({ Stacks: [{ StackName: "elevate", Outputs }] });
+}
+
+/** An empty access repository (with the saved stack outputs); for `doctor`, after the documented `init`. */
+async function accessRepo(command: DocumentedCommand): Promise<string> {
+  counter += 1;
+  const repo = join(sandbox.dir, `access-${counter}`);
+  mkdirSync(repo, { recursive: true });
+  git(repo, ["init", "-q", "-b", "main"], sandbox.env);
+  writeFileSync(join(repo, "stack.json"), describeStacksJson());
+  if (command.argv[0] === "doctor") {
+    const init = documentedCommands().find((c) => c.argv[0] === "init");
+    if (!init) throw new Error("the docs run doctor but document no init");
+    const run = await runCli(init.argv, repo);
+    if (run.code !== 0) throw new Error(`${init.line}: ${run.stderr}`);
+  }
+  return repo;
+}
+
 describe("people docs", () => {
   it("exist", () => {
     for (const name of PEOPLE_DOCS) expect(existsSync(join(DOCS, name)), name).toBe(true);
@@ -140,7 +183,7 @@ describe("people docs", () => {
   });
 
   it.each(commands.map((c) => [`${c.file}: ${c.line}`, c] as const))("%s", async (_name, command) => {
-    const repo = seededRepo();
+    const repo = ACCESS_REPOSITORY_COMMANDS.has(command.argv[0] ?? "") ? await accessRepo(command) : seededRepo();
     const run = await runCli(command.argv, repo);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(command.expectedExit);
   });

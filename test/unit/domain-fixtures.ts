@@ -1,4 +1,4 @@
-// Shared fixtures for the domain-* and cli-* tests: a config like DESIGN.md's example.
+// Shared fixtures for the domain-* and cli-* tests: a config like docs/config.md's example.
 import { type ElevateConfig, loadConfig } from "../../src/domain/config.js";
 
 export const CONFIG_TEXT = `version: 1

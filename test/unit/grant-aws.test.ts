@@ -1,6 +1,6 @@
 /**
  * The exact AWS inputs grant mode sends (aws-sdk-client-mock), and how it
- * reads automation statuses: only `Success` is success (DESIGN.md invariants
+ * reads automation statuses: only `Success` is success (docs/threat-model.md invariants
  * 4 and 5).
  */
 import {

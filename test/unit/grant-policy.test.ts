@@ -1,5 +1,5 @@
 /**
- * Proofs of the grant policy (DESIGN.md invariant 2) and the session cut-off
+ * Proofs of the grant policy (docs/threat-model.md invariant 2) and the session cut-off
  * (invariant 3), evaluated by an independent IAM policy engine
  * (@cloud-copilot/iam-simulate, in Strict mode: conditions see exactly the context
  * given, nothing is inferred).

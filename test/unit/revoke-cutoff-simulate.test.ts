@@ -1,5 +1,5 @@
 /**
- * IAM-evaluation proof of the revoke decisions (DESIGN.md invariants 3 and 6), with
+ * IAM-evaluation proof of the revoke decisions (docs/threat-model.md invariants 3 and 6), with
  * @cloud-copilot/iam-simulate deciding: the plan's revocation time and the exact
  * cut-off text deny the revoked user's old sessions, allow the same user's sessions
  * under a newer grant, leave other users' sessions alone, and the user cannot assume

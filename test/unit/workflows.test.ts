@@ -1,6 +1,6 @@
 /**
  * The shipped workflows (.github/workflows/*.yml): valid for GitHub's own parser,
- * clean for actionlint, and at least privilege (DESIGN.md "The action", security
+ * clean for actionlint, and at least privilege (README.md "The action", security
  * invariant 5: nothing from a PR reaches a shell).
  *
  * The policy checks are plain functions over the workflow text (`auditWorkflow`), run
