@@ -15,6 +15,7 @@ import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/c
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { type AwsSandbox, type Credentials, startAwsSandbox } from "./aws/index.js";
 import { type DeployResult, deployTemplate } from "./cfn/deploy.js";
+import { type UpdateResult, updateStack } from "./cfn/update.js";
 import { type FileChanges, type GitIdentity, runGit } from "./git/repo.js";
 import { RequestScenario } from "./git/scenario.js";
 import type { WorkflowRunIdentity } from "./github/oidc.js";
@@ -94,7 +95,8 @@ export class ElevateWorld {
   readonly aws: AwsSandbox;
   readonly github: GitHubSandbox;
   readonly scenario: RequestScenario;
-  readonly stack: DeployResult;
+  #stack: DeployResult;
+  #stackParameters: Record<string, string>;
   readonly repository: string;
   readonly users: Record<string, string>;
   readonly configText: string;
@@ -107,6 +109,7 @@ export class ElevateWorld {
     github: GitHubSandbox;
     scenario: RequestScenario;
     stack: DeployResult;
+    stackParameters: Record<string, string>;
     repository: string;
     users: Record<string, string>;
     configText: string;
@@ -115,7 +118,8 @@ export class ElevateWorld {
     this.aws = init.aws;
     this.github = init.github;
     this.scenario = init.scenario;
-    this.stack = init.stack;
+    this.#stack = init.stack;
+    this.#stackParameters = init.stackParameters;
     this.repository = init.repository;
     this.users = init.users;
     this.configText = init.configText;
@@ -140,15 +144,16 @@ export class ElevateWorld {
       publicKey: github.issuer.publicKey,
       kid: github.issuer.kid,
     });
+    const stackParameters = {
+      GitHubOwner: owner,
+      GitHubRepo: repo,
+      CreateNotificationTopic: "true",
+      ...options.stackParameters,
+    };
     try {
       const stack = await deployTemplate({
         templatePath: TEMPLATE_PATH,
-        parameters: {
-          GitHubOwner: owner,
-          GitHubRepo: repo,
-          CreateNotificationTopic: "true",
-          ...options.stackParameters,
-        },
+        parameters: stackParameters,
         accountId: aws.defaultAccountId,
         region: aws.region,
         credentials: aws.rootCredentials,
@@ -175,7 +180,17 @@ export class ElevateWorld {
         },
       });
       if (options.awsLatencyMs) aws.knobs.latencyMs = options.awsLatencyMs;
-      return new ElevateWorld({ aws, github, scenario, stack, repository, users, configText, bundlePath });
+      return new ElevateWorld({
+        aws,
+        github,
+        scenario,
+        stack,
+        stackParameters,
+        repository,
+        users,
+        configText,
+        bundlePath,
+      });
     } catch (error) {
       await github.close();
       await aws.close();
@@ -185,6 +200,38 @@ export class ElevateWorld {
 
   now(): Date {
     return this.aws.clock.now();
+  }
+
+  /** The deployed stack, as the last deployment or update left it. */
+  get stack(): DeployResult {
+    return this.#stack;
+  }
+
+  /**
+   * Updates the deployed stack as CloudFormation would (sandbox/cfn/update.ts):
+   * `templateText` is the new template (default: infra/template.yaml as it is
+   * now), `parameters` override the ones the world deployed with. Throws, and
+   * leaves the stack as it was, when CloudFormation would fail the update.
+   */
+  async updateStack(
+    input: { templateText?: string; parameters?: Record<string, string>; promoteDefaultVersion?: boolean } = {},
+  ): Promise<UpdateResult> {
+    const parameters = { ...this.#stackParameters, ...input.parameters };
+    const result = await updateStack({
+      stack: this.#stack,
+      templatePath: TEMPLATE_PATH,
+      ...(input.templateText !== undefined ? { templateText: input.templateText } : {}),
+      parameters,
+      accountId: this.aws.defaultAccountId,
+      region: this.aws.region,
+      credentials: this.aws.rootCredentials,
+      endpoints: { iam: this.aws.endpoint, ssm: this.aws.endpoint, sns: this.aws.endpoint },
+      inlineManagedPolicies: { "arn:aws:iam::aws:policy/AmazonEC2FullAccess": EC2_FULL_ACCESS },
+      ...(input.promoteDefaultVersion !== undefined ? { promoteDefaultVersion: input.promoteDefaultVersion } : {}),
+    });
+    this.#stack = result;
+    this.#stackParameters = parameters;
+    return result;
   }
 
   get outputs(): Record<string, string> {

@@ -59,6 +59,12 @@ export interface PlanOptions {
   region: string;
   partition?: string;
   stackName?: string;
+  /**
+   * Identities of resources an earlier deployment of the stack created: a
+   * resource CloudFormation keeps (an update, not a replacement) keeps its
+   * physical id, generated names included.
+   */
+  existing?: Record<string, ResourceIdentity>;
 }
 
 /** Allowed properties per supported resource type (CloudFormation resource reference). */
@@ -129,6 +135,20 @@ function identityFor(
   }
 }
 
+/** The property that names a resource of `type`, when CloudFormation lets the template choose the name. */
+export const NAME_PROPERTY: Record<string, string | undefined> = {
+  "AWS::IAM::OIDCProvider": undefined,
+  "AWS::IAM::Role": "RoleName",
+  "AWS::SSM::Document": "Name",
+  "AWS::SNS::Topic": "TopicName",
+};
+
+/** True when the template gives the resource its name (or, for an OIDC provider, its URL): its id is not generated. */
+function namesItself(type: string, props: Record<string, unknown>): boolean {
+  const property = NAME_PROPERTY[type];
+  return type === "AWS::IAM::OIDCProvider" || (property !== undefined && props[property] !== undefined);
+}
+
 /** Everything CloudFormation decides before it calls any service. Pure. */
 export function planDeployment(options: PlanOptions): DeploymentPlan {
   const template = typeof options.template === "string" ? parseTemplate(options.template) : options.template;
@@ -174,7 +194,15 @@ export function planDeployment(options: PlanOptions): DeploymentPlan {
       if (properties[key] === undefined)
         throw new TemplateError(`Resources.${logicalId}.Properties`, `${key} is required`);
     }
-    const identity = identityFor(resource.Type, logicalId, properties, ctx);
+    // A resource the stack already has keeps its identity (and attributes such as a
+    // role's RoleId) unless the template now names it differently (a replacement).
+    const kept = options.existing?.[logicalId];
+    const fresh =
+      kept && !namesItself(resource.Type, properties)
+        ? undefined
+        : identityFor(resource.Type, logicalId, properties, ctx);
+    const identity =
+      kept && (fresh === undefined || fresh.ref === kept.ref) ? structuredClone(kept) : (fresh as ResourceIdentity);
     ctx.resources.set(logicalId, identity);
     resources.push({ logicalId, type: resource.Type, properties, identity });
   }
@@ -197,6 +225,8 @@ export interface DeployClients {
 
 export interface DeployOptions {
   templatePath: string;
+  /** The template's text, when it is not (or not yet) the file at templatePath (e.g. a changed runbook). */
+  templateText?: string;
   parameters: Record<string, string>;
   accountId: string;
   region: string;
@@ -226,7 +256,7 @@ export interface DeployResult {
   physicalIds: Record<string, string>;
 }
 
-function buildClients(options: DeployOptions): DeployClients {
+export function buildClients(options: DeployOptions): DeployClients {
   const base = {
     region: options.region,
     ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -239,7 +269,7 @@ function buildClients(options: DeployOptions): DeployClients {
   };
 }
 
-function tagsOf(props: Record<string, unknown>): IamTag[] | undefined {
+export function tagsOf(props: Record<string, unknown>): IamTag[] | undefined {
   const tags = props.Tags;
   if (tags === undefined) return undefined;
   if (
@@ -251,7 +281,7 @@ function tagsOf(props: Record<string, unknown>): IamTag[] | undefined {
   return tags as IamTag[];
 }
 
-function policyJson(document: unknown): string {
+export function policyJson(document: unknown): string {
   return typeof document === "string" ? document : JSON.stringify(document);
 }
 
@@ -261,7 +291,7 @@ function expectSame(what: string, predicted: string, actual: string | undefined)
   }
 }
 
-async function createResource(
+export async function createResource(
   resource: PlannedResource,
   clients: DeployClients,
   options: DeployOptions,
@@ -357,7 +387,7 @@ async function createResource(
  * rollback disabled would; the sandbox is thrown away after each test.
  */
 export async function deployTemplate(options: DeployOptions): Promise<DeployResult> {
-  const text = readFileSync(options.templatePath, "utf8");
+  const text = options.templateText ?? readFileSync(options.templatePath, "utf8");
   const plan = planDeployment({
     template: parseTemplate(text, options.templatePath),
     parameters: options.parameters,

@@ -91,6 +91,19 @@ export function automationClientToken(...parts: string[]): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/**
+ * The runbook version every execution runs: the newest one. The stack updates
+ * its runbooks with `UpdateMethod: NewVersion`, which adds a version;
+ * CloudFormation documents that it also makes that version the default, but
+ * that has been reported not to happen in every case, and an execution started
+ * without DocumentVersion runs the default. `$LATEST` is one of the values the
+ * StartAutomationExecution API accepts (pattern `([$]LATEST|[$]DEFAULT|^[1-9][0-9]*$)`),
+ * so asking for it explicitly runs what the stack last deployed either way.
+ * The grant and revoke role policies allow `automation-definition/<name>:*`,
+ * which covers it. (docs/infra.md, "Updating the stack".)
+ */
+export const RUNBOOK_VERSION = "$LATEST";
+
 export async function startAutomation(
   ssm: SSMClient,
   input: { documentName: string; parameters: Record<string, string>; clientToken: string },
@@ -98,6 +111,7 @@ export async function startAutomation(
   const out = await ssm.send(
     new StartAutomationExecutionCommand({
       DocumentName: input.documentName,
+      DocumentVersion: RUNBOOK_VERSION,
       Parameters: Object.fromEntries(Object.entries(input.parameters).map(([k, v]) => [k, [v]])),
       ClientToken: input.clientToken,
     }),

@@ -15,7 +15,7 @@ import {
   type SSMClient,
   StartAutomationExecutionCommand,
 } from "@aws-sdk/client-ssm";
-import { automationClientToken, EARLIER_RUN_SLACK_MS, waitForAutomation } from "../adapters/aws.js";
+import { automationClientToken, EARLIER_RUN_SLACK_MS, RUNBOOK_VERSION, waitForAutomation } from "../adapters/aws.js";
 import type { EffectiveAwsApproval, ElevateConfig } from "../domain/config.js";
 import {
   approvalTopicArn,
@@ -70,6 +70,7 @@ export async function startApprovalGate(
   const out = await ssm.send(
     new StartAutomationExecutionCommand({
       DocumentName: input.document ?? GATE_DOCUMENT,
+      DocumentVersion: RUNBOOK_VERSION,
       Parameters: parameters,
       ClientToken: gateClientToken(input.plan.requestId, input.mergeSha),
     }),
@@ -222,6 +223,7 @@ async function finishApprovedGrant(
     const out = await ssm.send(
       new StartAutomationExecutionCommand({
         DocumentName: input.grantDocument ?? config.aws.grantDocument,
+        DocumentVersion: RUNBOOK_VERSION,
         Parameters: {
           AutomationAssumeRole: [config.aws.automationRoleArn],
           RequestId: [request.requestId],

@@ -83,6 +83,8 @@ describe("StartAutomationExecution for a grant", () => {
     expect(calls).toHaveLength(1);
     const expected: StartAutomationExecutionCommandInput = {
       DocumentName: "Elevate-Grant",
+      // The newest runbook version, whatever the default version is (issue: stack updates).
+      DocumentVersion: "$LATEST",
       Parameters: {
         AutomationAssumeRole: ["arn:aws:iam::123456789012:role/elevate-automation"],
         RequestId: ["resize-asg"],

@@ -105,6 +105,8 @@ describe("runRunbook", () => {
       .input as StartAutomationExecutionCommandInput;
     expect(input).toEqual({
       DocumentName: "Elevate-Revoke",
+      // The newest runbook version, whatever the default version is (issue: stack updates).
+      DocumentVersion: "$LATEST",
       Parameters: {
         AutomationAssumeRole: ["arn:aws:iam::123456789012:role/elevate-automation"],
         RequestId: ["resize-asg"],
