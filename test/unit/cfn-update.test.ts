@@ -6,13 +6,13 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { planDeployment } from "../../sandbox/cfn/deploy.js";
+import { type DeploymentPlan, planDeployment } from "../../sandbox/cfn/deploy.js";
 import { planUpdate } from "../../sandbox/cfn/update.js";
 
 const TEMPLATE = readFileSync("infra/template.yaml", "utf8");
 const BASE = { GitHubOwner: "acme", GitHubRepo: "elevate" };
 
-function plan(template: string, parameters: Record<string, string> = {}, previous?: ReturnType<typeof plan>) {
+function plan(template: string, parameters: Record<string, string> = {}, previous?: DeploymentPlan): DeploymentPlan {
   return planDeployment({
     template,
     parameters: { ...BASE, ...parameters },
