@@ -11,14 +11,7 @@
 
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import * as iamSdk from "@aws-sdk/client-iam";
-import { IAMClient } from "@aws-sdk/client-iam";
-import * as snsSdk from "@aws-sdk/client-sns";
-import { SNSClient } from "@aws-sdk/client-sns";
-import * as ssmSdk from "@aws-sdk/client-ssm";
-import { SSMClient } from "@aws-sdk/client-ssm";
-import * as stsSdk from "@aws-sdk/client-sts";
-import { STSClient } from "@aws-sdk/client-sts";
+import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import {
   APPROVE_DEFAULT_TIMEOUT_SECONDS,
   type AutomationDocument,
@@ -32,6 +25,7 @@ import {
 import type { SandboxCore } from "./context.js";
 import { AwsServiceError } from "./errors.js";
 import type { IssuedCredential, Principal } from "./iam-store.js";
+import { SDK_MODULES } from "./sdk-clients.js";
 import { assumeRoleAsService } from "./sts.js";
 
 export type AutomationStatus =
@@ -130,19 +124,6 @@ export interface EngineDeps {
   core: SandboxCore;
   stepLatencyMs: () => number;
 }
-
-const SDK_MODULES: Record<
-  string,
-  {
-    client: new (config: object) => { send(c: unknown): Promise<unknown>; destroy(): void };
-    module: Record<string, unknown>;
-  }
-> = {
-  iam: { client: IAMClient as never, module: iamSdk as unknown as Record<string, unknown> },
-  sts: { client: STSClient as never, module: stsSdk as unknown as Record<string, unknown> },
-  sns: { client: SNSClient as never, module: snsSdk as unknown as Record<string, unknown> },
-  ssm: { client: SSMClient as never, module: ssmSdk as unknown as Record<string, unknown> },
-};
 
 class StepFailure extends Error {
   constructor(
@@ -475,7 +456,7 @@ async function publishApprovalRequest(
     .join("\n");
   try {
     await client.send(
-      new snsSdk.PublishCommand({
+      new PublishCommand({
         TopicArn: inputs.NotificationArn as string,
         Subject: `Approval request for ${exec.documentName}`.slice(0, 100),
         Message: message,

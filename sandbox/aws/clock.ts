@@ -7,6 +7,10 @@ export interface SandboxClock {
   now(): Date;
   set(date: Date): void;
   advance(ms: number): void;
+  /** True when the clock advances with real time (not only by set/advance). */
+  readonly following: boolean;
+  /** Calls `listener` after every set/advance (EventBridge Scheduler fires what became due). */
+  onMove(listener: () => void): void;
 }
 
 /**
@@ -17,15 +21,25 @@ export interface SandboxClock {
 export function createClock(start?: Date, mode: "following" | "frozen" = "following"): SandboxClock {
   const real = (): number => (mode === "frozen" ? 0 : Date.now());
   let offsetMs = (start ?? new Date()).getTime() - real();
+  const listeners: (() => void)[] = [];
+  const moved = () => {
+    for (const listener of listeners) listener();
+  };
   return {
     now: () => new Date(real() + offsetMs),
     set(date: Date) {
       if (Number.isNaN(date.getTime())) throw new Error("clock.set: invalid date");
       offsetMs = date.getTime() - real();
+      moved();
     },
     advance(ms: number) {
       if (!Number.isFinite(ms)) throw new Error("clock.advance: ms must be a finite number");
       offsetMs += ms;
+      moved();
+    },
+    following: mode === "following",
+    onMove(listener) {
+      listeners.push(listener);
     },
   };
 }

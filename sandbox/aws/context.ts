@@ -7,7 +7,7 @@ import type { SandboxClock } from "./clock.js";
 import { AwsServiceError } from "./errors.js";
 import type { IamStore, Principal } from "./iam-store.js";
 
-export type ServiceName = "iam" | "sts" | "sns" | "ssm";
+export type ServiceName = "iam" | "sts" | "sns" | "ssm" | "scheduler";
 
 export interface CallContext {
   service: ServiceName;
@@ -32,6 +32,8 @@ function accessDenied(service: ServiceName, message: string): AwsServiceError {
   switch (service) {
     case "ssm":
       return new AwsServiceError("AccessDeniedException", message, 400);
+    case "scheduler":
+      return new AwsServiceError("AccessDeniedException", message, 403);
     case "sns":
       return new AwsServiceError("AuthorizationError", message, 403);
     default:

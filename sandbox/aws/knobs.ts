@@ -9,9 +9,23 @@ export interface SandboxKnobs {
   throttleRate: number;
   /** The next `count` calls of `apiName` (e.g. "PutUserPolicy") fail with `errorCode`. */
   failNext(apiName: string, errorCode: string, count?: number): void;
-  /** Clears latency, throttling and pending failures. */
+  /**
+   * EventBridge Scheduler: the next `count` due schedules are dropped: the target is
+   * never invoked and the schedule completes as if it had (a missed schedule).
+   */
+  dropNextInvocation(count?: number): void;
+  /** EventBridge Scheduler: the next `count` invocations fail with `errorCode`, retries exhausted; the target is never called. */
+  failNextInvocation(errorCode: string, count?: number): void;
+  /** EventBridge Scheduler: the next `count` invocations reach the target twice (at-least-once delivery). */
+  duplicateNextInvocation(count?: number): void;
+  /** EventBridge Scheduler: extra delay, in sandbox time, before a due schedule fires (a late invocation). */
+  invocationDelayMs: number;
+  /** Clears latency, throttling, pending failures and invocation faults. */
   reset(): void;
 }
+
+/** What happens to the next due schedule, when a knob says so. */
+export type InvocationFault = { kind: "drop" } | { kind: "fail"; errorCode: string } | { kind: "duplicate" };
 
 export interface KnobsInternals {
   knobs: SandboxKnobs;
@@ -19,6 +33,8 @@ export interface KnobsInternals {
   takeFailure(apiName: string): string | undefined;
   /** Draws from the seeded generator: true when this call must be throttled. */
   shouldThrottle(): boolean;
+  /** Consumes one pending invocation fault, if any. */
+  takeInvocationFault(): InvocationFault | undefined;
 }
 
 /** mulberry32: a tiny, well-known 32-bit PRNG; enough for reproducible throttling. */
@@ -38,6 +54,12 @@ export function createKnobs(seed = 1): KnobsInternals {
   let random = mulberry32(seed);
   let latencyMs = 0;
   let throttleRate = 0;
+  let invocationDelayMs = 0;
+  const invocationFaults: { fault: InvocationFault; count: number }[] = [];
+  const queueFault = (fault: InvocationFault, count: number) => {
+    if (!Number.isInteger(count) || count < 1) throw new Error(`invocation fault count must be >= 1, got ${count}`);
+    invocationFaults.push({ fault, count });
+  };
   const knobs: SandboxKnobs = {
     get latencyMs() {
       return latencyMs;
@@ -61,8 +83,26 @@ export function createKnobs(seed = 1): KnobsInternals {
       queue.push({ errorCode, count });
       pending.set(apiName, queue);
     },
+    dropNextInvocation(count = 1) {
+      queueFault({ kind: "drop" }, count);
+    },
+    failNextInvocation(errorCode: string, count = 1) {
+      queueFault({ kind: "fail", errorCode }, count);
+    },
+    duplicateNextInvocation(count = 1) {
+      queueFault({ kind: "duplicate" }, count);
+    },
+    get invocationDelayMs() {
+      return invocationDelayMs;
+    },
+    set invocationDelayMs(value: number) {
+      if (!Number.isFinite(value) || value < 0) throw new Error(`knobs.invocationDelayMs must be >= 0, got ${value}`);
+      invocationDelayMs = value;
+    },
     reset() {
       pending.clear();
+      invocationFaults.length = 0;
+      invocationDelayMs = 0;
       latencyMs = 0;
       throttleRate = 0;
       random = mulberry32(seed);
@@ -82,6 +122,13 @@ export function createKnobs(seed = 1): KnobsInternals {
     shouldThrottle() {
       if (throttleRate <= 0) return false;
       return random() < throttleRate;
+    },
+    takeInvocationFault() {
+      const head = invocationFaults[0];
+      if (!head) return undefined;
+      head.count -= 1;
+      if (head.count === 0) invocationFaults.shift();
+      return head.fault;
     },
   };
 }

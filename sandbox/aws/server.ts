@@ -1,7 +1,7 @@
 /**
  * `startAwsSandbox`: one local HTTP server on 127.0.0.1 (ephemeral port) that
- * stands in for IAM, STS, SNS (AWS query protocol) and SSM (AWS JSON 1.1), for
- * the unmodified AWS SDK v3 clients. Every signed request is SigV4-verified
+ * stands in for IAM, STS, SNS (AWS query protocol), SSM (AWS JSON 1.1) and
+ * EventBridge Scheduler (REST-JSON), for the unmodified AWS SDK v3 clients. Every signed request is SigV4-verified
  * against credentials the sandbox issued, authorized with iam-simulate, and
  * recorded in `callLog`.
  */
@@ -15,6 +15,15 @@ import { iamHandlers, type QueryHandler, unknownAction } from "./iam.js";
 import { type IamRole, IamStore, type IamUser, type IssuedCredential, type Principal } from "./iam-store.js";
 import { requestId as newRequestId } from "./ids.js";
 import { createKnobs, type SandboxKnobs } from "./knobs.js";
+import {
+  type RestHandler,
+  routeSchedulerRequest,
+  type ScheduleGroupRecord,
+  type ScheduleInvocation,
+  type ScheduleRecord,
+  type SchedulerState,
+  schedulerService,
+} from "./scheduler.js";
 import { AuthError, type AuthFailure, parseAuthorization, verifySignature } from "./sigv4.js";
 import { type PublishedMessage, type SnsState, snsHandlers } from "./sns.js";
 import { type JsonHandler, type SsmDocument, type SsmState, ssmHandlers } from "./ssm.js";
@@ -72,6 +81,17 @@ export interface AwsSandboxState {
   waitForExecution(executionId: string): Promise<AutomationExecutionRecord>;
   topics: Set<string>;
   published: PublishedMessage[];
+  /** EventBridge Scheduler schedules, keyed `${accountId}/${groupName}/${name}`. */
+  schedules: Map<string, ScheduleRecord>;
+  scheduleGroups: Map<string, ScheduleGroupRecord>;
+  /** Every time a schedule fired (or a knob dropped or failed it), in order. */
+  scheduleInvocations: ScheduleInvocation[];
+  /**
+   * Fires the schedules due at the sandbox clock, then waits until no invocation is
+   * in flight and every automation execution a schedule started is done. Moving the
+   * clock (set/advance) fires them too; await this before looking at the outcome.
+   */
+  settleSchedules(): Promise<void>;
 }
 
 export interface AwsSandbox {
@@ -110,6 +130,8 @@ function throttlingError(service: ServiceName): AwsServiceError {
       return new AwsServiceError("ThrottlingException", "Rate exceeded", 400);
     case "sns":
       return new AwsServiceError("Throttling", "Rate exceeded", 400);
+    case "scheduler":
+      return new AwsServiceError("ThrottlingException", "Rate exceeded", 429);
     default:
       return new AwsServiceError("Throttling", "Rate exceeded", 400);
   }
@@ -117,6 +139,16 @@ function throttlingError(service: ServiceName): AwsServiceError {
 
 /** HTTP status for an error code injected with knobs.failNext, following each service's model. */
 function injectedStatus(code: string): number {
+  // EventBridge Scheduler's modeled errors (REST-JSON: the status is the error's).
+  const scheduler: Record<string, number> = {
+    ResourceNotFoundException: 404,
+    ConflictException: 409,
+    ThrottlingException: 429,
+    ServiceQuotaExceededException: 402,
+    InternalServerException: 500,
+    ValidationException: 400,
+  };
+  if (scheduler[code] !== undefined) return scheduler[code];
   if (/^(ServiceFailure|InternalServerError|InternalError|InternalFailure|ServiceUnavailable)$/.test(code)) return 500;
   if (/^(NoSuchEntity|NotFound|ResourceNotFound)$/.test(code)) return 404;
   if (/^(EntityAlreadyExists|LimitExceeded|DeleteConflict|ConcurrentModification)$/.test(code)) return 409;
@@ -126,6 +158,18 @@ function injectedStatus(code: string): number {
 }
 
 function authErrorFor(service: ServiceName, failure: AuthFailure): AwsServiceError {
+  if (service === "scheduler") {
+    // REST-JSON services answer authentication failures with 403 and the JSON error names.
+    const code = {
+      missing: "MissingAuthenticationTokenException",
+      malformed: "IncompleteSignatureException",
+      "unknown-key": "UnrecognizedClientException",
+      "bad-token": "UnrecognizedClientException",
+      "bad-signature": "InvalidSignatureException",
+      expired: "ExpiredTokenException",
+    }[failure.kind];
+    return new AwsServiceError(code, failure.message, 403);
+  }
   const json = service === "ssm";
   switch (failure.kind) {
     case "missing":
@@ -190,7 +234,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<AwsSandbox> {
   const region = options.region ?? "ap-northeast-1";
   const clock = createClock(options.now, options.clockMode);
-  const { knobs, takeFailure, shouldThrottle } = createKnobs(options.seed ?? 1);
+  const { knobs, takeFailure, shouldThrottle, takeInvocationFault } = createKnobs(options.seed ?? 1);
   const store = new IamStore(options.accountIds ?? ["123456789012"], () => clock.now());
   const rootByAccount = new Map<string, IssuedCredential>();
   for (const id of store.accounts.keys()) rootByAccount.set(id, store.rootCredential(id));
@@ -201,6 +245,18 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
   const core: SandboxCore = { store, clock, region, endpoint: () => endpoint };
   const snsState: SnsState = { topics: new Set(), published: [] };
   const ssmState: SsmState = { documents: new Map(), executions: new Map(), clientTokens: new Map() };
+  const schedulerState: SchedulerState = { groups: new Map(), schedules: new Map(), invocations: [] };
+  const scheduler = schedulerService(core, {
+    state: schedulerState,
+    executions: ssmState.executions,
+    takeInvocationFault,
+    invocationDelayMs: () => knobs.invocationDelayMs,
+  });
+  for (const id of store.accounts.keys()) scheduler.ensureDefaultGroup(id);
+  clock.onMove(() => scheduler.fireDue());
+  // A following clock moves with real time: look for due schedules every second.
+  const ticker = clock.following ? setInterval(() => scheduler.fireDue(), 1000) : undefined;
+  ticker?.unref();
   const callLog: CallLogEntry[] = [];
   /** Request id -> signing credential, for handlers that need the caller's key (SSM without assumeRole). */
   const credentialByRequest = new Map<string, IssuedCredential>();
@@ -256,7 +312,41 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     let run: (ctx: CallContext) => Promise<{ status: number; contentType: string; payload: string }>;
     let renderError: (e: AwsServiceError) => { contentType: string; payload: string };
 
-    if (typeof target === "string") {
+    const url = new URL(req.url ?? "/", "http://sandbox");
+    const schedulerRoute =
+      typeof target === "string" ? undefined : routeSchedulerRequest(req.method ?? "GET", url.pathname);
+    if (schedulerRoute || (typeof target !== "string" && /^\/schedule(s|-groups)(\/|$)/.test(url.pathname))) {
+      const parsed = (() => {
+        try {
+          return body.length === 0 ? {} : (JSON.parse(body.toString("utf8")) as Record<string, unknown>);
+        } catch {
+          return undefined;
+        }
+      })();
+      service = "scheduler";
+      action = schedulerRoute?.action ?? `${req.method} ${url.pathname}`;
+      params = {
+        ...(schedulerRoute?.name !== undefined ? { Name: schedulerRoute.name } : {}),
+        ...Object.fromEntries(url.searchParams),
+        ...(parsed ? summarize(Object.entries(parsed)) : {}),
+      };
+      renderError = (e) => ({ contentType: "application/json", payload: JSON.stringify({ Message: e.message }) });
+      run = async (ctx) => {
+        const handler: RestHandler | undefined = schedulerRoute ? scheduler.handlers[schedulerRoute.action] : undefined;
+        if (!handler) {
+          throw new AwsServiceError(
+            "UnknownOperationException",
+            `The sandbox does not implement Scheduler ${req.method} ${url.pathname}`,
+            404,
+          );
+        }
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
+          throw new AwsServiceError("SerializationException", "Request body is not a JSON object", 400);
+        }
+        const result = await handler({ name: schedulerRoute?.name, query: url.searchParams, body: parsed }, ctx, core);
+        return { status: 200, contentType: "application/json", payload: JSON.stringify(result) };
+      };
+    } else if (typeof target === "string") {
       const m = /^AmazonSSM\.(\w+)$/.exec(target);
       const parsed = (() => {
         try {
@@ -361,6 +451,8 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     res.writeHead(status, {
       "content-type": contentType,
       "x-amzn-requestid": requestId,
+      // REST-JSON errors name their type in this header (the body has only the message).
+      ...(service === "scheduler" && outcome !== "ok" ? { "x-amzn-errortype": outcome } : {}),
       "content-length": Buffer.byteLength(payload),
     });
     res.end(payload);
@@ -395,6 +487,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       AWS_ENDPOINT_URL_STS: endpoint,
       AWS_ENDPOINT_URL_SSM: endpoint,
       AWS_ENDPOINT_URL_SNS: endpoint,
+      AWS_ENDPOINT_URL_SCHEDULER: endpoint,
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
       // Keep child processes from probing instance metadata for credentials.
@@ -438,8 +531,17 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       },
       topics: snsState.topics,
       published: snsState.published,
+      schedules: schedulerState.schedules,
+      scheduleGroups: schedulerState.groups,
+      scheduleInvocations: schedulerState.invocations,
+      async settleSchedules() {
+        scheduler.fireDue();
+        await scheduler.settle();
+      },
     },
     async close() {
+      if (ticker) clearInterval(ticker);
+      await scheduler.settle();
       await Promise.allSettled([...ssmState.executions.values()].map((e) => e.done));
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

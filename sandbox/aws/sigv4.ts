@@ -71,7 +71,11 @@ function canonicalQuery(search: string): string {
   return pairs.map(([k, v]) => `${k}=${v}`).join("&");
 }
 
-/** Non-S3 services double-encode the path: each segment is encoded once more. */
+/**
+ * Non-S3 services double-encode the path: each segment of the path as sent
+ * (already URI-encoded by the client) is encoded once more ("Create a canonical
+ * request": "Each path segment must be URI-encoded twice").
+ */
 function canonicalPath(path: string): string {
   if (path === "" || path === "/") return "/";
   return path
@@ -133,7 +137,7 @@ export function verifySignature(request: SignedRequestParts, auth: ParsedAuthori
   const query = qIndex < 0 ? "" : request.url.slice(qIndex + 1);
   const canonicalRequest = [
     request.method.toUpperCase(),
-    canonicalPath(decodeURIComponent(path)),
+    canonicalPath(path),
     canonicalQuery(query),
     canonicalHeaders,
     auth.signedHeaders.join(";"),
