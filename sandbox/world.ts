@@ -179,6 +179,11 @@ export class ElevateWorld {
           ...options.extraFiles,
         },
       });
+      // Every configured user may push (code owners need write access to count);
+      // tests take it away with github.setCollaborator.
+      for (const login of Object.keys(users)) {
+        github.setCollaborator(repository, login, "write");
+      }
       if (options.awsLatencyMs) aws.knobs.latencyMs = options.awsLatencyMs;
       return new ElevateWorld({
         aws,

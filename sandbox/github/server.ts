@@ -24,6 +24,7 @@ import {
 } from "./oidc.js";
 import {
   type CodeownersErrorRecord,
+  type CollaboratorRole,
   type IssueCommentRecord,
   type IssueRecord,
   type MergeMethod,
@@ -32,6 +33,7 @@ import {
   type RepositoryRecord,
   type ReviewRecord,
   type ReviewState,
+  renderCollaboratorPermission,
   renderIssue,
   renderIssueComment,
   renderPullFile,
@@ -342,6 +344,7 @@ export class GitHubSandbox {
       issues: new Map(),
       comments: [],
       codeownersErrors: [],
+      collaborators: new Map([[ownerLogin.toLowerCase(), "admin"]]),
       lastNumber: 0,
     };
     this.#repos.set(fullName.toLowerCase(), repo);
@@ -478,6 +481,17 @@ export class GitHubSandbox {
     }
     this.#teams.set(`${org}/${slug}`.toLowerCase(), team);
     return team;
+  }
+
+  /**
+   * Sets `login`'s role on the repository (the highest from every source, as the
+   * permission endpoint reports it); `null` removes every access.
+   */
+  setCollaborator(repository: string, login: string, role: CollaboratorRole | null): void {
+    const repo = this.repository(repository);
+    const key = this.user(login).login.toLowerCase();
+    if (role === null) repo.collaborators.delete(key);
+    else repo.collaborators.set(key, role);
   }
 
   setCodeownersErrors(repository: string, errors: CodeownersErrorRecord[]): void {
@@ -950,6 +964,22 @@ export class GitHubSandbox {
       const rendered = renderIssue(repo, issue, this.#urls, this.#association);
       return { status: 201, body: rendered, headers: { location: rendered.url } };
     });
+
+    // Fine-grained tokens need Metadata: read, which every installation token
+    // (the GITHUB_TOKEN included) carries with any repository permission. An
+    // unknown user is a 404; a known one without access gets "none".
+    this.#route(
+      "GET /repos/{owner}/{repo}/collaborators/{username}/permission",
+      docs("collaborators/collaborators#get-repository-permissions-for-a-user"),
+      (request) => {
+        const repo = this.#repoFor(request, ["metadata", "contents", "pullRequests", "issues"], "read");
+        const login = request.params.username!;
+        const user = this.#users.get(login.toLowerCase());
+        if (!user) throw new ApiError(404, `${login} is not a user`);
+        const role = repo.collaborators.get(login.toLowerCase());
+        return { status: 200, body: renderCollaboratorPermission(repo, user, role, this.#urls) };
+      },
+    );
 
     this.#route(
       "GET /repos/{owner}/{repo}/codeowners/errors",

@@ -9,6 +9,7 @@
  *   comments:  https://docs.github.com/en/rest/issues/comments
  *   issues:    https://docs.github.com/en/rest/issues/issues
  *   teams:     https://docs.github.com/en/rest/teams/members
+ *   permission: https://docs.github.com/en/rest/collaborators/collaborators#get-repository-permissions-for-a-user
  * Only fields a client can rely on are rendered; null-valued optional fields are kept
  * where GitHub sends them, so code that checks for `null` sees what it would in production.
  */
@@ -36,6 +37,13 @@ export interface UserRecord {
   type: "User" | "Bot" | "Organization";
 }
 
+/** GitHub's base repository roles, weakest first. */
+export const REPOSITORY_ROLES = ["read", "triage", "write", "maintain", "admin"] as const;
+export type RepositoryRole = (typeof REPOSITORY_ROLES)[number];
+
+/** A user's role on a repository: a base role, or an organization's custom role built on one. */
+export type CollaboratorRole = RepositoryRole | { custom: string; base: RepositoryRole };
+
 export interface RepositoryRecord {
   owner: UserRecord;
   name: string;
@@ -48,6 +56,8 @@ export interface RepositoryRecord {
   issues: Map<number, IssueRecord>;
   comments: IssueCommentRecord[];
   codeownersErrors: CodeownersErrorRecord[];
+  /** Lower-cased login -> role, from every source (direct, team, organization); the owner is admin. */
+  collaborators: Map<string, CollaboratorRole>;
   /** Issues and pull requests share one number sequence on GitHub. */
   lastNumber: number;
 }
@@ -376,5 +386,46 @@ export function renderIssue(repo: RepositoryRecord, issue: IssueRecord, urls: Ur
     updated_at: iso(issue.updatedAt),
     closed_by: null,
     author_association: association(repo, issue.author),
+  };
+}
+
+/**
+ * The body of "Get repository permissions for a user". `permission` is the
+ * legacy base role: maintain maps to write, triage to read, a custom role to its
+ * base; `role_name` names the assigned role (a custom role by its name); the
+ * `user.permissions` hash says what the role may do. A user with no role gets
+ * permission "none" on a private repository and "read" on a public one.
+ */
+export function renderCollaboratorPermission(
+  repo: RepositoryRecord,
+  user: UserRecord,
+  role: CollaboratorRole | undefined,
+  urls: UrlBases,
+): Record<string, unknown> {
+  const base: RepositoryRole | undefined =
+    role === undefined
+      ? repo.visibility === "public"
+        ? "read"
+        : undefined
+      : typeof role === "string"
+        ? role
+        : role.base;
+  const rank = base === undefined ? -1 : REPOSITORY_ROLES.indexOf(base);
+  const legacy = base === undefined ? "none" : base === "maintain" ? "write" : base === "triage" ? "read" : base;
+  const roleName = role === undefined ? (base ?? "none") : typeof role === "string" ? role : role.custom;
+  return {
+    permission: legacy,
+    role_name: roleName,
+    user: {
+      ...renderUser(user, urls),
+      permissions: {
+        admin: rank >= REPOSITORY_ROLES.indexOf("admin"),
+        maintain: rank >= REPOSITORY_ROLES.indexOf("maintain"),
+        push: rank >= REPOSITORY_ROLES.indexOf("write"),
+        triage: rank >= REPOSITORY_ROLES.indexOf("triage"),
+        pull: rank >= REPOSITORY_ROLES.indexOf("read"),
+      },
+      role_name: roleName,
+    },
   };
 }

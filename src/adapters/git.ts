@@ -113,6 +113,61 @@ export async function changedFiles(cwd: string, from: string, to: string): Promi
   return files;
 }
 
+/**
+ * Whether `ancestor` is an ancestor of (or equal to) `descendant`. Exit 1 is
+ * git's "no"; anything else (a missing commit, a broken repository) is an
+ * error, so a caller cannot mistake "cannot tell" for an answer.
+ */
+export async function isAncestor(cwd: string, ancestor: string, descendant: string): Promise<boolean> {
+  try {
+    await git(cwd, ["merge-base", "--is-ancestor", ancestor, descendant]);
+    return true;
+  } catch (error) {
+    if (error instanceof GitError && error.exitCode === 1) return false;
+    throw error;
+  }
+}
+
+/**
+ * The blob id of `path` at `rev`, or undefined when there is no file there.
+ * Paths are literal (`--literal-pathspecs`): a file name holding `*` or `[`
+ * names that one file, never a pattern.
+ */
+export async function blobIdAt(cwd: string, rev: string, path: string): Promise<string | undefined> {
+  const out = await git(cwd, ["--literal-pathspecs", "ls-tree", "-z", "--full-tree", rev, "--", path]);
+  for (const entry of out.split("\0")) {
+    const match = /^\d{6} blob ([0-9a-f]{40,64})\t(.*)$/s.exec(entry);
+    if (match && match[2] === path) return match[1];
+  }
+  return undefined;
+}
+
+/**
+ * Fetches `branch` from origin and returns its tip: what the branch holds now,
+ * which may be newer than the commit this job was started for (a queued job).
+ */
+export async function fetchBranchTip(cwd: string, branch: string, remote = "origin"): Promise<string> {
+  await git(cwd, ["check-ref-format", "--branch", branch]);
+  const ref = `refs/remotes/${remote}/${branch}`;
+  await git(cwd, ["fetch", "--quiet", "--no-tags", remote, `+refs/heads/${branch}:${ref}`]);
+  return (await git(cwd, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])).trim();
+}
+
+/**
+ * Fetches one commit by id from origin when the checkout lacks it; whether it
+ * is there afterwards. `shallow` fetches that commit alone (enough to read its
+ * tree); otherwise its history comes too.
+ */
+export async function ensureCommit(cwd: string, sha: string, options: { shallow?: boolean } = {}): Promise<boolean> {
+  if (await commitExists(cwd, sha)) return true;
+  try {
+    await git(cwd, ["fetch", "--quiet", "--no-tags", ...(options.shallow ? ["--depth=1"] : []), "origin", sha]);
+  } catch {
+    return false;
+  }
+  return commitExists(cwd, sha);
+}
+
 /** A file's content at a revision, or undefined when it does not exist there. */
 export async function readFileAt(cwd: string, rev: string, path: string): Promise<string | undefined> {
   const bytes = await readBytesAt(cwd, rev, path);

@@ -3,7 +3,7 @@
  * Returns plain data; every decision lives in src/domain or src/modes.
  */
 import { getOctokit } from "@actions/github";
-import type { PullRequestReview } from "../domain/approvals.js";
+import type { PullRequestReview, RepositoryPermission } from "../domain/approvals.js";
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
@@ -155,6 +155,46 @@ export async function isActiveTeamMember(octokit: Octokit, org: string, slug: st
     if (status === 404) return false;
     throw new TeamMembershipUnreadable(`${org}/${slug}`, status ?? 0);
   }
+}
+
+export class RepositoryPermissionUnreadable extends Error {
+  constructor(
+    readonly login: string,
+    readonly status: number,
+    detail: string,
+  ) {
+    super(`HTTP ${status || "error"}: ${detail}`);
+  }
+}
+
+/**
+ * `login`'s permission on the repository now: GET
+ * /repos/{owner}/{repo}/collaborators/{username}/permission (fine-grained
+ * tokens: Metadata read, which every GITHUB_TOKEN has). Any failure, a 404
+ * included, is "cannot tell", never "no access".
+ * https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user
+ */
+export async function repositoryPermission(
+  octokit: Octokit,
+  repo: RepoRef,
+  login: string,
+): Promise<RepositoryPermission> {
+  let data: { permission?: unknown; role_name?: unknown; user?: { permissions?: { push?: unknown } } | null };
+  try {
+    ({ data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...repo, username: login }));
+  } catch (error) {
+    const status = statusOf(error) ?? 0;
+    throw new RepositoryPermissionUnreadable(login, status, (error as Error).message.split("\n")[0] ?? "");
+  }
+  if (typeof data.permission !== "string") {
+    throw new RepositoryPermissionUnreadable(login, 200, "the response has no 'permission'");
+  }
+  const push = data.user?.permissions?.push;
+  return {
+    permission: data.permission,
+    ...(typeof data.role_name === "string" ? { roleName: data.role_name } : {}),
+    ...(typeof push === "boolean" ? { push } : {}),
+  };
 }
 
 export function statusOf(error: unknown): number | undefined {

@@ -44,6 +44,41 @@ export interface ExpandedOwners {
   logins: readonly string[];
   /** Owning teams (`org/slug`) whose membership could not be read; any entry fails closed. */
   unreadableTeams: readonly string[];
+  /**
+   * Owners whose repository permission is below write now, with the role GitHub
+   * reported. GitHub ignores such code owners ("code owners must have write
+   * permissions for the repository"), so their approvals do not count.
+   */
+  withoutWriteAccess?: readonly { login: string; role: string }[];
+  /** Owners whose repository permission could not be read (and why); any entry fails closed. */
+  unreadablePermissions?: readonly { login: string; why: string }[];
+}
+
+/**
+ * A user's repository permission as `GET /repos/{owner}/{repo}/collaborators/{username}/permission`
+ * reports it: `permission` is the legacy base role (`admin`, `write`, `read`,
+ * `none`; `maintain` maps to `write`, `triage` to `read`, a custom role to its
+ * base), `role_name` the assigned role, and `user.permissions.push` whether it
+ * may push. https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user
+ */
+export interface RepositoryPermission {
+  permission: string;
+  roleName?: string;
+  /** `user.permissions.push`, when the response carries it. */
+  push?: boolean;
+}
+
+/**
+ * Whether a permission gives write access: true for `admin` and `write`, false
+ * for `read` and `none`, undefined (the caller fails closed) for anything else
+ * or when `permission` and `user.permissions.push` disagree.
+ */
+export function hasWriteAccess(p: RepositoryPermission): boolean | undefined {
+  const write = p.permission === "admin" || p.permission === "write";
+  const below = p.permission === "read" || p.permission === "none";
+  if (!write && !below) return undefined;
+  if (p.push !== undefined && p.push !== write) return undefined;
+  return write;
 }
 
 export interface ApprovalInput {
@@ -97,6 +132,7 @@ export function evaluateApprovals(input: ApprovalInput): ApprovalResult {
   const { required } = input;
   const headSha = input.headSha.toLowerCase();
   const ownerLogins = new Set(input.owners.logins.map((login) => login.toLowerCase()));
+  const roleWithoutWrite = new Map((input.owners.withoutWriteAccess ?? []).map((o) => [o.login.toLowerCase(), o.role]));
   const counted: CountedApproval[] = [];
   const ignored: IgnoredReview[] = [];
   const ignore = (review: PullRequestReview, reason: string) =>
@@ -154,6 +190,11 @@ export function evaluateApprovals(input: ApprovalInput): ApprovalResult {
       ignore(review, "not a code owner of the request file");
     } else if (review.commit_id?.toLowerCase() !== headSha) {
       ignore(review, `stale approval on commit ${review.commit_id ?? "(unknown)"}, not the head commit ${headSha}`);
+    } else if (roleWithoutWrite.has(key)) {
+      ignore(
+        review,
+        `code owner without write access to the repository now (role: ${roleWithoutWrite.get(key)}); GitHub ignores such owners`,
+      );
     } else {
       counted.push({
         login,
@@ -202,6 +243,14 @@ function failureOf(input: ApprovalInput, ownerCount: number): string | undefined
   }
   if (ownerCount === 0) {
     return "the request file has no code owners; add a CODEOWNERS line for its folder";
+  }
+  const unreadable = [...(input.owners.unreadablePermissions ?? [])].sort((a, b) => (a.login < b.login ? -1 : 1));
+  if (unreadable.length > 0) {
+    return (
+      `cannot read the repository permission of ${unreadable.map((u) => `@${u.login} (${u.why})`).join(", ")}; ` +
+      "an approval counts only from a code owner with write access, so none is counted until it can be read " +
+      "(the job's token needs Metadata: read on the repository)"
+    );
   }
   return undefined;
 }

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as core from "@actions/core";
 import type { ActionContext } from "../action/context.js";
-import { commitExists, git, readBytesAt } from "../adapters/git.js";
+import { changedFiles, ensureCommit, git, readBytesAt } from "../adapters/git.js";
 import {
   listPullRequestFiles,
   listReviews,
@@ -66,14 +66,35 @@ export interface CheckResult {
   comment: string;
 }
 
-async function ensureCommit(cwd: string, sha: string): Promise<boolean> {
-  if (await commitExists(cwd, sha)) return true;
+/** GitHub's PR files API lists at most this many files. */
+const PR_FILES_API_CAP = 3000;
+
+/**
+ * The paths a PR changes outside requests/, judged as the grant judges the
+ * merge: from git, by the test merge commit the check runs on
+ * (refs/pull/N/merge, whose first parent is the base branch). Only when the
+ * checkout is not such a merge does the PR files API answer, and a list at
+ * the API's cap cannot prove that nothing else changed.
+ */
+async function pathsOutsideRequests(cwd: string, files: readonly PullRequestFile[]): Promise<string[]> {
+  const outside = (path: string | undefined) => path !== undefined && !isUnderRequests(path);
+  let parents: string[] = [];
   try {
-    await git(cwd, ["fetch", "--quiet", "--no-tags", "--depth=1", "origin", sha]);
+    parents = (await git(cwd, ["rev-list", "--parents", "-n", "1", "HEAD"])).trim().split(" ").slice(1);
   } catch {
-    return false;
+    parents = [];
   }
-  return commitExists(cwd, sha);
+  if (parents.length === 2) {
+    const changed = await changedFiles(cwd, parents[0]!, "HEAD");
+    return changed.filter((c) => outside(c.path) || outside(c.oldPath)).map((c) => c.path);
+  }
+  const listed = files.filter((f) => outside(f.filename) || outside(f.previousFilename)).map((f) => f.filename);
+  if (listed.length === 0 && files.length >= PR_FILES_API_CAP) {
+    return [
+      `(cannot tell: the PR lists ${files.length} files, the API's limit, and the checkout is not the PR's merge commit)`,
+    ];
+  }
+  return listed;
 }
 
 export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
@@ -92,11 +113,11 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
   const now = ctx.now();
   const files = await listPullRequestFiles(ctx.octokit, ctx.repo, pull.number);
   const requestFiles = files.filter((f) => isUnderRequests(f.filename) && looksLikeRequestFile(f.filename));
-  const others = files.filter((f) => !isUnderRequests(f.filename));
+  const others = await pathsOutsideRequests(ctx.workspace, files);
   const results: CheckedFile[] = [];
 
   // The config and CODEOWNERS that will judge the merge are the base branch's.
-  const baseAvailable = await ensureCommit(ctx.workspace, pull.base.sha);
+  const baseAvailable = await ensureCommit(ctx.workspace, pull.base.sha, { shallow: true });
   const configPath = ctx.inputs.configPath;
   const configText = baseAvailable
     ? await readBytesAt(ctx.workspace, pull.base.sha, configPath)
@@ -190,8 +211,9 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
         fail(
           `this PR also changes files outside requests/ (${others
             .slice(0, 3)
-            .map((o) => o.filename)
-            .join(", ")}); a request PR may change only requests/, or nothing will be granted`,
+            .join(
+              ", ",
+            )}${others.length > 3 ? `, and ${others.length - 3} more` : ""}); a request PR may change only requests/, or nothing will be granted`,
         ),
       );
       continue;
@@ -234,6 +256,8 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
         headSha: pull.head.sha,
         required: request.approvals,
         membersOctokit: ctx.membersOctokit,
+        octokit: ctx.octokit,
+        repo: ctx.repo,
       });
       approvals = approval.satisfied
         ? `${approval.counted.length} of ${approval.required}: ${approval.counted.map((a) => `@${a.login}`).join(", ")}`

@@ -13,22 +13,20 @@ import {
 } from "../adapters/aws.js";
 import {
   appendNote,
+  blobIdAt,
   type ChangedFile,
   changedFiles,
   commitExists,
+  ensureCommit,
+  fetchBranchTip,
   fetchNotes,
   git,
+  isAncestor,
   pushNotes,
   readBytesAt,
   ZERO_SHA,
 } from "../adapters/git.js";
-import {
-  createComment,
-  listPullRequestFiles,
-  listPullRequestsForCommit,
-  listReviews,
-  type PullRequestInfo,
-} from "../adapters/github.js";
+import { createComment, listPullRequestsForCommit, listReviews, type PullRequestInfo } from "../adapters/github.js";
 import { capReportLines } from "../domain/approver-cap.js";
 import { type ElevateConfig, findRole } from "../domain/config.js";
 import { waitingCommentLine } from "../domain/dual-control.js";
@@ -136,7 +134,11 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   }
   const config = await loadActionConfig(ctx, "nothing was granted");
   const { before, after } = await pushRange(ctx);
-  const changes = (await changedFiles(ctx.workspace, before, after)).filter(
+  // Every path the push changed, from git: the authority for "a request PR
+  // changes only requests/", whatever the PR's size (the PR files API lists at
+  // most 3,000 files).
+  const pushed = await changedFiles(ctx.workspace, before, after);
+  const changes = pushed.filter(
     (c) => isUnderRequests(c.path) || (c.oldPath !== undefined && isUnderRequests(c.oldPath)),
   );
   const report: GrantReport = { outcomes: [], ignored: [], loadedConfig: config, capLines: {} };
@@ -193,21 +195,49 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   // only after every check below has passed, and refusals reuse them to notify.
   const credentials = ctx.inputs.dryRun ? undefined : grantRoleCredentials(ctx, config);
   // Independent reads, fetched together; nothing acts on them before every check has passed.
-  const [prFiles, codeowners, reviews, requestFilesAfter] = await Promise.all([
-    listPullRequestFiles(ctx.octokit, ctx.repo, pr.number),
+  const [linear, codeowners, reviews, requestFilesAfter, tip, headPresent] = await Promise.all([
+    isAncestor(ctx.workspace, before, after),
     loadCodeownersAt(ctx.workspace, before),
     listReviews(ctx.octokit, ctx.repo, pr.number),
     requestFilesAt(ctx.workspace, after),
+    fetchBranchTip(ctx.workspace, ctx.defaultBranch).then(
+      (sha) => ({ sha }),
+      (error: unknown) => ({ error: (error as Error).message }),
+    ),
+    ensureCommit(ctx.workspace, pr.headSha),
   ]);
-  const outside = prFiles.filter(
-    (f) => !isUnderRequests(f.filename) || (f.previousFilename && !isUnderRequests(f.previousFilename)),
-  );
+  // A merge, a squash and a rebase all land on top of the branch as it was
+  // (`before`), so the push's diff is exactly what the PR brought in. A push
+  // that is not a descendant of `before` (a force push) has no such diff.
+  if (!linear) {
+    return refuseAll(
+      `commit ${after.slice(0, 12)} does not descend from ${before.slice(0, 12)} (a force push?), so git cannot tell which files PR #${pr.number} changed; nothing is granted`,
+    );
+  }
+  const outside = pushed.filter((c) => !isUnderRequests(c.path) || (c.oldPath && !isUnderRequests(c.oldPath)));
   if (outside.length > 0) {
     return refuseAll(
       `PR #${pr.number} also changes files outside requests/ (${outside
         .slice(0, 3)
-        .map((f) => f.filename)
-        .join(", ")}${outside.length > 3 ? ", …" : ""}); a request PR may change only requests/`,
+        .map((c) => c.path)
+        .join(
+          ", ",
+        )}${outside.length > 3 ? `, and ${outside.length - 3} more` : ""}); a request PR may change only requests/`,
+    );
+  }
+  if ("error" in tip) {
+    return refuseAll(
+      `could not read the current tip of ${ctx.defaultBranch} from origin (${tip.error}); a request is granted only while its file is still on ${ctx.defaultBranch}, so nothing is granted. Re-run the workflow`,
+    );
+  }
+  if (!(await isAncestor(ctx.workspace, after, tip.sha))) {
+    return refuseAll(
+      `the merge ${after.slice(0, 12)} is no longer on ${ctx.defaultBranch} (its tip ${tip.sha.slice(0, 12)} does not contain it; history rewritten?); nothing is granted`,
+    );
+  }
+  if (!headPresent) {
+    return refuseAll(
+      `the head commit ${pr.headSha.slice(0, 12)} of PR #${pr.number} is not in the checkout and could not be fetched, so git cannot tell whether the merged files are the approved ones; nothing is granted`,
     );
   }
   const ownersProblem = codeownersProblem(codeowners, ctx.defaultBranch);
@@ -226,9 +256,28 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       evidence.refusal = message;
       report.outcomes.push({ file, requestId, status: "refused", message, evidence });
     };
-    const inPr = prFiles.find((f) => f.filename === file);
-    if (inPr?.status !== "added") {
-      refuse(`${file} is not added by PR #${pr.number} itself; only files a PR adds are granted`);
+    // What was approved is the file at the PR head; what is granted must be
+    // exactly that, and still on the default branch now: a queued grant job
+    // must not grant a request whose file was deleted (revoked) or changed since.
+    const [atMerge, atHead, atTip] = await Promise.all(
+      [after, pr.headSha, tip.sha].map((rev) => blobIdAt(ctx.workspace, rev, file)),
+    );
+    if (atMerge === undefined || atHead !== atMerge) {
+      refuse(
+        `${file} in the merge ${after.slice(0, 12)} is not the file PR #${pr.number} added at its head ${pr.headSha.slice(0, 12)}; only the approved file is granted`,
+      );
+      continue;
+    }
+    if (atTip === undefined) {
+      refuse(
+        `${file} was deleted from ${ctx.defaultBranch} (tip ${tip.sha.slice(0, 12)}) before this grant job ran; a deleted request is revoked, never granted`,
+      );
+      continue;
+    }
+    if (atTip !== atMerge) {
+      refuse(
+        `${file} was changed on ${ctx.defaultBranch} (tip ${tip.sha.slice(0, 12)}) after the merge and before this grant job ran; only the file as approved and still on ${ctx.defaultBranch} is granted`,
+      );
       continue;
     }
     // Ids are unique across requests/ (docs/request-file.md): the policy is elevate-<id>, so
@@ -265,6 +314,8 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       headSha: pr.headSha,
       required: request.approvals,
       membersOctokit: ctx.membersOctokit,
+      octokit: ctx.octokit,
+      repo: ctx.repo,
     });
     if (!approval.satisfied) {
       refuse(approvalShortfall(approval, owners, pr.headSha));

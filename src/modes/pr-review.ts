@@ -6,8 +6,16 @@
  */
 
 import { readFileAt } from "../adapters/git.js";
-import { isActiveTeamMember, type Octokit, type Review, TeamMembershipUnreadable } from "../adapters/github.js";
-import { type ApprovalResult, evaluateApprovals } from "../domain/approvals.js";
+import {
+  isActiveTeamMember,
+  type Octokit,
+  type RepoRef,
+  RepositoryPermissionUnreadable,
+  type Review,
+  repositoryPermission,
+  TeamMembershipUnreadable,
+} from "../adapters/github.js";
+import { type ApprovalResult, type ExpandedOwners, evaluateApprovals, hasWriteAccess } from "../domain/approvals.js";
 import { type CapWindowResult, capWindow } from "../domain/approver-cap.js";
 import {
   type CodeownersError,
@@ -78,12 +86,18 @@ export interface ApprovalCheckInput {
   required: number;
   /** Reads team membership; a token that cannot read it makes the check fail closed. */
   membersOctokit: Octokit;
+  /** Reads the reviewers' repository permission (the job's token: Metadata read). */
+  octokit: Octokit;
+  repo: RepoRef;
 }
 
 /**
  * Expands team owners for the reviewers who matter (those whose latest review
  * could count) and evaluates invariant 1. Email owners cannot be matched to a
- * review and never count.
+ * review and never count. An approval that would count is then checked against
+ * the approver's repository permission now: GitHub ignores code owners without
+ * write access, and so does Elevate (unreadable permission fails closed). The
+ * PR check and the grant both call this, so they judge alike.
  */
 export async function checkApprovals(input: ApprovalCheckInput): Promise<ApprovalResult> {
   const reviewers = new Set<string>();
@@ -108,13 +122,43 @@ export async function checkApprovals(input: ApprovalCheckInput): Promise<Approva
       }
     }
   }
-  const result = evaluateApprovals({
-    reviews: input.reviews,
-    owners: { logins: [...ownerLogins], unreadableTeams },
-    prAuthor: input.prAuthor,
-    headSha: input.headSha,
-    required: input.required,
-  });
+  const owners: ExpandedOwners = { logins: [...ownerLogins], unreadableTeams };
+  const evaluate = () =>
+    evaluateApprovals({
+      reviews: input.reviews,
+      owners,
+      prAuthor: input.prAuthor,
+      headSha: input.headSha,
+      required: input.required,
+    });
+  let result = evaluate();
+  if (result.counted.length > 0) {
+    const withoutWriteAccess: { login: string; role: string }[] = [];
+    const unreadablePermissions: { login: string; why: string }[] = [];
+    await Promise.all(
+      result.counted.map(async ({ login }) => {
+        try {
+          const permission = await repositoryPermission(input.octokit, input.repo, login);
+          const write = hasWriteAccess(permission);
+          const role = permission.roleName ?? permission.permission;
+          if (write === undefined) {
+            unreadablePermissions.push({
+              login,
+              why: `unrecognised permission "${permission.permission}"${permission.roleName ? ` (role ${permission.roleName})` : ""}`,
+            });
+          } else if (!write) withoutWriteAccess.push({ login, role });
+        } catch (error) {
+          if (!(error instanceof RepositoryPermissionUnreadable)) throw error;
+          unreadablePermissions.push({ login, why: error.message });
+        }
+      }),
+    );
+    if (withoutWriteAccess.length > 0 || unreadablePermissions.length > 0) {
+      owners.withoutWriteAccess = withoutWriteAccess;
+      owners.unreadablePermissions = unreadablePermissions;
+      result = evaluate();
+    }
+  }
   if (unreadableTeams.length > 0 && result.failure !== undefined) {
     // The domain message says what is missing; say how to give it to the action too.
     result.failure = `${result.failure}. ${MEMBERS_TOKEN_HINT}`;
