@@ -33,6 +33,41 @@ export function approvalTopicArn(config: ElevateConfig, approval: EffectiveAwsAp
   return `arn:${partition}:sns:${config.aws.region}:${config.aws.accountId}:${DEFAULT_APPROVAL_TOPIC_NAME}`;
 }
 
+/**
+ * Whether `arn` is the requester acting in AWS: her IAM user (any path), or a
+ * session named after her (an assumed-role session, as the console's
+ * switch-role names it, or a federated user). IAM user names are unique
+ * case-insensitively, so the comparison is too. The requester never counts as
+ * an approver of her own gate.
+ */
+export function isRequesterPrincipal(arn: string, iamUser: string): boolean {
+  const name = iamUser.toLowerCase();
+  const user = /^arn:[a-z-]+:iam::\d{12}:user\/(?:.*\/)?([\w+=,.@-]+)$/.exec(arn);
+  if (user) return user[1]!.toLowerCase() === name;
+  const session = /^arn:[a-z-]+:sts::\d{12}:(?:assumed-role\/[\w+=,.@-]+|federated-user)\/([\w+=,.@-]+)$/.exec(arn);
+  return !!session && session[1]!.toLowerCase() === name;
+}
+
+/** The gate's approvers for a request: the role's, without the requester's own IAM user. */
+export function gateApprovers(approval: Pick<EffectiveAwsApproval, "approvers">, iamUser: string): string[] {
+  return approval.approvers.filter((arn) => !isRequesterPrincipal(arn, iamUser));
+}
+
+/**
+ * Why a gate cannot be opened for this requester, or undefined: with her own
+ * IAM user left out, fewer approvers remain than the role requires, so the
+ * gate could only be approved by her (or never).
+ */
+export function gateApproverProblem(
+  approval: Pick<EffectiveAwsApproval, "approvers" | "minApprovals">,
+  roleKey: string,
+  iamUser: string,
+): string | undefined {
+  const remaining = gateApprovers(approval, iamUser);
+  if (remaining.length >= approval.minApprovals) return undefined;
+  return `the requester's IAM user ${iamUser} is one of roles.${roleKey}.awsApproval.approvers and never approves her own request; the ${remaining.length} other approver(s) cannot reach minApprovals ${approval.minApprovals}, so no approval gate was started. Add another approver to the role`;
+}
+
 export interface GateInput {
   plan: GrantPlan;
   approval: EffectiveAwsApproval;
@@ -55,6 +90,11 @@ export function gateParameters(config: ElevateConfig, input: GateInput): Record<
     throw new RangeError(`gateParameters: ${input.prNumber} is not a pull request number`);
   }
   if (!/^[0-9a-f]{40}$/.test(input.mergeSha)) throw new RangeError(`gateParameters: ${input.mergeSha} is not a commit`);
+  if (gateApprovers(approval, plan.iamUser).length < approval.minApprovals) {
+    throw new RangeError(
+      `gateParameters: without ${plan.iamUser}, fewer than ${approval.minApprovals} approvers remain`,
+    );
+  }
   return {
     AutomationAssumeRole: [config.aws.automationRoleArn],
     RequestId: [plan.requestId],
@@ -64,7 +104,7 @@ export function gateParameters(config: ElevateConfig, input: GateInput): Record<
     DurationSeconds: [String(durationMs / 1000)],
     PullRequest: [String(input.prNumber)],
     MergeSha: [input.mergeSha],
-    Approvers: [...approval.approvers],
+    Approvers: gateApprovers(approval, plan.iamUser),
     MinApprovals: [String(approval.minApprovals)],
     NotificationArn: [approvalTopicArn(config, approval)],
   };
@@ -120,7 +160,7 @@ export type GateVerdict =
   | {
       kind: "refused";
       request: GateRequest;
-      reason: "rejected" | "timed-out" | "cancelled" | "failed" | "window-closed" | "revoked";
+      reason: "rejected" | "timed-out" | "cancelled" | "failed" | "window-closed" | "revoked" | "self-approved";
       message: string;
       decisions: ApprovalDecisionView[];
     }
@@ -276,6 +316,15 @@ export function judgeGate(gate: GateExecution, ctx: JudgeContext): GateVerdict {
     message,
     decisions,
   });
+  // The requester's own decision never counts, and a gate she approved is
+  // refused outright: dual control means someone else agreed.
+  const own = decisions.find((d) => d.decision === "Approve" && isRequesterPrincipal(d.approver, request.iamUser));
+  if (own) {
+    return refused(
+      "self-approved",
+      `the requester approved her own gate in AWS (${own.approver}, a principal of IAM user ${request.iamUser}); the requester never counts as an approver, so nothing was granted. Open a new request for another approver`,
+    );
+  }
   if (gate.status === "Success") {
     const step = gate.approveStep;
     const approvedAt = step?.endTime;
@@ -334,8 +383,8 @@ function configMismatch(request: GateRequest, config: ElevateConfig): string | u
   const role = keys.map((k) => findRole(config, k)).find((r) => r?.awsApproval);
   if (!role?.awsApproval) return `no role in the catalog with ARN ${request.roleArn} requires AWS-side approval`;
   if (!Object.values(config.users).includes(request.iamUser)) return `IAM user ${request.iamUser} is not under users`;
-  if (!sameSet(request.approvers, role.awsApproval.approvers)) {
-    return `its approvers differ from roles.${role.key}.awsApproval.approvers`;
+  if (!sameSet(request.approvers, gateApprovers(role.awsApproval, request.iamUser))) {
+    return `its approvers differ from roles.${role.key}.awsApproval.approvers (without the requester's own IAM user)`;
   }
   if (request.minApprovals < role.awsApproval.minApprovals) {
     return `it required ${request.minApprovals} approval(s), roles.${role.key}.awsApproval.minApprovals is ${role.awsApproval.minApprovals}`;

@@ -29,7 +29,7 @@ import {
 import { createComment, listPullRequestsForCommit, listReviews, type PullRequestInfo } from "../adapters/github.js";
 import { capReportLines } from "../domain/approver-cap.js";
 import { type ElevateConfig, findRole } from "../domain/config.js";
-import { waitingCommentLine } from "../domain/dual-control.js";
+import { gateApproverProblem, waitingCommentLine } from "../domain/dual-control.js";
 import type { LocatedError } from "../domain/errors.js";
 import {
   cliProfileSnippet,
@@ -324,6 +324,12 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
     const uncapped = buildGrantPlan(request, config, mergedAt);
     if (!uncapped.ok) {
       refuse(uncapped.message);
+      continue;
+    }
+    const awsApproval = findRole(config, roleKeyOf(file))?.awsApproval;
+    const gateProblem = awsApproval && gateApproverProblem(awsApproval, roleKeyOf(file), uncapped.plan.iamUser);
+    if (gateProblem) {
+      refuse(gateProblem);
       continue;
     }
     // Approver-set window: the shortest cap among counted approvals; never longer.

@@ -149,4 +149,21 @@ describe("dual control through the bundle", () => {
     expect(last).toMatch(/reject/i);
     expect((await world.tryAssume("dave")).ok).toBe(false);
   }, 120_000);
+
+  it("the sole AWS-side approver's own request is refused before any gate starts (she never approves herself)", async () => {
+    const { merged } = await mergeRequest("dual-own", "carol");
+    const grant = await world.runAction("grant", merged.pushEvent);
+    expect(grant.exitCode).not.toBe(0);
+    expect(list(grant, "refused")).toEqual(["dual-own"]);
+    expect(grant.annotations.filter((a) => a.level === "error").map((a) => a.message)).toContainEqual(
+      expect.stringMatching(
+        /the requester's IAM user carol is one of roles\.ec2-dual\.awsApproval\.approvers and never approves her own request; the 0 other approver\(s\) cannot reach minApprovals 1/,
+      ),
+    );
+    const gates = [...world.aws.state.executions.values()].filter(
+      (e) => e.documentName === "Elevate-GrantWithApproval" && e.parameters.RequestId?.[0] === "dual-own",
+    );
+    expect(gates).toEqual([]);
+    expect(world.grantPolicies("carol")).toEqual([]);
+  }, 120_000);
 });

@@ -357,6 +357,41 @@ describe("dual control on the sandbox", () => {
     expect(grantExecutions()).toHaveLength(1);
   });
 
+  it("the requester's approval through a listed role's session (named after her) is refused, whoever else approved", async () => {
+    const id = await openGate("dc-self", 14);
+    // Her IAM user is not an approver; a session of the approver role named after her is one for AWS.
+    const sts = new STSClient({
+      region: sandbox.region,
+      endpoint: sandbox.endpoint,
+      credentials: keys["alice.smith"]!,
+    });
+    const own = await sts.send(
+      new AssumeRoleCommand({ RoleArn: arnOf.role("sec-approver"), RoleSessionName: "alice.smith" }),
+    );
+    const c = own.Credentials!;
+    await signal(
+      { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! },
+      id,
+      "Approve",
+    );
+    await signal(keys.bob!, id, "Approve");
+    await sandbox.state.waitForExecution(id);
+    expect((await execution(id)).AutomationExecutionStatus).toBe("Success"); // AWS's view: two listed approvers
+    const before = grantExecutions().length;
+    const outcome = (await resolve()).find((o) => o.gateExecutionId === id);
+    expect(outcome).toMatchObject({
+      status: "refused",
+      requestId: "dc-self",
+      message: expect.stringMatching(
+        new RegExp(
+          `^the requester approved her own gate in AWS \\(arn:aws:sts::${account}:assumed-role/sec-approver/alice\\.smith,`,
+        ),
+      ),
+    });
+    expect(grantExecutions()).toHaveLength(before);
+    expect(sandbox.state.userPolicies("alice.smith")["elevate-dc-self"]).toBeUndefined();
+  });
+
   it("a gate not started by the grant role is never honoured", async () => {
     // Someone else in the account with StartAutomationExecution on the gate (here the
     // account root) copies a real gate's parameters and gets two approvers to approve.

@@ -16,8 +16,11 @@ import {
   callerIsApprover,
   countApprovals,
   type GateExecution,
+  gateApproverProblem,
+  gateApprovers,
   gateParameters,
   gateRequest,
+  isRequesterPrincipal,
   isSessionOfRole,
   judgeGate,
   outcomeCommentBody,
@@ -268,6 +271,87 @@ describe("judgeGate", () => {
     expect(judgeGate(gate({ documentName: "Elevate-GrantWithApprovalX" }), { config, now: NOW }).kind).toBe(
       "untrusted",
     );
+  });
+});
+
+describe("the requester never approves her own gate", () => {
+  const ALICE = `arn:aws:iam::${A}:user/elevate/alice.smith`;
+  const withAlice = configWith(
+    `    awsApproval:\n      approvers: [${ALICE}, ${BOB}, ${SEC}]\n      minApprovals: 2\n`,
+  );
+  const aliceApproval = findRole(withAlice, "ec2-admin")!.awsApproval!;
+
+  it("recognises her IAM user (any path, any case) and sessions named after her, nothing else", () => {
+    for (const arn of [
+      ALICE,
+      `arn:aws:iam::${A}:user/alice.smith`,
+      `arn:aws:iam::${A}:user/Alice.Smith`,
+      `arn:aws:sts::${A}:assumed-role/sec-approver/alice.smith`,
+      `arn:aws-us-gov:sts::${A}:assumed-role/team-x/ALICE.SMITH`,
+      `arn:aws:sts::${A}:federated-user/alice.smith`,
+    ]) {
+      expect(isRequesterPrincipal(arn, "alice.smith"), arn).toBe(true);
+    }
+    for (const arn of [
+      BOB,
+      SEC,
+      `arn:aws:iam::${A}:user/alice.smith2`,
+      `arn:aws:sts::${A}:assumed-role/alice.smith/dave`,
+      `arn:aws:iam::${A}:role/alice.smith`,
+    ]) {
+      expect(isRequesterPrincipal(arn, "alice.smith"), arn).toBe(false);
+    }
+  });
+
+  it("leaves her IAM user out of the gate's approvers, and the gate still matches the config", () => {
+    expect(gateApprovers(aliceApproval, "alice.smith")).toEqual([BOB, SEC]);
+    expect(gateApprovers(aliceApproval, "bob")).toEqual([ALICE, SEC]);
+    const params = gateParameters(withAlice, { plan, approval: aliceApproval, prNumber: 7, mergeSha: SHA });
+    expect(params.Approvers).toEqual([BOB, SEC]);
+    expect(judgeGate(gate({ parameters: params }), { config: withAlice, now: NOW }).kind).toBe("approved");
+    // A gate that still lists her (started by an older version, or by hand) is not honoured.
+    const listed = { ...params, Approvers: [ALICE, BOB, SEC] };
+    expect(judgeGate(gate({ parameters: listed }), { config: withAlice, now: NOW })).toMatchObject({
+      kind: "untrusted",
+      message: expect.stringMatching(/without the requester's own IAM user/),
+    });
+  });
+
+  it("refuses to open a gate that only she could complete", () => {
+    const only = configWith(`    awsApproval:\n      approvers: [${ALICE}, ${BOB}]\n      minApprovals: 2\n`);
+    const onlyApproval = findRole(only, "ec2-admin")!.awsApproval!;
+    expect(gateApproverProblem(onlyApproval, "ec2-admin", "alice.smith")).toMatch(
+      /^the requester's IAM user alice\.smith is one of roles\.ec2-admin\.awsApproval\.approvers and never approves her own request; the 1 other approver\(s\) cannot reach minApprovals 2/,
+    );
+    expect(gateApproverProblem(onlyApproval, "ec2-admin", "carol")).toBeUndefined();
+    expect(() => gateParameters(only, { plan, approval: onlyApproval, prNumber: 7, mergeSha: SHA })).toThrow(
+      RangeError,
+    );
+  });
+
+  it("refuses a gate she approved, through a listed role's session, even with enough other approvals", () => {
+    for (const own of [`arn:aws:sts::${A}:assumed-role/sec-approver/alice.smith`, ALICE]) {
+      const verdict = judgeGate(
+        gate({
+          approveStep: {
+            ...gate().approveStep!,
+            outputs: {
+              ApprovalStatus: ["Approved"],
+              ApproverDecisions: [
+                decision(BOB, "Approve", "2026-11-30T09:20:00Z"),
+                decision(own, "Approve", "2026-11-30T09:40:12Z"),
+              ],
+            },
+          },
+        }),
+        { config, now: NOW },
+      );
+      expect(verdict, own).toMatchObject({
+        kind: "refused",
+        reason: "self-approved",
+        message: expect.stringMatching(/^the requester approved her own gate in AWS/),
+      });
+    }
   });
 });
 
