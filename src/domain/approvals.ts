@@ -133,6 +133,7 @@ export function evaluateApprovals(input: ApprovalInput): ApprovalResult {
   const headSha = input.headSha.toLowerCase();
   const ownerLogins = new Set(input.owners.logins.map((login) => login.toLowerCase()));
   const roleWithoutWrite = new Map((input.owners.withoutWriteAccess ?? []).map((o) => [o.login.toLowerCase(), o.role]));
+  const permissionUnreadable = new Set((input.owners.unreadablePermissions ?? []).map((o) => o.login.toLowerCase()));
   const counted: CountedApproval[] = [];
   const ignored: IgnoredReview[] = [];
   const ignore = (review: PullRequestReview, reason: string) =>
@@ -195,6 +196,8 @@ export function evaluateApprovals(input: ApprovalInput): ApprovalResult {
         review,
         `code owner without write access to the repository now (role: ${roleWithoutWrite.get(key)}); GitHub ignores such owners`,
       );
+    } else if (permissionUnreadable.has(key)) {
+      ignore(review, "code owner whose repository permission could not be read");
     } else {
       counted.push({
         login,

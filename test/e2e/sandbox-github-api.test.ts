@@ -182,6 +182,32 @@ describe("GitHub REST stand-in through the real Octokit", () => {
     ).rejects.toMatchObject({ status: 404 });
   });
 
+  it("reports repository permissions as GitHub does: legacy base role, role_name, push flag; Metadata read suffices", async () => {
+    github.setCollaborator(REPO, "bob", "maintain");
+    github.setCollaborator(REPO, "carol", "triage");
+    github.setCollaborator(REPO, "dave", { custom: "access-approver", base: "write" });
+    github.user("erin");
+    const metadataOnly = github.registerToken({ permissions: { metadata: "read" }, label: "metadata-only" });
+    const ask = (token: string, username: string) =>
+      client(token).rest.repos.getCollaboratorPermissionLevel({ owner, repo, username });
+    const seen = async (username: string) => {
+      const { data } = await ask(metadataOnly, username);
+      return { permission: data.permission, role_name: data.role_name, push: data.user?.permissions?.push };
+    };
+    expect(await seen("acme")).toEqual({ permission: "admin", role_name: "admin", push: true });
+    expect(await seen("bob")).toEqual({ permission: "write", role_name: "maintain", push: true });
+    expect(await seen("carol")).toEqual({ permission: "read", role_name: "triage", push: false });
+    expect(await seen("dave")).toEqual({ permission: "write", role_name: "access-approver", push: true });
+    expect(await seen("erin")).toEqual({ permission: "none", role_name: "none", push: false });
+    github.setCollaborator(REPO, "bob", null);
+    expect(await seen("bob")).toEqual({ permission: "none", role_name: "none", push: false });
+    await expect(ask(metadataOnly, "nobody-at-all")).rejects.toMatchObject({ status: 404 });
+    const noRepoAccess = github.registerToken({ permissions: { members: "read" }, label: "org-only" });
+    await expect(ask(noRepoAccess, "carol")).rejects.toMatchObject({ status: 403 });
+    const elsewhere = github.registerToken({ permissions: { metadata: "read" }, repositories: ["acme/other"] });
+    await expect(ask(elsewhere, "carol")).rejects.toMatchObject({ status: 404 });
+  });
+
   it("gives the fork pull request token read access and 403 on every write", async () => {
     const fork = client(forkToken);
     expect((await fork.rest.pulls.get({ owner, repo, pull_number: 7 })).data.number).toBe(7);

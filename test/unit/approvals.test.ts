@@ -4,6 +4,7 @@ import {
   type ApprovalInput,
   approvalSummary,
   evaluateApprovals,
+  hasWriteAccess,
   type PullRequestReview,
 } from "../../src/domain/approvals.js";
 
@@ -374,5 +375,93 @@ describe("approvalSummary", () => {
   it("says when nobody owns the file", () => {
     const result = evaluateApprovals(input([], { owners: { logins: [], unreadableTeams: [] } }));
     expect(approvalSummary(result, [])).toMatch(/^0 of 1 approval from no code owners; missing 1; /);
+  });
+});
+
+describe("code owners need write access now (as GitHub counts them)", () => {
+  it("reads the legacy permission, with the push flag as a cross-check; anything else is unknown", () => {
+    // maintain maps to write and triage to read in `permission`; custom roles report their base.
+    expect(hasWriteAccess({ permission: "admin", roleName: "admin", push: true })).toBe(true);
+    expect(hasWriteAccess({ permission: "write", roleName: "maintain", push: true })).toBe(true);
+    expect(hasWriteAccess({ permission: "write", roleName: "access-approver" })).toBe(true);
+    expect(hasWriteAccess({ permission: "read", roleName: "triage", push: false })).toBe(false);
+    expect(hasWriteAccess({ permission: "none", roleName: "none", push: false })).toBe(false);
+    expect(hasWriteAccess({ permission: "write", roleName: "write", push: false })).toBeUndefined();
+    expect(hasWriteAccess({ permission: "read", push: true })).toBeUndefined();
+    for (const odd of ["", "Write", "maintain", "push", "triage", "owner"]) {
+      expect(hasWriteAccess({ permission: odd }), odd).toBeUndefined();
+    }
+  });
+
+  it("ignores an owner without write access, with the role, and counts the others", () => {
+    const result = evaluateApprovals(
+      input([review("carol", "APPROVED", { id: 1 }), review("dave", "APPROVED", { id: 2 })], {
+        required: 2,
+        owners: {
+          logins: ["carol", "dave"],
+          unreadableTeams: [],
+          withoutWriteAccess: [{ login: "Carol", role: "triage" }],
+        },
+      }),
+    );
+    expect(result.satisfied).toBe(false);
+    expect(result.counted.map((c) => c.login)).toEqual(["dave"]);
+    expect(result.ignored).toEqual([
+      {
+        login: "carol",
+        reviewId: 1,
+        reason: "code owner without write access to the repository now (role: triage); GitHub ignores such owners",
+      },
+    ]);
+    expect(result.failure).toBeUndefined();
+  });
+
+  it("fails closed when any counted owner's permission could not be read", () => {
+    const result = evaluateApprovals(
+      input([review("carol", "APPROVED", { id: 1 }), review("dave", "APPROVED", { id: 2 })], {
+        owners: {
+          logins: ["carol", "dave"],
+          unreadableTeams: [],
+          unreadablePermissions: [{ login: "carol", why: "HTTP 403: Resource not accessible by integration" }],
+        },
+      }),
+    );
+    expect(result.satisfied).toBe(false);
+    expect(result.counted.map((c) => c.login)).toEqual(["dave"]);
+    expect(result.failure).toBe(
+      "cannot read the repository permission of @carol (HTTP 403: Resource not accessible by integration); " +
+        "an approval counts only from a code owner with write access, so none is counted until it can be read " +
+        "(the job's token needs Metadata: read on the repository)",
+    );
+  });
+
+  it("never counts more approvals with permission facts than without them", () => {
+    const logins = ["carol", "dave", "erin"];
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ login: fc.constantFrom(...logins), approve: fc.boolean() }), { maxLength: 6 }),
+        fc.subarray(logins),
+        fc.subarray(logins),
+        (decisions, demoted, unreadable) => {
+          const reviews = decisions.map((d, i) =>
+            review(d.login, d.approve ? "APPROVED" : "CHANGES_REQUESTED", { id: i + 1, at: at(i + 1) }),
+          );
+          const plain = evaluateApprovals(input(reviews, { owners: { logins, unreadableTeams: [] } }));
+          const judged = evaluateApprovals(
+            input(reviews, {
+              owners: {
+                logins,
+                unreadableTeams: [],
+                withoutWriteAccess: demoted.map((login) => ({ login, role: "read" })),
+                unreadablePermissions: unreadable.map((login) => ({ login, why: "HTTP 500" })),
+              },
+            }),
+          );
+          expect(judged.counted.length).toBeLessThanOrEqual(plain.counted.length);
+          for (const c of judged.counted) expect([...demoted, ...unreadable]).not.toContain(c.login);
+          if (unreadable.length > 0) expect(judged.satisfied).toBe(false);
+        },
+      ),
+    );
   });
 });
