@@ -433,11 +433,16 @@ export function outcomeMarker(outcome: Pick<DualControlOutcome, "gateExecutionId
 /** What grant mode posts when the grant waits for AWS-side approval. */
 export function waitingCommentLine(input: {
   requestId: string;
+  /** The requester's IAM user: never one of her gate's approvers. */
+  iamUser: string;
   gateExecutionId: string;
   approval: EffectiveAwsApproval;
   topicArn: string;
 }): string {
-  return `**${input.requestId}**: waiting for AWS-side approval. ${input.approval.minApprovals} of ${input.approval.approvers
+  return `**${input.requestId}**: waiting for AWS-side approval. ${input.approval.minApprovals} of ${gateApprovers(
+    input.approval,
+    input.iamUser,
+  )
     .map((a) => `\`${a}\``)
     .join(
       ", ",

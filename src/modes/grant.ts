@@ -502,6 +502,7 @@ export async function grantAll(
         status: "waiting",
         message: waitingCommentLine({
           requestId: g.plan.requestId,
+          iamUser: g.plan.iamUser,
           gateExecutionId: r.gate.executionId,
           approval: r.awsApproval,
           topicArn: r.gate.topicArn,
