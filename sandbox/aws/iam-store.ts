@@ -193,6 +193,42 @@ export class IamStore {
     return user;
   }
 
+  /**
+   * TagUser: adds or overwrites tags. IAM's limits ("Tagging IAM resources",
+   * https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags.html): at most 50
+   * tags; keys 1–128 and values 0–256 characters of letters, digits, spaces and
+   * _ . : / = + - @; keys are case-insensitively unique; the aws: prefix is reserved.
+   */
+  tagUser(accountId: string, userName: string, tags: IamUser["tags"]): void {
+    const user = this.getUser(accountId, userName);
+    const allowed = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+    for (const tag of tags) {
+      if (tag.Key.length < 1 || tag.Key.length > 128 || !allowed.test(tag.Key)) {
+        throw errors.validation(
+          `1 validation error detected: Value '${tag.Key}' at 'tags.key' failed to satisfy constraint`,
+        );
+      }
+      if (tag.Value.length > 256 || !allowed.test(tag.Value)) {
+        throw errors.validation(
+          `1 validation error detected: Value '${tag.Value}' at 'tags.value' failed to satisfy constraint`,
+        );
+      }
+      if (tag.Key.toLowerCase().startsWith("aws:")) {
+        throw new AwsServiceError("InvalidInput", "User tag keys cannot start with the reserved prefix 'aws:'.", 400);
+      }
+    }
+    const merged = new Map(user.tags.map((t) => [t.Key.toLowerCase(), t]));
+    for (const tag of tags) merged.set(tag.Key.toLowerCase(), { Key: tag.Key, Value: tag.Value });
+    if (merged.size > 50) throw errors.limitExceeded("Cannot exceed quota for TagsPerUser: 50.");
+    user.tags = [...merged.values()];
+  }
+
+  untagUser(accountId: string, userName: string, keys: string[]): void {
+    const user = this.getUser(accountId, userName);
+    const drop = new Set(keys.map((k) => k.toLowerCase()));
+    user.tags = user.tags.filter((t) => !drop.has(t.Key.toLowerCase()));
+  }
+
   getUser(accountId: string, userName: string): IamUser {
     const user = this.account(accountId).users.get(userName);
     if (!user) throw errors.noSuchEntity(`The user with name ${userName} cannot be found.`);

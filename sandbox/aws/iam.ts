@@ -47,6 +47,39 @@ function roleArn(core: SandboxCore, accountId: string, roleName: string): string
   return core.store.accounts.get(accountId)?.roles.get(roleName)?.arn ?? `arn:aws:iam::${accountId}:role/${roleName}`;
 }
 
+/**
+ * The resource-tag condition keys of a user resource: IAM user actions support
+ * `aws:ResourceTag/${TagKey}` and `iam:ResourceTag/${TagKey}` (Service
+ * Authorization Reference, IAM, resource type "user"). Empty for a user that
+ * does not exist (IAM then answers NoSuchEntity after authorizing).
+ */
+function userTagContext(core: SandboxCore, accountId: string, userName: string): Record<string, string> {
+  const user = core.store.accounts.get(accountId)?.users.get(userName);
+  const context: Record<string, string> = {};
+  for (const tag of user?.tags ?? []) {
+    context[`aws:ResourceTag/${tag.Key}`] = tag.Value;
+    context[`iam:ResourceTag/${tag.Key}`] = tag.Value;
+  }
+  return context;
+}
+
+/** Authorizes an action on an IAM user, with the user's tags as resource-tag condition keys. */
+function authorizeOnUser(
+  ctx: CallContext,
+  core: SandboxCore,
+  action: string,
+  account: string,
+  userName: string,
+  extraContext: Record<string, string | string[]> = {},
+): Promise<void> {
+  return authorizeCall(ctx, {
+    action,
+    resource: userArn(core, account, userName),
+    resourceAccountId: account,
+    extraContext: { ...userTagContext(core, account, userName), ...extraContext },
+  });
+}
+
 /** MaxItems: "Valid Range: Minimum value of 1. Maximum value of 1000." Default 100. */
 function maxItems(params: QueryParams): number {
   const value = optionalInt(params, "MaxItems") ?? 100;
@@ -143,11 +176,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
   async DeleteUser(params, ctx, core) {
     const account = requirePrincipal(ctx).accountId;
     const userName = required(params, "UserName");
-    await authorizeCall(ctx, {
-      action: "iam:DeleteUser",
-      resource: userArn(core, account, userName),
-      resourceAccountId: account,
-    });
+    await authorizeOnUser(ctx, core, "iam:DeleteUser", account, userName);
     core.store.deleteUser(account, userName);
     return null;
   },
@@ -169,11 +198,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
     const account = principal.accountId;
     const userName = optional(params, "UserName") ?? (principal.kind === "user" ? principal.user.userName : undefined);
     if (userName === undefined) throw errors.validation("Must specify userName when calling with non-User credentials");
-    await authorizeCall(ctx, {
-      action: "iam:CreateAccessKey",
-      resource: userArn(core, account, userName),
-      resourceAccountId: account,
-    });
+    await authorizeOnUser(ctx, core, "iam:CreateAccessKey", account, userName);
     const cred = core.store.createAccessKey(account, userName);
     return {
       AccessKey: {
@@ -191,11 +216,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
     const account = principal.accountId;
     const userName = optional(params, "UserName") ?? (principal.kind === "user" ? principal.user.userName : undefined);
     if (userName === undefined) throw errors.validation("Must specify userName when calling with non-User credentials");
-    await authorizeCall(ctx, {
-      action: "iam:DeleteAccessKey",
-      resource: userArn(core, account, userName),
-      resourceAccountId: account,
-    });
+    await authorizeOnUser(ctx, core, "iam:DeleteAccessKey", account, userName);
     core.store.deleteAccessKey(account, userName, required(params, "AccessKeyId"));
     return null;
   },
@@ -203,11 +224,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
   async PutUserPolicy(params, ctx, core) {
     const account = requirePrincipal(ctx).accountId;
     const userName = required(params, "UserName");
-    await authorizeCall(ctx, {
-      action: "iam:PutUserPolicy",
-      resource: userArn(core, account, userName),
-      resourceAccountId: account,
-    });
+    await authorizeOnUser(ctx, core, "iam:PutUserPolicy", account, userName);
     core.store.putUserPolicy(account, userName, required(params, "PolicyName"), required(params, "PolicyDocument"));
     return null;
   },
@@ -216,11 +233,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
     const account = requirePrincipal(ctx).accountId;
     const userName = required(params, "UserName");
     const policyName = required(params, "PolicyName");
-    await authorizeCall(ctx, {
-      action: "iam:GetUserPolicy",
-      resource: userArn(core, account, userName),
-      resourceAccountId: account,
-    });
+    await authorizeOnUser(ctx, core, "iam:GetUserPolicy", account, userName);
     const doc = core.store.getUserPolicy(account, userName, policyName);
     return { UserName: userName, PolicyName: policyName, PolicyDocument: enc(doc) };
   },
@@ -228,11 +241,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
   async DeleteUserPolicy(params, ctx, core) {
     const account = requirePrincipal(ctx).accountId;
     const userName = required(params, "UserName");
-    await authorizeCall(ctx, {
-      action: "iam:DeleteUserPolicy",
-      resource: userArn(core, account, userName),
-      resourceAccountId: account,
-    });
+    await authorizeOnUser(ctx, core, "iam:DeleteUserPolicy", account, userName);
     core.store.deleteUserPolicy(account, userName, required(params, "PolicyName"));
     return null;
   },
@@ -240,17 +249,50 @@ export const iamHandlers: Record<string, QueryHandler> = {
   async ListUserPolicies(params, ctx, core) {
     const account = requirePrincipal(ctx).accountId;
     const userName = required(params, "UserName");
-    await authorizeCall(ctx, {
-      action: "iam:ListUserPolicies",
-      resource: userArn(core, account, userName),
-      resourceAccountId: account,
-    });
+    await authorizeOnUser(ctx, core, "iam:ListUserPolicies", account, userName);
     const names = [...core.store.getUser(account, userName).inlinePolicies.keys()].sort(byName);
     const { page, marker } = paginate(
       names.map((n): [string, string, string] => ["policy", n, n]),
       params,
     );
     return { PolicyNames: page, ...pageResult(marker) };
+  },
+
+  // "Tagging IAM users", https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_users.html
+  async TagUser(params, ctx, core) {
+    const account = requirePrincipal(ctx).accountId;
+    const userName = required(params, "UserName");
+    const tags = tagList(params);
+    if (tags.length === 0)
+      throw errors.validation(
+        "1 validation error detected: Value null at 'tags' failed to satisfy constraint: Member must not be null",
+      );
+    const requestTags: Record<string, string | string[]> = { "aws:TagKeys": tags.map((t) => t.Key) };
+    for (const t of tags) requestTags[`aws:RequestTag/${t.Key}`] = t.Value;
+    await authorizeOnUser(ctx, core, "iam:TagUser", account, userName, requestTags);
+    core.store.tagUser(account, userName, tags);
+    return null;
+  },
+
+  async UntagUser(params, ctx, core) {
+    const account = requirePrincipal(ctx).accountId;
+    const userName = required(params, "UserName");
+    const keys = memberList(params, "TagKeys");
+    await authorizeOnUser(ctx, core, "iam:UntagUser", account, userName, { "aws:TagKeys": keys });
+    core.store.untagUser(account, userName, keys);
+    return null;
+  },
+
+  async ListUserTags(params, ctx, core) {
+    const account = requirePrincipal(ctx).accountId;
+    const userName = required(params, "UserName");
+    await authorizeOnUser(ctx, core, "iam:ListUserTags", account, userName);
+    const tags = [...core.store.getUser(account, userName).tags].sort((a, b) => byName(a.Key, b.Key));
+    const { page, marker } = paginate(
+      tags.map((t): [string, string, { Key: string; Value: string }] => ["tag", t.Key, t]),
+      params,
+    );
+    return { Tags: page, ...pageResult(marker) };
   },
 
   async CreateRole(params, ctx, core) {
