@@ -13,18 +13,49 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
+import { parse as parseYaml } from "yaml";
 import { type AwsSandbox, type Credentials, startAwsSandbox } from "./aws/index.js";
 import { type DeployResult, deployTemplate } from "./cfn/deploy.js";
 import { type UpdateResult, updateStack } from "./cfn/update.js";
 import { type FileChanges, type GitIdentity, runGit } from "./git/repo.js";
 import { RequestScenario } from "./git/scenario.js";
-import type { WorkflowRunIdentity } from "./github/oidc.js";
+import { stableId, type WorkflowRunIdentity } from "./github/oidc.js";
 import { GitHubSandbox } from "./github/server.js";
 import type { EventEnvelope } from "./harness/events.js";
 import { type ActionRun, DEFAULT_BUNDLE_PATH, runAction } from "./harness/run-action.js";
 
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const TEMPLATE_PATH = `${REPO_ROOT}infra/template.yaml`;
+
+/**
+ * The IAM tag that marks a user eligible for grants (infra/template.yaml: the
+ * automation role may put policies only on users that carry it).
+ */
+export const ELIGIBLE_TAG = { Key: "elevate:eligible", Value: "true" } as const;
+
+/**
+ * The stack's GrantableRoles for a config, as a platform team keeps them in
+ * step: every catalog role's ARN with its maximum duration (the role's, else the
+ * default, else 4h); an ARN listed under several keys gets the longest.
+ */
+export function grantableRolesFor(configText: string): string {
+  const config = parseYaml(configText) as {
+    defaults?: { maxDuration?: string };
+    roles?: Record<string, { arn: string; maxDuration?: string }>;
+  };
+  const fallback = config.defaults?.maxDuration ?? "4h";
+  const seconds = (d: string) => {
+    const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(d);
+    return m ? Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) : 0;
+  };
+  const longest = new Map<string, string>();
+  for (const role of Object.values(config.roles ?? {})) {
+    const d = role.maxDuration ?? fallback;
+    const known = longest.get(role.arn);
+    if (known === undefined || seconds(d) > seconds(known)) longest.set(role.arn, d);
+  }
+  return [...longest].map(([arn, d]) => `${arn}=${d}`).join(",");
+}
 
 /** The sandbox has no AWS managed policies; the example role gets this stand-in inline. */
 const EC2_FULL_ACCESS = {
@@ -144,10 +175,20 @@ export class ElevateWorld {
       publicKey: github.issuer.publicKey,
       kid: github.issuer.kid,
     });
+    // The catalog is known before the stack: the example role's ARN is fixed by the template.
+    const plannedConfig = renderConfig({
+      aws,
+      outputs: { ExampleRoleArn: `arn:aws:iam::${aws.defaultAccountId}:role/elevated/EC2_FullAccess_Role` },
+      users,
+      ...options,
+    });
     const stackParameters = {
       GitHubOwner: owner,
       GitHubRepo: repo,
+      // The id GitHub's OIDC token carries for this repository (sandbox/github/oidc.ts).
+      GitHubRepoId: String(stableId(repository)),
       CreateNotificationTopic: "true",
+      GrantableRoles: grantableRolesFor(plannedConfig),
       ...options.stackParameters,
     };
     try {
@@ -162,7 +203,7 @@ export class ElevateWorld {
       });
       const iam = new IAMClient({ region: aws.region, endpoint: aws.endpoint, credentials: aws.rootCredentials });
       for (const iamUser of Object.values(users)) {
-        await iam.send(new CreateUserCommand({ UserName: iamUser, Path: "/elevate/" }));
+        await iam.send(new CreateUserCommand({ UserName: iamUser, Path: "/elevate/", Tags: [ELIGIBLE_TAG] }));
       }
       for (const login of Object.keys(users)) github.user(login);
 

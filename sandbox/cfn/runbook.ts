@@ -12,6 +12,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
+import { cfnTags } from "./template.js";
 
 export interface RunbookParameter {
   type: string;
@@ -52,8 +53,14 @@ export class RunbookParameterError extends Error {
   }
 }
 
+/**
+ * Parses a runbook file. The files are embedded verbatim in infra/template.yaml,
+ * so they may carry CloudFormation short-form tags (the grant runbook's
+ * `!Ref GrantableRoles`, resolved at deploy time); those parse to the same long
+ * form the template parser produces (`{Ref: …}`, `{"Fn::Join": …}`).
+ */
 export function parseRunbook(text: string, file = "runbook.yaml"): Runbook {
-  const doc = parse(text, { uniqueKeys: true }) as Partial<Runbook> | null;
+  const doc = parse(text, { uniqueKeys: true, customTags: cfnTags() }) as Partial<Runbook> | null;
   if (!doc || typeof doc !== "object") throw new Error(`${file}: not a mapping`);
   if (doc.schemaVersion !== "0.3") throw new Error(`${file}: schemaVersion must be '0.3' (Automation)`);
   if (!doc.parameters || typeof doc.parameters !== "object") throw new Error(`${file}: parameters missing`);

@@ -44,7 +44,7 @@ const FN_TAGS = [
   "Or",
 ] as const;
 
-function cfnTags(): (ScalarTag | CollectionTag)[] {
+export function cfnTags(): (ScalarTag | CollectionTag)[] {
   const tags: (ScalarTag | CollectionTag)[] = [
     { tag: "!Ref", resolve: (value: string) => ({ Ref: value }) },
     { tag: "!Condition", resolve: (value: string) => ({ Condition: value }) },

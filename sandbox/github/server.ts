@@ -523,7 +523,17 @@ export class GitHubSandbox {
   registerOidcRun(run: WorkflowRunIdentity, options: Omit<IssueOptions, "audience"> = {}): OidcRequestConfig {
     const planId = randomUUID();
     const requestToken = randomBytes(24).toString("base64url");
-    this.#oidcRuns.set(planId, { requestToken, run, options });
+    // The token's repository_id / repository_owner_id are the repository's own ids
+    // (what GET /repos/OWNER/REPO returns), unless the test overrides them.
+    const known = this.#repos.get(run.repository.toLowerCase());
+    const identity: WorkflowRunIdentity = known
+      ? {
+          ...run,
+          repositoryId: run.repositoryId ?? known.id,
+          repositoryOwnerId: run.repositoryOwnerId ?? known.owner.id,
+        }
+      : run;
+    this.#oidcRuns.set(planId, { requestToken, run: identity, options });
     return {
       requestUrl: `${this.#url}/_apis/distributedtask/hubs/Actions/plans/${planId}/jobs/${randomUUID()}/idtoken?api-version=2.0`,
       requestToken,

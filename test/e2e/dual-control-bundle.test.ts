@@ -26,7 +26,7 @@ beforeAll(async () => {
     start: START,
     clockMode: "frozen",
     ...(process.env.ELEVATE_TEST_BUNDLE ? { bundlePath: process.env.ELEVATE_TEST_BUNDLE } : {}),
-    stackParameters: { CreateApprovalTopic: "true" },
+    stackParameters: { CreateApprovalTopic: "true", EnableDualControl: "true" },
     extraRoles: [
       "  ec2-dual:",
       `    arn: arn:aws:iam::${ACCOUNT}:role/elevated/EC2_FullAccess_Role`,

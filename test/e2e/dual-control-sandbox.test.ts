@@ -25,7 +25,8 @@ import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from "
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsSandbox, type Credentials, startAwsSandbox } from "../../sandbox/aws/index.js";
 import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
-import { GitHubOidcIssuer } from "../../sandbox/github/oidc.js";
+import { GitHubOidcIssuer, stableId } from "../../sandbox/github/oidc.js";
+import { ELIGIBLE_TAG } from "../../sandbox/world.js";
 import { type ElevateConfig, findRole, loadConfig } from "../../src/domain/config.js";
 import type { DualControlOutcome } from "../../src/domain/dual-control.js";
 import { formatIamTime, grantPolicyDocument, grantPolicyText } from "../../src/domain/grant-policy.js";
@@ -161,7 +162,14 @@ beforeAll(async () => {
   sandbox.addTrustedIssuer({ issuerUrl: issuer.issuerUrl, publicKey: issuer.publicKey, kid: issuer.kid });
   deployed = await deployTemplate({
     templatePath: "infra/template.yaml",
-    parameters: { GitHubOwner: "acme", GitHubRepo: "elevate", CreateApprovalTopic: "true" },
+    parameters: {
+      GitHubOwner: "acme",
+      GitHubRepo: "elevate",
+      GitHubRepoId: String(stableId("acme/elevate")),
+      CreateApprovalTopic: "true",
+      EnableDualControl: "true",
+      GrantableRoles: `arn:aws:iam::${account}:role/elevated/EC2_FullAccess_Role=2h`,
+    },
     accountId: account,
     region: sandbox.region,
     credentials: sandbox.rootCredentials,
@@ -174,7 +182,7 @@ beforeAll(async () => {
     },
   });
   const iam = new IAMClient(root);
-  await iam.send(new CreateUserCommand({ UserName: "alice.smith", Path: "/elevate/" }));
+  await iam.send(new CreateUserCommand({ UserName: "alice.smith", Path: "/elevate/", Tags: [ELIGIBLE_TAG] }));
   // Approvers and bystanders may signal as far as IAM goes; aws:approve decides who counts.
   const signalPolicy = JSON.stringify({
     Version: "2012-10-17",

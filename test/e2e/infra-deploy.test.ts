@@ -17,6 +17,7 @@ import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsSandbox, startAwsSandbox } from "../../sandbox/aws/index.js";
 import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
+import { ELIGIBLE_TAG } from "../../sandbox/world.js";
 import { cutoffPolicyName, cutoffPolicyText, grantPolicyText } from "../../src/domain/grant-policy.js";
 
 const START = new Date("2026-11-30T08:00:00Z");
@@ -74,14 +75,20 @@ beforeAll(async () => {
   ssm = new SSMClient(client);
   deployed = await deployTemplate({
     templatePath: "infra/template.yaml",
-    parameters: { GitHubOwner: "acme", GitHubRepo: "elevate", CreateNotificationTopic: "true" },
+    parameters: {
+      GitHubOwner: "acme",
+      GitHubRepo: "elevate",
+      GitHubRepoId: "424242",
+      CreateNotificationTopic: "true",
+      GrantableRoles: `arn:aws:iam::${sandbox.defaultAccountId}:role/elevated/EC2_FullAccess_Role=2h`,
+    },
     accountId: sandbox.defaultAccountId,
     region: sandbox.region,
     credentials: sandbox.rootCredentials,
     endpoints: { iam: sandbox.endpoint, ssm: sandbox.endpoint, sns: sandbox.endpoint },
     inlineManagedPolicies: { "arn:aws:iam::aws:policy/AmazonEC2FullAccess": EC2_FULL_ACCESS },
   });
-  await iam.send(new CreateUserCommand({ UserName: "alice.smith", Path: "/elevate/" }));
+  await iam.send(new CreateUserCommand({ UserName: "alice.smith", Path: "/elevate/", Tags: [ELIGIBLE_TAG] }));
   const key = await iam.send(new CreateAccessKeyCommand({ UserName: "alice.smith" }));
   userCredentials = {
     accessKeyId: key.AccessKey?.AccessKeyId as string,
@@ -186,7 +193,8 @@ describe("infra/template.yaml in the AWS sandbox", () => {
   });
 
   it("the automation role cannot write on a user outside the eligible path", async () => {
-    await iam.send(new CreateUserCommand({ UserName: "admin" }));
+    // Marked eligible, but outside EligibleUserPath: the path alone still refuses it.
+    await iam.send(new CreateUserCommand({ UserName: "admin", Tags: [ELIGIBLE_TAG] }));
     await expect(
       runAutomation("Elevate-Grant", {
         AutomationAssumeRole: deployed.outputs.AutomationRoleArn as string,

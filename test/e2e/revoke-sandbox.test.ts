@@ -9,6 +9,7 @@ import { GetAutomationExecutionCommand, SSMClient, StartAutomationExecutionComma
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AwsSandbox, startAwsSandbox } from "../../sandbox/aws/index.js";
 import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
+import { ELIGIBLE_TAG } from "../../sandbox/world.js";
 import { loadConfig } from "../../src/domain/config.js";
 import { cutoffPolicyName, formatIamTime } from "../../src/domain/grant-policy.js";
 import { type KnownRequest, planRevocations } from "../../src/domain/revoke-plan.js";
@@ -103,7 +104,12 @@ beforeAll(async () => {
   ssm = new SSMClient(client);
   deployed = await deployTemplate({
     templatePath: "infra/template.yaml",
-    parameters: { GitHubOwner: "acme", GitHubRepo: "elevate" },
+    parameters: {
+      GitHubOwner: "acme",
+      GitHubRepo: "elevate",
+      GitHubRepoId: "424242",
+      GrantableRoles: `arn:aws:iam::${sandbox.defaultAccountId}:role/elevated/EC2_FullAccess_Role=4h`,
+    },
     accountId: sandbox.defaultAccountId,
     region: sandbox.region,
     credentials: sandbox.rootCredentials,
@@ -117,7 +123,7 @@ beforeAll(async () => {
   });
   roleArn = deployed.outputs.ExampleRoleArn as string;
   for (const name of ["alice.smith", "bob"])
-    await iam.send(new CreateUserCommand({ UserName: name, Path: "/elevate/" }));
+    await iam.send(new CreateUserCommand({ UserName: name, Path: "/elevate/", Tags: [ELIGIBLE_TAG] }));
 }, 60_000);
 
 afterAll(async () => {

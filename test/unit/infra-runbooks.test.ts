@@ -129,8 +129,16 @@ describe("runbook structure", () => {
         expect(runbook.assumeRole).toBe("{{ AutomationAssumeRole }}");
       });
 
-      it("uses only aws:executeAwsApi and aws:branch steps, all IAM calls", () => {
+      it("uses only aws:executeAwsApi and aws:branch steps, all IAM calls (and the grant's ceiling script)", () => {
         for (const s of runbook.mainSteps) {
+          // The one script: Elevate-Grant's checkCeiling, first, before anything is written.
+          if (s.action === "aws:executeScript") {
+            expect(key).toBe("grant");
+            expect(s.name).toBe("checkCeiling");
+            expect(runbook.mainSteps.indexOf(s)).toBe(0);
+            expect(s.onFailure).toBeUndefined();
+            continue;
+          }
           expect(["aws:executeAwsApi", "aws:branch"]).toContain(s.action);
           if (s.action === "aws:executeAwsApi") expect(s.inputs.Service).toBe("iam");
           // No step may swallow a failure: only a missing policy is tolerated, by a list-then-branch.

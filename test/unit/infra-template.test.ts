@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { createValidatedPolicy, validateTrustPolicy } from "@cloud-copilot/iam-policy";
 import { runUnsafeSimulation } from "@cloud-copilot/iam-simulate";
 import { describe, expect, it } from "vitest";
+import { GITHUB_CONDITION_CLAIMS } from "../../sandbox/aws/sts.js";
 import { type DeploymentPlan, planDeployment } from "../../sandbox/cfn/deploy.js";
 import { parseTemplate, TemplateError } from "../../sandbox/cfn/template.js";
 import { iamDecision } from "../support/iam-simulate.js";
@@ -14,7 +15,7 @@ const TEMPLATE = readFileSync("infra/template.yaml", "utf8");
 const ACCOUNT = "123456789012";
 const REGION = "ap-northeast-1";
 const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/token.actions.githubusercontent.com`;
-const BASE = { GitHubOwner: "acme", GitHubRepo: "elevate" };
+const BASE = { GitHubOwner: "acme", GitHubRepo: "elevate", GitHubRepoId: "98765" };
 
 function plan(parameters: Record<string, string> = {}): DeploymentPlan {
   return planDeployment({
@@ -69,7 +70,8 @@ describe("template parsing and intrinsic resolution", () => {
     // No privileged role ARNs given: only the example role's statement remains.
     const statements = (inlinePolicy(p, "AutomationRole") as { Statement: { Sid: string }[] }).Statement;
     expect(statements.map((s) => s.Sid)).toEqual([
-      "GrantPoliciesOnEligibleUsers",
+      "GrantPoliciesOnMarkedEligibleUsers",
+      "RevokePoliciesOnEligibleUsers",
       "CutOffPoliciesOnExampleRole",
       "PublishApprovalRequests",
     ]);
@@ -108,8 +110,15 @@ describe("template parsing and intrinsic resolution", () => {
     expect(() => planDeployment({ template: TEMPLATE, parameters: {}, accountId: ACCOUNT, region: REGION })).toThrow(
       /GitHubOwner.*no value/,
     );
-    expect(() => plan({ GitHubOwnerId: "1234" })).toThrow(TemplateError);
-    expect(() => plan({ GitHubOwnerId: "1234" })).toThrow(/Rules\.BothRepositoryIdsOrNeither.*Set both/);
+    // The repository id is required: every OIDC trust pins it.
+    const { GitHubRepoId: _id, ...withoutId } = BASE;
+    expect(() =>
+      planDeployment({ template: TEMPLATE, parameters: withoutId, accountId: ACCOUNT, region: REGION }),
+    ).toThrow(/Parameters\.GitHubRepoId.*no value/);
+    expect(() => plan({ GitHubRepoId: "" })).toThrow(TemplateError);
+    expect(() => plan({ GitHubRepoId: "acme/elevate" })).toThrow(/Parameters\.GitHubRepoId/);
+    expect(() => plan({ EnableDualControl: "yes" })).toThrow(/Parameters\.EnableDualControl.*not one of/);
+    expect(() => plan({ MaxGrantLeadTime: "7d" })).toThrow(/Parameters\.MaxGrantLeadTime/);
   });
 
   it("resolves Fn::Sub literals, Select/Split/Join and reports unknown references", () => {
@@ -151,9 +160,10 @@ function trustPolicy(document: unknown) {
 }
 
 /** Claims GitHub puts in a token, as STS exposes them to the trust policy. */
-function githubClaims(overrides: Partial<Record<"aud" | "sub" | "job_workflow_ref", string>> = {}) {
+function githubClaims(overrides: Partial<Record<"aud" | "sub" | "job_workflow_ref" | "repository_id", string>> = {}) {
   const claims = {
     aud: "sts.amazonaws.com",
+    repository_id: "98765",
     sub: "repo:acme/elevate:ref:refs/heads/main",
     job_workflow_ref: "acme/elevate/.github/workflows/elevate-grant.yml@refs/heads/main",
     ...overrides,
@@ -215,6 +225,7 @@ describe("grant and revoke role trust (GitHub OIDC)", () => {
     ],
     ["the default GitHub audience", { aud: "https://github.com/acme" }],
     ["a case-changed repository", { sub: "repo:ACME/elevate:ref:refs/heads/main" }],
+    ["a deleted and re-created repository of the same name (another repository_id)", { repository_id: "11111" }],
   ])("denies %s", (_label, overrides) => {
     expect(assumeWithWebIdentity(grantTrust, grantArn, githubClaims(overrides))).toBe("ImplicitlyDenied");
   });
@@ -223,6 +234,41 @@ describe("grant and revoke role trust (GitHub OIDC)", () => {
     const context = githubClaims();
     delete context["token.actions.githubusercontent.com:job_workflow_ref"];
     expect(assumeWithWebIdentity(grantTrust, grantArn, context)).toBe("ImplicitlyDenied");
+  });
+
+  it("denies a token without a repository_id claim", () => {
+    const context = githubClaims();
+    delete context["token.actions.githubusercontent.com:repository_id"];
+    expect(assumeWithWebIdentity(grantTrust, grantArn, context)).toBe("ImplicitlyDenied");
+  });
+
+  it("every OIDC trust statement pins aud, sub, job_workflow_ref and repository_id, in both sub formats", () => {
+    for (const parameters of [{}, { GitHubOwnerId: "1234" }]) {
+      const q = plan(parameters);
+      for (const logicalId of ["GrantRole", "RevokeRole"]) {
+        const trust = props(q, logicalId).AssumeRolePolicyDocument as {
+          Statement: { Action: string; Condition: { StringEquals: Record<string, string> } }[];
+        };
+        for (const statement of trust.Statement) {
+          expect(statement.Action).toBe("sts:AssumeRoleWithWebIdentity");
+          const keys = Object.keys(statement.Condition.StringEquals).sort();
+          expect(keys, logicalId).toEqual(
+            ["aud", "job_workflow_ref", "repository_id", "sub"].map((k) => `token.actions.githubusercontent.com:${k}`),
+          );
+          expect(statement.Condition.StringEquals["token.actions.githubusercontent.com:repository_id"]).toBe("98765");
+        }
+      }
+    }
+  });
+
+  // AWS evaluates only these GitHub claims (sandbox/aws/sts.ts GITHUB_CONDITION_CLAIMS); a
+  // condition on any other claim never matches in AWS, and the sandbox's STS refuses it too
+  // (test/e2e/sandbox-aws-sts.test.ts), so the template must not rely on one.
+  it("relies only on GitHub claims AWS documents as condition keys", () => {
+    const text = JSON.stringify(plan().resources.map((r) => r.properties));
+    const used = [...text.matchAll(/token\.actions\.githubusercontent\.com:([a-z_]+)/g)].map((m) => m[1] as string);
+    expect(used.length).toBeGreaterThan(0);
+    for (const claim of used) expect(GITHUB_CONDITION_CLAIMS, claim).toContain(claim);
   });
 
   it("the revoke role trusts only the revoke workflow", () => {
@@ -310,16 +356,37 @@ describe("automation role", () => {
   const ask = (action: string, resource: string) =>
     iamDecision({ principal: session, action, resource, identityPolicies: [automation] });
 
-  it("may write grant policies on users under the eligible path", async () => {
-    for (const action of ["iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:GetUserPolicy", "iam:ListUserPolicies"]) {
-      expect(await ask(action, `arn:aws:iam::${ACCOUNT}:user/elevate/alice.smith`)).toBe("Allowed");
+  const marked = { "iam:ResourceTag/elevate:eligible": "true" };
+  const askOnUser = (action: string, resource: string, context: Record<string, string>) =>
+    iamDecision({ principal: session, action, resource, context, identityPolicies: [automation] });
+
+  it("may write grant policies only on users under the eligible path that carry elevate:eligible=true", async () => {
+    const alice = `arn:aws:iam::${ACCOUNT}:user/elevate/alice.smith`;
+    expect(await askOnUser("iam:PutUserPolicy", alice, marked)).toBe("Allowed");
+    expect(await ask("iam:PutUserPolicy", alice)).toBe("ImplicitlyDenied");
+    for (const value of ["false", "True", "yes", ""]) {
+      expect(await askOnUser("iam:PutUserPolicy", alice, { "iam:ResourceTag/elevate:eligible": value })).toBe(
+        "ImplicitlyDenied",
+      );
+    }
+    expect(await askOnUser("iam:PutUserPolicy", alice, { "iam:ResourceTag/elevate:other": "true" })).toBe(
+      "ImplicitlyDenied",
+    );
+    // Revoking never depends on the marker: untagging a user must not keep a grant alive.
+    for (const action of ["iam:DeleteUserPolicy", "iam:GetUserPolicy", "iam:ListUserPolicies"]) {
+      expect(await ask(action, alice)).toBe("Allowed");
     }
   });
 
   it("may not touch users outside the eligible path", async () => {
-    expect(await ask("iam:PutUserPolicy", `arn:aws:iam::${ACCOUNT}:user/admin`)).toBe("ImplicitlyDenied");
-    expect(await ask("iam:PutUserPolicy", `arn:aws:iam::${ACCOUNT}:user/elevated/alice`)).toBe("ImplicitlyDenied");
-    expect(await ask("iam:PutUserPolicy", `arn:aws:iam::210987654321:user/elevate/alice`)).toBe("ImplicitlyDenied");
+    // Not even when marked: the path and the marker are both required.
+    expect(await askOnUser("iam:PutUserPolicy", `arn:aws:iam::${ACCOUNT}:user/admin`, marked)).toBe("ImplicitlyDenied");
+    expect(await askOnUser("iam:PutUserPolicy", `arn:aws:iam::${ACCOUNT}:user/elevated/alice`, marked)).toBe(
+      "ImplicitlyDenied",
+    );
+    expect(await askOnUser("iam:PutUserPolicy", `arn:aws:iam::210987654321:user/elevate/alice`, marked)).toBe(
+      "ImplicitlyDenied",
+    );
     expect(await ask("iam:AttachUserPolicy", `arn:aws:iam::${ACCOUNT}:user/elevate/alice`)).toBe("ImplicitlyDenied");
   });
 
@@ -414,8 +481,8 @@ describe("grant and revoke role permissions", () => {
       iamDecision({ principal: revokeSession, action, resource, identityPolicies: [revoke] });
     expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-Revoke`)).toBe("Allowed");
     expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-ClearCutoff`)).toBe("Allowed");
-    // It finishes AWS-side approved grants (docs/dual-control.md), but never opens an approval gate.
-    expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-Grant`)).toBe("Allowed");
+    // It cannot grant unless dual control is switched on (EnableDualControl, default 'false').
+    expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-Grant`)).toBe("ImplicitlyDenied");
     expect(await ask("ssm:StartAutomationExecution", `${ssm}:document/Elevate-GrantWithApproval`)).toBe(
       "ImplicitlyDenied",
     );
@@ -423,6 +490,22 @@ describe("grant and revoke role permissions", () => {
     expect(await ask("iam:GetAccountAuthorizationDetails", "*")).toBe("Allowed");
     expect(await ask("iam:GetRole", p.outputs.ExampleRoleArn as string)).toBe("Allowed");
     expect(await ask("iam:DeleteUserPolicy", `arn:aws:iam::${ACCOUNT}:user/elevate/alice`)).toBe("ImplicitlyDenied");
+  });
+});
+
+describe("dual control on the revoke role (EnableDualControl)", () => {
+  it("'true' lets the revoke role finish approved grants (start Elevate-Grant), never open a gate", async () => {
+    const revoke = inlinePolicy(plan({ EnableDualControl: "true" }), "RevokeRole");
+    const ssm = `arn:aws:ssm:${REGION}:${ACCOUNT}`;
+    const ask = (resource: string) =>
+      iamDecision({
+        principal: `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-revoke/gh`,
+        action: "ssm:StartAutomationExecution",
+        resource,
+        identityPolicies: [revoke],
+      });
+    expect(await ask(`${ssm}:document/Elevate-Grant`)).toBe("Allowed");
+    expect(await ask(`${ssm}:document/Elevate-GrantWithApproval`)).toBe("ImplicitlyDenied");
   });
 });
 
