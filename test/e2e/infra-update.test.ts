@@ -134,7 +134,7 @@ describe("the old UpdateMethod (Replace, the default) fails the update", { timeo
     try {
       const common = {
         templatePath: TEMPLATE_PATH,
-        parameters: { GitHubOwner: "acme", GitHubRepo: "elevate" },
+        parameters: { GitHubOwner: "acme", GitHubRepo: "elevate", GitHubRepoId: "98765" },
         accountId: sandbox.defaultAccountId,
         region: sandbox.region,
         credentials: sandbox.rootCredentials,

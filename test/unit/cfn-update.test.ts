@@ -10,7 +10,7 @@ import { type DeploymentPlan, planDeployment } from "../../sandbox/cfn/deploy.js
 import { planUpdate } from "../../sandbox/cfn/update.js";
 
 const TEMPLATE = readFileSync("infra/template.yaml", "utf8");
-const BASE = { GitHubOwner: "acme", GitHubRepo: "elevate" };
+const BASE = { GitHubOwner: "acme", GitHubRepo: "elevate", GitHubRepoId: "98765" };
 
 function plan(template: string, parameters: Record<string, string> = {}, previous?: DeploymentPlan): DeploymentPlan {
   return planDeployment({
