@@ -120,6 +120,12 @@ export interface RunOptions {
   /** Check out this envelope's sha in the workspace; default true. */
   checkout?: boolean;
   timeoutMs?: number;
+  /**
+   * How far the runner's clock is off AWS's (the world's), ms: positive ahead,
+   * negative behind. The action reads its clock from ELEVATE_NOW; AWS's time
+   * reaches it only through the sandbox's responses (their Date header).
+   */
+  runnerSkewMs?: number;
 }
 
 export class ElevateWorld {
@@ -324,7 +330,7 @@ export class ElevateWorld {
       runId,
       env: {
         ...this.aws.env,
-        ELEVATE_NOW: this.now().toISOString(),
+        ELEVATE_NOW: new Date(this.now().getTime() + (options.runnerSkewMs ?? 0)).toISOString(),
         // The SDK warns on Node < 22 at every process start; the real runner is node24.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
         ...options.env,

@@ -439,6 +439,11 @@ async function publishApprovalRequest(
   const client = new SNSClient({
     endpoint: deps.core.endpoint(),
     region: deps.core.region,
+    // The engine runs inside AWS, on AWS's clock; the host's clock is not, so the SDK
+    // must not correct for the skew it sees in the sandbox's Date header (it would then
+    // retry every failed call once).
+    systemClockOffset: deps.core.clock.now().getTime() - Date.now(),
+    disableClockSkewCorrection: true,
     credentials: {
       accessKeyId: credential.accessKeyId,
       secretAccessKey: credential.secretAccessKey,
@@ -650,6 +655,11 @@ async function executeAwsApi(
   const client = new sdk.client({
     endpoint: deps.core.endpoint(),
     region: deps.core.region,
+    // The engine runs inside AWS, on AWS's clock; the host's clock is not, so the SDK
+    // must not correct for the skew it sees in the sandbox's Date header (it would then
+    // retry every failed call once).
+    systemClockOffset: deps.core.clock.now().getTime() - Date.now(),
+    disableClockSkewCorrection: true,
     credentials: {
       accessKeyId: credential.accessKeyId,
       secretAccessKey: credential.secretAccessKey,

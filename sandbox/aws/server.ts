@@ -453,6 +453,9 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       "x-amzn-requestid": requestId,
       // REST-JSON errors name their type in this header (the body has only the message).
       ...(service === "scheduler" && outcome !== "ok" ? { "x-amzn-errortype": outcome } : {}),
+      // AWS's clock is the sandbox's: the Date header (which Node would otherwise fill
+      // with the host's time) is how clients learn it (src/adapters/aws-clock.ts).
+      date: clock.now().toUTCString(),
       "content-length": Buffer.byteLength(payload),
     });
     res.end(payload);

@@ -23,6 +23,8 @@ import { type Annotation, analyzeStdout, type LogGroup, parseFileCommand, type W
 
 /** The committed action bundle. */
 export const DEFAULT_BUNDLE_PATH = fileURLToPath(new URL("../../action/dist/index.js", import.meta.url));
+/** Preload that gives the action's process the runner's clock (ELEVATE_NOW). */
+const RUNNER_CLOCK_PRELOAD = new URL("./runner-clock.mjs", import.meta.url).href;
 
 export interface RunActionOptions {
   bundlePath?: string;
@@ -196,7 +198,8 @@ export async function runAction(options: RunActionOptions): Promise<ActionRun> {
     stdout: string;
     stderr: string;
   }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bundlePath], {
+    // The runner's wall clock is ELEVATE_NOW's (runner-clock.mjs), as on a real runner.
+    const child = spawn(process.execPath, ["--import", RUNNER_CLOCK_PRELOAD, bundlePath], {
       cwd: options.workspace,
       env: environment,
       stdio: ["ignore", "pipe", "pipe"],

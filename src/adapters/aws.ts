@@ -18,6 +18,7 @@ import {
 } from "@aws-sdk/client-ssm";
 import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { SNS_SUBJECT_MAX } from "../domain/notifications.js";
+import { type AwsClock, observeAwsTime } from "./aws-clock.js";
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -35,9 +36,12 @@ export interface AwsClients {
   sns: SNSClient;
 }
 
-export function createClients(region: string, credentials: AwsCredentials): AwsClients {
+/** `clock`, when given, learns AWS's time from every response of these clients (aws-clock.ts). */
+export function createClients(region: string, credentials: AwsCredentials, clock?: AwsClock): AwsClients {
   const common = { region, credentials, ...RETRY };
-  return { ssm: new SSMClient(common), iam: new IAMClient(common), sns: new SNSClient(common) };
+  const clients = { ssm: new SSMClient(common), iam: new IAMClient(common), sns: new SNSClient(common) };
+  if (clock) for (const client of Object.values(clients)) observeAwsTime(client, clock);
+  return clients;
 }
 
 /**
@@ -51,6 +55,8 @@ export async function assumeRoleWithWebIdentity(input: {
   webIdentityToken: string;
   sessionName: string;
   durationSeconds?: number;
+  /** Learns AWS's time from the STS response (aws-clock.ts). */
+  clock?: AwsClock;
 }): Promise<AwsCredentials> {
   const sts = new STSClient({
     region: input.region,
@@ -59,6 +65,7 @@ export async function assumeRoleWithWebIdentity(input: {
     credentials: { accessKeyId: "", secretAccessKey: "" },
     signer: { sign: async (request) => request },
   });
+  if (input.clock) observeAwsTime(sts, input.clock);
   const out = await sts.send(
     new AssumeRoleWithWebIdentityCommand({
       RoleArn: input.roleArn,

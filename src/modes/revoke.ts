@@ -9,6 +9,7 @@ import {
   startAutomationPastEarlierFailures,
   waitForAutomation,
 } from "../adapters/aws.js";
+import { AwsClock } from "../adapters/aws-clock.js";
 import { changedFiles, commitExists, git, readFileAt, ZERO_SHA } from "../adapters/git.js";
 import {
   closePullRequest,
@@ -171,11 +172,12 @@ async function resolveApprovalGates(
   config: ElevateConfig,
   revokedRequestIds: ReadonlySet<string>,
   report: RevokeReport,
+  now: Date,
 ): Promise<void> {
   let outcomes: DualControlOutcome[];
   try {
     outcomes = await resolvePendingApprovals(ssm, config, {
-      now: ctx.now(),
+      now,
       timeoutMs: ctx.inputs.timeoutSeconds * 1000,
       revokedRequestIds,
     });
@@ -226,24 +228,39 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
   const config = await loadActionConfig(ctx, "nothing was revoked");
   const early = await earlyRevokeIds(ctx);
 
+  // Every time that decides access in this run is AWS's (the Date of its responses),
+  // never the runner's clock (docs/threat-model.md "Time"): a runner hours ahead must
+  // not expire live grants or clear cut-offs early, one minutes behind must not let
+  // sessions survive. The runner's clock is only compared with it, for the log.
+  const awsClock = new AwsClock();
+  const awsNow = (): Date => awsClock.now();
   const token = await ctx.getIdToken("sts.amazonaws.com");
   const credentials = await assumeRoleWithWebIdentity({
     region: config.aws.region,
     roleArn: config.aws.revokeRoleArn,
     webIdentityToken: token,
     sessionName: `elevate-revoke-${ctx.run.id}`.slice(0, 64),
+    clock: awsClock,
   });
-  const { ssm, iam, sns } = createClients(config.aws.region, credentials);
+  const { ssm, iam, sns } = createClients(config.aws.region, credentials, awsClock);
+  if (awsClock.known) {
+    const skew = awsClock.skewOf(ctx.now());
+    if (Math.abs(skew) >= 60_000) {
+      core.info(
+        `the runner's clock is ${Math.round(Math.abs(skew) / 1000)} s ${skew > 0 ? "ahead of" : "behind"} AWS's; this run decides by AWS's`,
+      );
+    }
+  }
 
   // Dual control: finish AWS-side approval gates before the inventory, so a
   // grant attached in this run is seen (and judged) by the same run.
   if (!ctx.inputs.dryRun && Object.values(config.roles).some((r) => r.awsApproval)) {
-    await resolveApprovalGates(ctx, ssm, config, new Set(early.keys()), report);
+    await resolveApprovalGates(ctx, ssm, config, new Set(early.keys()), report, awsNow());
   }
 
   let inventoryRead: Awaited<ReturnType<typeof readInventory>>;
   try {
-    inventoryRead = await readInventory(iam, config.aws.accountId, ctx.now());
+    inventoryRead = await readInventory(iam, config.aws.accountId, awsNow);
   } catch (error) {
     throw new Error(
       `could not read the grants from IAM (${describeAwsError(error)}); nothing was revoked this run. Every grant still expires by itself; the next run retries.`,
@@ -284,7 +301,7 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
 
   const plan = planRevocations({
     inventory,
-    now: ctx.now(),
+    now: awsNow(),
     earlyRevokeIds: early,
     knownRequests: known,
     driftMode: ctx.inputs.drift,
@@ -300,25 +317,25 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
     report.clears = plan.clearCutoffs.map((c) => ({ ...c, status: "planned", message: "dry run: would clear" }));
     report.outcomes = plan.revoke.map((r) => ({ ...r, status: "planned", message: "dry run: would revoke" }));
   } else {
-    // The run's clock (ELEVATE_NOW in the sandbox), not Date.now: runRunbook compares it with
-    // SSM's ExecutionStartTime to tell an earlier run's failed execution from this run's.
-    const run: RunbookRun = { timeoutMs: ctx.inputs.timeoutSeconds * 1000, now: () => ctx.now().getTime() };
+    // AWS's clock: runRunbook compares it with SSM's ExecutionStartTime to tell an earlier
+    // run's failed execution from this run's.
+    const run: RunbookRun = { timeoutMs: ctx.inputs.timeoutSeconds * 1000, now: () => awsNow().getTime() };
     // Clears first: they free the role budget that this run's new cut-offs were planned against.
     report.clears = await mapLimited(plan.clearCutoffs, CONCURRENCY, (c) => clearCutoff(ssm, config, c, run));
     report.outcomes = await mapLimited(plan.revoke, CONCURRENCY, (r) => revokeOne(ssm, config, r, run));
     const events = revokeEvents(report, known, {
-      occurredAt: ctx.now(),
+      occurredAt: awsNow(),
       repository: `${ctx.repo.owner}/${ctx.repo.repo}`,
       run: runOf(ctx),
     });
     await publish(sns, config, events, report);
   }
-  const open = await reviewOpenRequests(ctx, config, sns, ctx.now(), report);
+  const open = await reviewOpenRequests(ctx, config, sns, awsNow(), report);
   report.stale = open.stale;
   report.requested = open.requested;
 
   report.headline = headlineOf(report);
-  await writeReport(report, ctx.now());
+  await writeReport(report, awsNow());
   return report;
 }
 

@@ -9,6 +9,7 @@
  * Exit status: 0 no drift, 1 drift found, 2 usage, config or credential error.
  */
 import { IAMClient } from "@aws-sdk/client-iam";
+import { AwsClock, observeAwsTime } from "../adapters/aws-clock.js";
 import { type CliCommand, choiceOption, EXIT, stringOption } from "../cli/args.js";
 import { formatLocatedError } from "../domain/errors.js";
 import { formatIamTime } from "../domain/grant-policy.js";
@@ -167,9 +168,14 @@ export async function runStatus(options: StatusOptions, io: StatusIo): Promise<n
   const { config } = loaded;
   // Default credential chain (environment, shared files, SSO, instance role); read-only calls only.
   const iam = new IAMClient({ region: config.aws.region, maxAttempts: 6, retryMode: "adaptive" });
+  // Windows and cut-off ages are judged on AWS's clock (the responses' Date), as the
+  // revoker judges them; this machine's clock only stands in when IAM sent no Date.
+  const awsClock = new AwsClock();
+  observeAwsTime(iam, awsClock);
+  const now = (): Date => (awsClock.known ? awsClock.now() : options.now);
   let read: Awaited<ReturnType<typeof readInventory>>;
   try {
-    read = await readInventory(iam, config.aws.accountId, options.now);
+    read = await readInventory(iam, config.aws.accountId, now);
   } catch (error) {
     const why = isCredentialError(error)
       ? `${describeAwsError(error)}; status needs read-only AWS credentials for account ${config.aws.accountId} allowed iam:GetAccountAuthorizationDetails and iam:GetRole (the default credential chain: AWS_PROFILE, environment, SSO)`
@@ -196,9 +202,10 @@ export async function runStatus(options: StatusOptions, io: StatusIo): Promise<n
     io.stderr(`${PROGRAM_STATUS}: cannot read request history at ${options.ref}: ${(error as Error).message}\n`);
     return EXIT.USAGE;
   }
+  const readAt = now();
   const plan = planRevocations({
     inventory: read.inventory,
-    now: options.now,
+    now: readAt,
     earlyRevokeIds: [],
     knownRequests: known,
     driftMode: "report",
@@ -206,7 +213,7 @@ export async function runStatus(options: StatusOptions, io: StatusIo): Promise<n
   const clearable = new Set(plan.clearCutoffs.map((c) => `${c.roleArn}\n${c.iamUser}`));
   const result: StatusResult = {
     accountId: config.aws.accountId,
-    now: formatIamTime(options.now),
+    now: formatIamTime(readAt),
     grants: statusRows(plan, known),
     drift: plan.drift,
     cutoffs: read.inventory.cutoffs.map((c) => ({
