@@ -60,5 +60,10 @@ export function sandboxClient(
       ...(credential.sessionToken ? { sessionToken: credential.sessionToken } : {}),
     },
     maxAttempts,
+    // The sandbox's services run inside AWS, on AWS's clock; the host's clock is not, so
+    // the SDK must not correct for the skew it sees in the sandbox's Date header (it
+    // would then retry every failed call once).
+    systemClockOffset: core.clock.now().getTime() - Date.now(),
+    disableClockSkewCorrection: true,
   });
 }
