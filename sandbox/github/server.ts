@@ -12,6 +12,7 @@
  *
  * Never imported by product code.
  */
+
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -22,6 +23,7 @@ import {
   stableId,
   type WorkflowRunIdentity,
 } from "./oidc.js";
+import { emptySettings, type RulesetRecord, renderBranchRules, renderRuleset } from "./settings.js";
 import {
   type CodeownersErrorRecord,
   type CollaboratorRole,
@@ -46,7 +48,7 @@ import {
   type UserRecord,
 } from "./state.js";
 
-export type Permission = "contents" | "pullRequests" | "issues" | "members" | "metadata";
+export type Permission = "contents" | "pullRequests" | "issues" | "members" | "metadata" | "administration" | "actions";
 export type Access = "read" | "write";
 
 /** What a registered token may do. */
@@ -345,6 +347,7 @@ export class GitHubSandbox {
       comments: [],
       codeownersErrors: [],
       collaborators: new Map([[ownerLogin.toLowerCase(), "admin"]]),
+      settings: emptySettings(),
       lastNumber: 0,
     };
     this.#repos.set(fullName.toLowerCase(), repo);
@@ -997,6 +1000,48 @@ export class GitHubSandbox {
       (request) => {
         const repo = this.#repoFor(request, ["contents", "metadata"], "read");
         return { status: 200, body: { errors: repo.codeownersErrors } };
+      },
+    );
+
+    this.#route(
+      "GET /repos/{owner}/{repo}/rules/branches/{branch}",
+      docs("repos/rules#get-rules-for-a-branch"),
+      (request) => {
+        const repo = this.#repoFor(request, ["metadata", "contents", "pullRequests"], "read");
+        return { status: 200, body: renderBranchRules(repo, repo.settings, request.params.branch ?? "") };
+      },
+    );
+
+    this.#route(
+      "GET /repos/{owner}/{repo}/rulesets/{ruleset_id}",
+      docs("repos/rules#get-a-repository-ruleset"),
+      (request) => {
+        const repo = this.#repoFor(request, ["metadata", "contents", "pullRequests"], "read");
+        const id = positiveInt(request.params.ruleset_id ?? null, "ruleset_id", 0);
+        const ruleset = repo.settings.rulesets.find((candidate: RulesetRecord) => candidate.id === id);
+        if (!ruleset) throw new ApiError(404, "Not Found");
+        const isAdmin = request.auth?.grant.permissions.administration === "write";
+        return { status: 200, body: renderRuleset(repo, ruleset, isAdmin) };
+      },
+    );
+
+    this.#route(
+      "GET /repos/{owner}/{repo}/branches/{branch}/protection",
+      docs("branches/branch-protection#get-branch-protection"),
+      (request) => {
+        const repo = this.#repoFor(request, "administration", "read");
+        const protection = repo.settings.protection.get(request.params.branch ?? "");
+        if (!protection) throw new ApiError(404, "Branch not protected");
+        return { status: 200, body: protection };
+      },
+    );
+
+    this.#route(
+      "GET /repos/{owner}/{repo}/actions/oidc/customization/sub",
+      docs("actions/oidc#get-the-customization-template-for-an-oidc-subject-claim-for-a-repository"),
+      (request) => {
+        const repo = this.#repoFor(request, ["actions", "administration"], "read");
+        return { status: 200, body: repo.settings.oidcSubject };
       },
     );
 

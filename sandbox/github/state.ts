@@ -13,6 +13,7 @@
  * Only fields a client can rely on are rendered; null-valued optional fields are kept
  * where GitHub sends them, so code that checks for `null` sees what it would in production.
  */
+import type { RepositorySettings } from "./settings.js";
 
 export type PullFileStatus = "added" | "removed" | "modified" | "renamed" | "copied" | "changed" | "unchanged";
 
@@ -58,6 +59,8 @@ export interface RepositoryRecord {
   codeownersErrors: CodeownersErrorRecord[];
   /** Lower-cased login -> role, from every source (direct, team, organization); the owner is admin. */
   collaborators: Map<string, CollaboratorRole>;
+  /** Rulesets, classic branch protection and the OIDC subject customization. */
+  settings: RepositorySettings;
   /** Issues and pull requests share one number sequence on GitHub. */
   lastNumber: number;
 }

@@ -15,11 +15,13 @@ import { type CliCommand, type CliContext, EXIT, stringOption, UsageError } from
 import { DEFAULT_CONFIG_PATH, type ElevateConfig, loadConfig } from "../domain/config.js";
 import { codeownersFindings } from "../domain/doctor-codeowners.js";
 import { type Finding, finding, formatFinding, hasErrors, sortFindings } from "../domain/doctor-findings.js";
+import { expectedSubjects, githubFindings } from "../domain/doctor-github.js";
 import { WORKFLOW_FILES, type WorkflowFile, workflowFindings } from "../domain/doctor-workflows.js";
 import { FILE_START } from "../domain/errors.js";
 import { validateRequest } from "../domain/request.js";
 import { duplicateIdMessage, findDuplicateRequestIds, looksLikeRequestFile } from "../domain/request-path.js";
 import { MAX_YAML_BYTES } from "../domain/strict-yaml.js";
+import { gatherGitHubFacts, githubAccess, repositoryOf } from "./doctor-github.js";
 import { CODEOWNERS_LOCATIONS } from "./pr-review.js";
 
 /** The branch the stack's roles trust (infra/template.yaml pins refs/heads/main). */
@@ -37,6 +39,7 @@ export interface OfflineFacts {
   config: ElevateConfig | undefined;
   findings: Finding[];
   requestFiles: number;
+  codeowners: { path: string; text: string } | undefined;
 }
 
 /** Config, CODEOWNERS, workflows and request files of the repository at `root`. */
@@ -56,12 +59,14 @@ export async function offlineChecks(root: string, configFile = DEFAULT_CONFIG_PA
   }
 
   const codeownersPath = CODEOWNERS_LOCATIONS.find((path) => existsSync(join(root, path)));
+  let codeowners: OfflineFacts["codeowners"];
   if (codeownersPath === undefined) {
     findings.push(
       finding(".github/CODEOWNERS", FILE_START, "error", "missing: without CODEOWNERS no request can ever be approved"),
     );
   } else {
     const text = (await readText(join(root, codeownersPath), 3 * 1024 * 1024)) ?? "";
+    codeowners = { path: codeownersPath, text };
     findings.push(...codeownersFindings(text, codeownersPath, config));
   }
 
@@ -97,7 +102,7 @@ export async function offlineChecks(root: string, configFile = DEFAULT_CONFIG_PA
       findings.push(finding(path, error, "warning", `${error.message} (a request file in this state grants nothing)`));
     }
   }
-  return { root, configFile, config, findings, requestFiles: files.length };
+  return { root, configFile, config, findings, requestFiles: files.length, codeowners };
 }
 
 function summary(findings: readonly Finding[], what: string): string {
@@ -109,13 +114,17 @@ function summary(findings: readonly Finding[], what: string): string {
 
 export const doctorCommand: CliCommand = {
   summary: "Check the config, CODEOWNERS, workflows and request files before the first real pull request.",
-  usage: "[--config F]",
+  usage: "[--config F] [--github [--repo OWNER/NAME]]",
   description: [
     "Offline, from the working tree at the repository root: the config (schema and cross-field rules);",
     "CODEOWNERS (syntax, every role folder owned, the config and workflows owned, owners that are not",
     "only the role's requesters); the workflows elevate-check.yml, elevate-grant.yml and",
     "elevate-revoke.yml (triggers, permissions, an OIDC token only for grant and revoke, the action",
     "reference, no paths: filter on the required check); and the request files under requests/.",
+    "--github (a token in GITHUB_TOKEN or GH_TOKEN; ELEVATE_MEMBERS_TOKEN for team membership) also checks",
+    "the rules on main (a pull request, code-owner review, dismissed stale approvals, approval of the",
+    "most recent push, the check required, no bypass), that every team owner resolves with the members",
+    "token, and that the OIDC subject is not customized; it prints the subject the AWS roles must trust.",
     "Findings print as FILE:LINE:COL: error: MESSAGE (or warning:, which does not fail).",
     "Exit status: 0 no errors, 1 errors found, 2 usage error.",
   ].join("\n"),
@@ -125,17 +134,36 @@ export const doctorCommand: CliCommand = {
       valueName: "F",
       description: "config file, relative to the repository root (default: .github/elevate.yml)",
     },
+    github: { type: "boolean", description: "also check branch rules, team owners and the OIDC subject on GitHub" },
+    repo: {
+      type: "string",
+      valueName: "OWNER/NAME",
+      description: "the repository for --github (default: from the origin remote)",
+    },
   },
   positionals: { min: 0, max: 0 },
   async run(context: CliContext, args) {
     const { root, inGit } = await findRepoRoot(context.cwd);
     if (!inGit) throw new UsageError("not inside a git repository; run it in the access repository");
+    const online = args.values.github === true;
+    const access = online ? githubAccess(process.env) : undefined;
+    const repository = online ? await repositoryOf(root, stringOption(args, "repo")) : undefined;
     const facts = await offlineChecks(root, stringOption(args, "config") ?? DEFAULT_CONFIG_PATH);
-    const findings = sortFindings(facts.findings);
+    const all = [...facts.findings];
+    const checked = ["config", "CODEOWNERS", "3 workflows"];
+    if (access && repository) {
+      const github = await gatherGitHubFacts(access, repository, facts.codeowners);
+      all.push(...githubFindings(github));
+      checked.push(`GitHub ${repository}`);
+      context.stderr.write(
+        `elevate doctor: GitHub issues OIDC tokens for main of ${repository} with sub ${expectedSubjects(github).join(" or ")}\n`,
+      );
+    }
+    const findings = sortFindings(all);
     for (const f of findings) context.stdout.write(`${formatFinding(f)}\n`);
     const roles = facts.config ? Object.keys(facts.config.roles).length : 0;
     context.stderr.write(
-      summary(findings, `config, CODEOWNERS, 3 workflows, ${roles} role(s), ${facts.requestFiles} request file(s)`),
+      summary(findings, `${checked.join(", ")}, ${roles} role(s), ${facts.requestFiles} request file(s)`),
     );
     return hasErrors(findings) ? EXIT.INVALID : EXIT.OK;
   },
