@@ -3,6 +3,7 @@
  * array (never through a shell), so paths and refs cannot inject commands.
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { promisify } from "node:util";
 
 const execFileAsync = promisify(execFile);
@@ -238,4 +239,46 @@ export async function pushNotes(cwd: string, remote = "origin", ref = NOTES_REF,
       await git(cwd, [...NOTE_IDENTITY, "notes", `--ref=${ref}`, "merge", "-s", "cat_sort_uniq", theirs]);
     }
   }
+}
+
+/**
+ * The default branch as this clone knows it, as a revision: origin's HEAD
+ * (`origin/main`), else `origin/main` or `origin/master`, else a local `main`
+ * or `master`. Undefined outside git or when none exists. No network.
+ */
+export async function defaultBranch(cwd: string): Promise<string | undefined> {
+  try {
+    const head = (await git(cwd, ["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"])).trim();
+    if (head !== "") return head;
+  } catch {
+    // origin/HEAD is not set (a clone made by `git init` + `git remote add`): try the usual names.
+  }
+  for (const ref of [
+    "refs/remotes/origin/main",
+    "refs/remotes/origin/master",
+    "refs/heads/main",
+    "refs/heads/master",
+  ]) {
+    if (await commitExists(cwd, ref)) return ref.replace(/^refs\/(remotes|heads)\//, "");
+  }
+  return undefined;
+}
+
+/**
+ * Blob ids of the files under `dir` at `rev`, by repository-relative path:
+ * one `git ls-tree` for any number of files.
+ */
+export async function blobIdsAt(cwd: string, rev: string, dir: string): Promise<Map<string, string>> {
+  const out = await git(cwd, ["ls-tree", "-r", "-z", "--full-tree", rev, "--", dir]);
+  const blobs = new Map<string, string>();
+  for (const entry of out.split("\0")) {
+    const match = /^\d+ blob ([0-9a-f]+)\t(.+)$/s.exec(entry);
+    if (match) blobs.set(match[2] as string, match[1] as string);
+  }
+  return blobs;
+}
+
+/** The id git gives `bytes` as a blob (SHA-1, or SHA-256 in a SHA-256 repository), computed without git. */
+export function blobId(bytes: Uint8Array, algorithm: "sha1" | "sha256" = "sha1"): string {
+  return createHash(algorithm).update(`blob ${bytes.byteLength}\0`).update(bytes).digest("hex");
 }

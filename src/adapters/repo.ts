@@ -113,3 +113,36 @@ export async function listRequestFiles(root: string): Promise<string[]> {
   await walk(REQUESTS_DIR, 0);
   return out.sort();
 }
+
+/**
+ * Expands a FILE argument: a directory becomes the `.yaml`/`.yml` files under
+ * it, recursively, skipping dot-folders and node_modules, without following symbolic links,
+ * sorted, each spelled from the argument (`requests/` → `requests/x/y.yaml`);
+ * anything else stays as given (reading it later says what is wrong with it).
+ */
+export async function expandFileArgument(cwd: string, argument: string): Promise<string[]> {
+  const absolute = resolve(cwd, argument);
+  let stats: Stats;
+  try {
+    stats = lstatSync(absolute);
+  } catch {
+    return [argument];
+  }
+  if (!stats.isDirectory()) return [argument];
+  const found: string[] = [];
+  const walk = async (relativeDir: string, depth: number): Promise<void> => {
+    if (depth > 16) return;
+    const entries = await readdir(join(absolute, relativeDir), { withFileTypes: true });
+    for (const entry of entries) {
+      const child = relativeDir === "" ? entry.name : `${relativeDir}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!entry.name.startsWith(".") && entry.name !== "node_modules") await walk(child, depth + 1);
+      } else if (entry.isFile() && /\.ya?ml$/.test(entry.name)) {
+        found.push(child);
+      }
+    }
+  };
+  await walk("", 0);
+  const prefix = argument.replace(/[/\\]+$/, "");
+  return found.sort().map((path) => (prefix === "" || prefix === "." ? path : `${prefix}/${path}`));
+}

@@ -5,6 +5,7 @@
 import type { LocatedError } from "../domain/errors.js";
 import { FILE_START, locatedError } from "../domain/errors.js";
 import { buildGrantPlan, type GrantPlan } from "../domain/plan.js";
+import type { ValidRequest } from "../domain/request.js";
 import { checkRequestFiles, loadWorkspaceConfig, openWorkspace } from "./validate.js";
 
 export interface PlanInput {
@@ -19,7 +20,7 @@ export type PlanOutcome =
   | { status: "config-error"; errors: LocatedError[] }
   | { status: "unreadable"; errors: LocatedError[] }
   | { status: "invalid"; errors: LocatedError[] }
-  | { status: "planned"; plan: GrantPlan };
+  | { status: "planned"; plan: GrantPlan; request: ValidRequest; note?: string | undefined };
 
 export async function runPlan(input: PlanInput): Promise<PlanOutcome> {
   const workspace = await openWorkspace(input.cwd);
@@ -37,5 +38,5 @@ export async function runPlan(input: PlanInput): Promise<PlanOutcome> {
   if (!check.request) return { status: "invalid", errors: check.errors };
   const planned = buildGrantPlan(check.request, loaded.config, input.mergedAt);
   if (!planned.ok) return { status: "invalid", errors: [locatedError(input.file, FILE_START, planned.message)] };
-  return { status: "planned", plan: planned.plan };
+  return { status: "planned", plan: planned.plan, request: check.request, note: check.note };
 }

@@ -13,6 +13,7 @@ import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { parse as parseYaml, Scalar, Document as YamlDocument } from "yaml";
+import { defaultBranch } from "../adapters/git.js";
 import { listRequestFiles } from "../adapters/repo.js";
 import { type CliCommand, type CliContext, UsageError } from "../cli/args.js";
 import { DEFAULT_CONFIG_PATH, findUser, GITHUB_LOGIN } from "../domain/config.js";
@@ -298,22 +299,6 @@ export function flagTermErrors(input: {
   });
 }
 
-/** The default branch as this clone knows it: origin's HEAD, else origin/main|master, else main|master. */
-export async function defaultBranch(proc: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
-  const head = await runProgram("git", ["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"], proc);
-  if (head.ok && head.stdout.trim() !== "") return head.stdout.trim();
-  for (const ref of [
-    "refs/remotes/origin/main",
-    "refs/remotes/origin/master",
-    "refs/heads/main",
-    "refs/heads/master",
-  ]) {
-    const found = await runProgram("git", ["rev-parse", "-q", "--verify", `${ref}^{commit}`], proc);
-    if (found.ok) return ref.replace(/^refs\/(remotes|heads)\//, "");
-  }
-  return undefined;
-}
-
 /** Why `--open-pr` cannot work here (checked before anything is touched), or undefined when it can. */
 async function openPrObstacle(proc: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
   // `git var` applies the same strict rule as `git commit`, env (GIT_AUTHOR_*, EMAIL) and config alike.
@@ -448,7 +433,7 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
   }
 
   const branch = `elevate/${id}`;
-  const base = await defaultBranch(proc);
+  const base = await defaultBranch(io.cwd);
   if (options.openPr) {
     // A request PR must add only its file: branch from the default branch, not from whatever is checked out.
     const created = await runProgram("git", ["checkout", "-q", "-b", branch, ...(base ? [base] : [])], proc);

@@ -104,7 +104,7 @@ describe("elevate plan", () => {
   it("prints its help", async () => {
     const run = await runCli(["plan", "-h"], repo.root);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Usage: elevate plan \[--config F\] \[--merged-at ISO\] FILE/);
+    expect(run.stdout).toMatch(/^Usage: elevate plan \[--config F\] \[--merged-at ISO\] \[--format json\|text\] FILE/);
   });
 });
 
@@ -140,5 +140,57 @@ describe("the CLI as a child process (src/cli/index.ts through tsx)", () => {
       notBefore: "2026-11-30T09:00:00Z",
       notAfter: "2026-11-30T10:30:00Z",
     });
+  });
+});
+
+describe("elevate plan --format text", () => {
+  it("prints the grant for people, like terraform plan, with the same window and policy name as the JSON", async () => {
+    const mergedAt = "2026-11-30T08:00:00Z";
+    const text = await runCli(["plan", "--format", "text", "--merged-at", mergedAt, GOOD], repo.root);
+    const json = await runCli(["plan", "--merged-at", mergedAt, GOOD], repo.root);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toBe("");
+    const plan = JSON.parse(json.stdout);
+    expect(text.stdout).toBe(
+      [
+        `Elevate plan for ${GOOD}, merged at 2026-11-30T08:00:00Z once approved:`,
+        "",
+        `  # grant resize-web-asg: IAM user alice.smith may assume ${plan.roleArn}`,
+        `  + inline policy "${plan.policyName}" on IAM user "alice.smith"`,
+        "      action       = sts:AssumeRole",
+        `      role         = ${plan.roleArn}`,
+        `      not before   = ${plan.notBefore}  (at merge)`,
+        `      not after    = ${plan.notAfter}  (1h 30m later; the policy expires by itself)`,
+        "      session name = alice.smith  (the switch-role session name must equal the IAM user name)",
+        "      requester    = alice",
+        `      reason       = ${JSON.stringify(VALID_EC2.reason)}`,
+        `      ticket       = ${VALID_EC2.ticket}`,
+        "",
+        "Plan: 1 grant. Needs 2 approvals from code owners of requests/ec2-admin/ (not the requester).",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("says when the window opens at the requested start rather than at merge", async () => {
+    repo.write(
+      "requests/ec2-admin/later-one.yaml",
+      requestText({ ...VALID_EC2, start: "2026-11-30T12:00:00Z", duration: "1h" }),
+    );
+    const run = await runCli(
+      ["plan", "--format", "text", "--merged-at", "2026-11-30T08:00:00Z", "requests/ec2-admin/later-one.yaml"],
+      repo.root,
+    );
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("not before   = 2026-11-30T12:00:00Z  (at the requested start)");
+    expect(run.stdout).toContain("not after    = 2026-11-30T13:00:00Z  (1h later;");
+  });
+
+  it("keeps JSON the default and refuses other formats", async () => {
+    const run = await runCli(["plan", "--merged-at", "2026-11-30T08:00:00Z", GOOD], repo.root);
+    expect(() => JSON.parse(run.stdout)).not.toThrow();
+    const bad = await runCli(["plan", "--format", "yaml", GOOD], repo.root);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--format must be one of json, text, not "yaml"/);
   });
 });

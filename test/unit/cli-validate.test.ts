@@ -200,11 +200,11 @@ describe("elevate validate", () => {
   it("prints help for the program and for the command", async () => {
     const program = await runCli(["--help"], repo.root);
     expect(program.code).toBe(0);
-    expect(program.stdout).toMatch(/validate +Validate request files[\s\S]*plan +Print, as JSON/);
+    expect(program.stdout).toMatch(/validate +Validate request files[\s\S]*plan +Print what merging a request would grant/);
     const command = await runCli(["validate", "--help"], repo.root);
     expect(command.code).toBe(0);
     expect(command.stdout).toMatch(
-      /^Usage: elevate validate \[--config F\] \[--author LOGIN\] \[--now ISO\] \[--format text\|json\] FILE…/,
+      /^Usage: elevate validate \[--config F\] \[--author LOGIN\] \[--now ISO\] \[--format text\|json\] \[--path P\] FILE\|DIR\|-…/,
     );
     expect(command.stdout).toMatch(/Exit status: 0 all valid, 1 any invalid, 2 usage or config error/);
   });
