@@ -200,7 +200,9 @@ describe("elevate validate", () => {
   it("prints help for the program and for the command", async () => {
     const program = await runCli(["--help"], repo.root);
     expect(program.code).toBe(0);
-    expect(program.stdout).toMatch(/validate +Validate request files[\s\S]*plan +Print what merging a request would grant/);
+    expect(program.stdout).toMatch(
+      /validate +Validate request files[\s\S]*plan +Print what merging a request would grant/,
+    );
     const command = await runCli(["validate", "--help"], repo.root);
     expect(command.code).toBe(0);
     expect(command.stdout).toMatch(
