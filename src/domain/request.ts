@@ -325,7 +325,9 @@ export function validateRequest(input: ValidateRequestInput): ValidateRequestRes
     fail(document.locate([]), ticketRequiredMessage(role.key));
   }
 
-  // Start: RFC 3339 with a zone; the requested window must not have closed already.
+  // Start: RFC 3339 with a zone; the requested window must not have closed already,
+  // and must not open more than MAX_START_LEAD_DAYS ahead (the stack's grant runbook
+  // refuses such a NotBefore by itself: MaxGrantLeadTime, 168h by default).
   let start: Date | undefined;
   if (startText !== undefined) {
     const parsedStart = parseTimestamp(startText);
@@ -333,7 +335,13 @@ export function validateRequest(input: ValidateRequestInput): ValidateRequestRes
       fail(at("start"), `start ${parsedStart.message}`);
     } else {
       start = parsedStart.date;
-      if (durationMs !== undefined) {
+      const lead = start.getTime() - now.getTime();
+      if (lead > MAX_START_LEAD_MS) {
+        fail(
+          at("start"),
+          `start ${start.toISOString()} is more than ${MAX_START_LEAD_DAYS} days after ${now.toISOString()}; a request may start at most ${MAX_START_LEAD_DAYS} days ahead, so ask nearer the time`,
+        );
+      } else if (durationMs !== undefined) {
         const requestedEnd = new Date(start.getTime() + durationMs);
         if (isWindowClosed({ notBefore: start, notAfter: requestedEnd }, now)) {
           fail(

@@ -49,6 +49,12 @@ describe("validateRequest: a valid request", () => {
     expect(request?.start?.toISOString()).toBe("2026-11-30T09:00:00.000Z");
   });
 
+  it("accepts a start exactly 7 days ahead (the lead-time limit is inclusive)", () => {
+    const { request, errors } = validate(withField("start", "2026-12-07T08:00:00Z"));
+    expect(errors).toEqual([]);
+    expect(request?.start?.toISOString()).toBe("2026-12-07T08:00:00.000Z");
+  });
+
   it("accepts a start in the past whose window is still open", () => {
     const text = withField("start", "2026-11-30T07:00:00Z");
     expect(validate(text).errors).toEqual([]);
@@ -120,6 +126,20 @@ describe("validateRequest: every rule gets a located error", () => {
       6,
       8,
       /the requested window closed at 2026-11-30T07:30:00.000Z/,
+    ],
+    [
+      "start more than 7 days ahead (the stack's MaxGrantLeadTime)",
+      withField("start", "2026-12-07T08:00:01Z"),
+      6,
+      8,
+      /start 2026-12-07T08:00:01.000Z is more than 7 days after 2026-11-30T08:00:00.000Z; a request may start at most 7 days ahead/,
+    ],
+    [
+      "start far in the future, with an offset",
+      withField("start", "2027-06-01T09:00:00+09:00"),
+      6,
+      8,
+      /more than 7 days after/,
     ],
     [
       "unknown key",
