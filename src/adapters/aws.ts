@@ -13,10 +13,12 @@ import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import {
   GetAutomationExecutionCommand,
   type GetAutomationExecutionCommandOutput,
+  GetDocumentCommand,
   SSMClient,
   StartAutomationExecutionCommand,
 } from "@aws-sdk/client-ssm";
 import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { parse as parseYaml } from "yaml";
 import { SNS_SUBJECT_MAX } from "../domain/notifications.js";
 import { type AwsClock, observeAwsTime } from "./aws-clock.js";
 
@@ -110,6 +112,17 @@ export function automationClientToken(...parts: string[]): string {
  * which covers it. (docs/infra.md, "Updating the stack".)
  */
 export const RUNBOOK_VERSION = "$LATEST";
+
+/**
+ * The content of the runbook version executions run (`$LATEST`), parsed from
+ * JSON (how CloudFormation stores an object Content) or YAML.
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetDocument.html
+ */
+export async function readDocumentContent(ssm: SSMClient, name: string): Promise<unknown> {
+  const out = await ssm.send(new GetDocumentCommand({ Name: name, DocumentVersion: RUNBOOK_VERSION }));
+  if (out.Content === undefined) throw new Error(`GetDocument of ${name} returned no content`);
+  return parseYaml(out.Content);
+}
 
 export async function startAutomation(
   ssm: SSMClient,

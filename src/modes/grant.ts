@@ -8,6 +8,7 @@ import {
   assumeRoleWithWebIdentity,
   automationClientToken,
   createClients,
+  readDocumentContent,
   startAutomationPastEarlierFailures,
   waitForAutomation,
 } from "../adapters/aws.js";
@@ -28,6 +29,7 @@ import {
 } from "../adapters/git.js";
 import { createComment, listPullRequestsForCommit, listReviews, type PullRequestInfo } from "../adapters/github.js";
 import { capReportLines } from "../domain/approver-cap.js";
+import { type CeilingRead, ceilingFromDocument, ceilingRefusal } from "../domain/ceiling.js";
 import { type ElevateConfig, findRole } from "../domain/config.js";
 import { gateApproverProblem, waitingCommentLine } from "../domain/dual-control.js";
 import type { LocatedError } from "../domain/errors.js";
@@ -194,6 +196,9 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   // grant-start budget is 300 ms). Fetching them grants nothing: they are used
   // only after every check below has passed, and refusals reuse them to notify.
   const credentials = ctx.inputs.dryRun ? undefined : grantRoleCredentials(ctx, config);
+  // The stack's ceiling is read as soon as the credentials arrive, also while the
+  // PR is verified, so checking against it adds no wait before the first start.
+  const ceiling = credentials?.then((c) => (typeof c === "string" ? undefined : readGrantCeiling(config, c)));
   // Independent reads, fetched together; nothing acts on them before every check has passed.
   const [linear, codeowners, reviews, requestFilesAfter, tip, headPresent] = await Promise.all([
     isAncestor(ctx.workspace, before, after),
@@ -382,7 +387,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       });
     }
   } else {
-    const granted = toGrant.length > 0 ? await grantAll(ctx, config, toGrant, after, report, credentials) : {};
+    const granted = toGrant.length > 0 ? await grantAll(ctx, config, toGrant, after, report, credentials, ceiling) : {};
     await notify(ctx, config, report, granted.sns, credentials);
   }
   await recordEvidence(ctx, after, report);
@@ -414,8 +419,28 @@ function baseEvidence(
 }
 
 /**
+ * The grant ceiling of the deployed stack (src/domain/ceiling.ts), read from the
+ * grant runbook with ssm:GetDocument. Never throws: when it cannot be read the
+ * run says why and goes on, because the runbook enforces the ceiling anyway.
+ */
+async function readGrantCeiling(config: ElevateConfig, credentials: AwsCredentials): Promise<CeilingRead> {
+  const { ssm } = createClients(config.aws.region, credentials);
+  try {
+    return ceilingFromDocument(await readDocumentContent(ssm, config.aws.grantDocument));
+  } catch (error) {
+    return {
+      ok: false,
+      message: `could not read ${config.aws.grantDocument} (${describeAwsError(error)}); the grant role needs ssm:GetDocument on it (infra/template.yaml)`,
+    };
+  } finally {
+    ssm.destroy();
+  }
+}
+
+/**
  * AWS calls before the first runbook starts: AssumeRoleWithWebIdentity, then
- * one StartAutomationExecution per request (issue budget: at most 3).
+ * one StartAutomationExecution per request (issue budget: at most 3). The
+ * ceiling's GetDocument runs beside the PR verification (see runGrant).
  */
 export async function grantAll(
   ctx: Pick<ActionContext, "getIdToken" | "run" | "inputs" | "now">,
@@ -425,6 +450,8 @@ export async function grantAll(
   report: GrantReport,
   /** Credentials already being fetched (runGrant starts this early); else fetched here. */
   pending?: Promise<AwsCredentials | string>,
+  /** The stack's ceiling, being read (runGrant starts this early); else read here. */
+  pendingCeiling?: Promise<CeilingRead | undefined>,
 ): Promise<{ sns?: SNSClient }> {
   /** A request that was planned but not granted: evidence, annotation and outcome say why. */
   const fail = (g: (typeof toGrant)[number], why: string, executionId?: string) => {
@@ -448,8 +475,33 @@ export async function grantAll(
     return {};
   }
   const { ssm, sns } = createClients(config.aws.region, credentials);
+  // The stack's ceiling: a grant it would refuse is refused here, naming the stack
+  // parameter to update, instead of starting a runbook that fails.
+  const ceiling = await (pendingCeiling ?? readGrantCeiling(config, credentials));
+  if (ceiling && !ceiling.ok) {
+    core.warning(`the stack's grant ceiling could not be checked before starting: ${ceiling.message}`);
+  }
+  const withinCeiling: typeof toGrant = [];
+  for (const g of toGrant) {
+    const why = ceiling?.ok ? ceilingRefusal(ceiling.ceiling, g.plan, roleKeyOf(g.change.path)) : undefined;
+    if (!why) {
+      withinCeiling.push(g);
+      continue;
+    }
+    g.evidence.event = "refused";
+    g.evidence.refusal = why;
+    core.error(`${g.plan.requestId}: ${why}`, { file: g.change.path, title: "Elevate: not allowed by the AWS stack" });
+    report.outcomes.push({
+      file: g.change.path,
+      requestId: g.plan.requestId,
+      status: "refused",
+      message: why,
+      plan: g.plan,
+      evidence: g.evidence,
+    });
+  }
   const started = await Promise.all(
-    toGrant.map(async (g) => {
+    withinCeiling.map(async (g) => {
       // Dual control: a role with awsApproval starts the approval gate instead
       // and returns at once; the scheduled revoke run grants once approved.
       const awsApproval = findRole(config, roleKeyOf(g.change.path))?.awsApproval;

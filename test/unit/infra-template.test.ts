@@ -451,6 +451,14 @@ describe("grant and revoke role permissions", () => {
     expect(await ask(`${ssm}:document/AWS-RunShellScript`)).toBe("ImplicitlyDenied");
   });
 
+  it("the grant role may read the grant runbook (the stack's ceiling) and no other document", async () => {
+    const ask = (resource: string) =>
+      iamDecision({ principal: grantSession, action: "ssm:GetDocument", resource, identityPolicies: [grant] });
+    expect(await ask(`${ssm}:document/Elevate-Grant`)).toBe("Allowed");
+    expect(await ask(`${ssm}:document/Elevate-Revoke`)).toBe("ImplicitlyDenied");
+    expect(await ask(`${ssm}:document/AWS-RunShellScript`)).toBe("ImplicitlyDenied");
+  });
+
   it("the grant role may pass only the automation role, only to SSM", async () => {
     const pass = (resource: string, service: string) =>
       iamDecision({
