@@ -61,6 +61,7 @@ import { selectPath } from "../../sandbox/aws/automation-engine.js";
 import { type AwsSandbox, type Credentials, startAwsSandbox } from "../../sandbox/aws/index.js";
 import { ElevateWorld } from "../../sandbox/world.js";
 import { assumeRoleWithWebIdentity, publishNotification, readAuthorizationDetails } from "../../src/adapters/aws.js";
+import { AwsClock, observeAwsTime } from "../../src/adapters/aws-clock.js";
 import {
   cutoffPolicyName,
   cutoffPolicyText,
@@ -920,6 +921,61 @@ describe.skipIf(!moto.available)(
         // Beyond the role's MaxSessionDuration: ValidationError (AWS); moto issues credentials.
         expect(r.sandbox.tooLong).toEqual({ name: "ValidationError", status: 400 });
         expect(r.moto.tooLong).toBe("ok");
+      });
+    });
+
+    describe("the Date header (AWS's clock for the revoker)", () => {
+      it("every service's answers, errors included, carry an IMF-fixdate Date that AwsClock reads", async () => {
+        const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+        const r = await both(async (t) => {
+          const seen: Record<string, { format: boolean; clockKnown: boolean; agreesWithin5s: boolean }> = {};
+          const probe = async (label: string, client: { middlewareStack: unknown }, call: () => Promise<unknown>) => {
+            const clock = new AwsClock();
+            observeAwsTime(client, clock);
+            let header: string | undefined;
+            (
+              client.middlewareStack as {
+                add(
+                  m: (next: (a: unknown) => Promise<{ response: unknown }>) => (a: unknown) => Promise<unknown>,
+                  o: object,
+                ): void;
+              }
+            ).add(
+              (next) => async (args) => {
+                try {
+                  const out = await next(args);
+                  header = (out.response as { headers: Record<string, string> }).headers.date;
+                  return out;
+                } catch (error) {
+                  header = (error as { $response?: { headers: Record<string, string> } }).$response?.headers.date;
+                  throw error;
+                }
+              },
+              { step: "deserialize", name: "conformanceDate", override: true },
+            );
+            await outcome(call());
+            seen[label] = {
+              format: IMF_FIXDATE.test(header ?? ""),
+              clockKnown: clock.known,
+              // AwsClock's estimate of the target's time: whole seconds, a lower bound.
+              agreesWithin5s: clock.known && Math.abs(clock.skewOf(t.now())) <= 5000,
+            };
+          };
+          const iam = iamOf(t);
+          await probe("iam ok", iam, () => iam.send(new CreateUserCommand({ UserName: "alice.smith" })));
+          await probe("iam error", iam, () => iam.send(new GetRoleCommand({ RoleName: "nope" })));
+          const sts = stsOf(t);
+          await probe("sts ok", sts, () => sts.send(new GetCallerIdentityCommand({})));
+          const sns = snsOf(t);
+          await probe("sns ok", sns, () => sns.send(new CreateTopicCommand({ Name: "Elevate" })));
+          const ssm = ssmOf(t);
+          await probe("ssm error", ssm, () => ssm.send(new DescribeDocumentCommand({ Name: "Nope-Document" })));
+          return seen;
+        });
+        expect(r.sandbox).toEqual(r.moto);
+        for (const label of ["iam ok", "iam error", "sts ok", "sns ok", "ssm error"]) {
+          expect(r.sandbox[label], label).toEqual({ format: true, clockKnown: true, agreesWithin5s: true });
+        }
       });
     });
 
