@@ -204,7 +204,7 @@ export class ElevateWorld {
         accountId: aws.defaultAccountId,
         region: aws.region,
         credentials: aws.rootCredentials,
-        endpoints: { iam: aws.endpoint, ssm: aws.endpoint, sns: aws.endpoint },
+        endpoints: { iam: aws.endpoint, ssm: aws.endpoint, sns: aws.endpoint, scheduler: aws.endpoint },
         inlineManagedPolicies: { "arn:aws:iam::aws:policy/AmazonEC2FullAccess": EC2_FULL_ACCESS },
       });
       const iam = new IAMClient({ region: aws.region, endpoint: aws.endpoint, credentials: aws.rootCredentials });
@@ -277,7 +277,12 @@ export class ElevateWorld {
       accountId: this.aws.defaultAccountId,
       region: this.aws.region,
       credentials: this.aws.rootCredentials,
-      endpoints: { iam: this.aws.endpoint, ssm: this.aws.endpoint, sns: this.aws.endpoint },
+      endpoints: {
+        iam: this.aws.endpoint,
+        ssm: this.aws.endpoint,
+        sns: this.aws.endpoint,
+        scheduler: this.aws.endpoint,
+      },
       inlineManagedPolicies: { "arn:aws:iam::aws:policy/AmazonEC2FullAccess": EC2_FULL_ACCESS },
       ...(input.promoteDefaultVersion !== undefined ? { promoteDefaultVersion: input.promoteDefaultVersion } : {}),
     });

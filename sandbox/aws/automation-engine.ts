@@ -264,7 +264,11 @@ async function runExecution(exec: AutomationExecutionRecord, deps: EngineDeps): 
     for (let attempt = 1; attempt <= step.maxAttempts; attempt++) {
       failure = undefined;
       try {
-        if (step.action === "aws:executeAwsApi" && !credential) credential = await automationCredential(exec, deps);
+        // aws:executeScript runs with the same role: "the script … runs using the permissions of the
+        // AutomationAssumeRole" (boto3 inside the script signs with it).
+        if ((step.action === "aws:executeAwsApi" || step.action === "aws:executeScript") && !credential) {
+          credential = await automationCredential(exec, deps);
+        }
         if (step.action === "aws:approve") {
           await approve(exec, step, record, variables, deps);
           // The wait may outlast the service role session; later steps assume it again.
@@ -624,7 +628,7 @@ async function runStep(
       await executeAwsApi(step, record, inputs, variables, credential!, deps);
       return undefined;
     case "aws:executeScript":
-      await executeScript(step, record, inputs, variables, deps);
+      await executeScript(step, record, inputs, variables, credential, deps);
       return undefined;
     case "aws:branch":
       return branch(step, inputs);
@@ -728,10 +732,32 @@ export function runPythonScript(input: {
   payload: Record<string, unknown>;
   now: Date;
   timeoutSeconds?: number;
+  /** The role the script's boto3 signs with, and where its calls go (the sandbox). */
+  aws?: { credential: IssuedCredential; endpoint: string; region: string };
 }): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
+    // boto3 reads these like on AWS, where the runtime carries the automation role's
+    // credentials; the shared config files are kept out so nothing else leaks in.
+    const awsEnv: Record<string, string> = input.aws
+      ? {
+          AWS_ACCESS_KEY_ID: input.aws.credential.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: input.aws.credential.secretAccessKey,
+          ...(input.aws.credential.sessionToken ? { AWS_SESSION_TOKEN: input.aws.credential.sessionToken } : {}),
+          AWS_ENDPOINT_URL: input.aws.endpoint,
+          AWS_REGION: input.aws.region,
+          AWS_DEFAULT_REGION: input.aws.region,
+          AWS_CONFIG_FILE: "/dev/null",
+          AWS_SHARED_CREDENTIALS_FILE: "/dev/null",
+          AWS_EC2_METADATA_DISABLED: "true",
+          AWS_MAX_ATTEMPTS: "3",
+        }
+      : {};
+    const env: Record<string, string | undefined> = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !key.startsWith("AWS_")),
+    );
+    Object.assign(env, awsEnv);
     // -I: isolated mode (no user site-packages, no PYTHON* environment), like a clean runtime.
-    const child = spawn("python3", ["-I", SCRIPT_RUNNER], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("python3", ["-I", SCRIPT_RUNNER], { stdio: ["pipe", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
     const timer = setTimeout(
@@ -776,6 +802,7 @@ async function executeScript(
   record: StepExecutionRecord,
   inputs: Record<string, unknown>,
   variables: Map<string, ParameterValue>,
+  credential: IssuedCredential | undefined,
   deps: EngineDeps,
 ): Promise<void> {
   const problem = executeScriptInputProblem(inputs);
@@ -788,6 +815,7 @@ async function executeScript(
       payload: (inputs.InputPayload as Record<string, unknown> | undefined) ?? {},
       now: deps.core.clock.now(),
       ...(step.timeoutSeconds !== undefined ? { timeoutSeconds: step.timeoutSeconds } : {}),
+      ...(credential ? { aws: { credential, endpoint: deps.core.endpoint(), region: deps.core.region } } : {}),
     });
   } catch (err) {
     throw new StepFailure((err as Error).message, "Invocation", "Internal");

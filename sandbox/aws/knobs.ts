@@ -20,6 +20,8 @@ export interface SandboxKnobs {
   duplicateNextInvocation(count?: number): void;
   /** EventBridge Scheduler: extra delay, in sandbox time, before a due schedule fires (a late invocation). */
   invocationDelayMs: number;
+  /** EventBridge Scheduler: while true, every due schedule is dropped (an outage; what the safety net is for). */
+  dropAllInvocations: boolean;
   /** Clears latency, throttling, pending failures and invocation faults. */
   reset(): void;
 }
@@ -55,6 +57,7 @@ export function createKnobs(seed = 1): KnobsInternals {
   let latencyMs = 0;
   let throttleRate = 0;
   let invocationDelayMs = 0;
+  let dropAllInvocations = false;
   const invocationFaults: { fault: InvocationFault; count: number }[] = [];
   const queueFault = (fault: InvocationFault, count: number) => {
     if (!Number.isInteger(count) || count < 1) throw new Error(`invocation fault count must be >= 1, got ${count}`);
@@ -99,9 +102,16 @@ export function createKnobs(seed = 1): KnobsInternals {
       if (!Number.isFinite(value) || value < 0) throw new Error(`knobs.invocationDelayMs must be >= 0, got ${value}`);
       invocationDelayMs = value;
     },
+    get dropAllInvocations() {
+      return dropAllInvocations;
+    },
+    set dropAllInvocations(value: boolean) {
+      dropAllInvocations = value;
+    },
     reset() {
       pending.clear();
       invocationFaults.length = 0;
+      dropAllInvocations = false;
       invocationDelayMs = 0;
       latencyMs = 0;
       throttleRate = 0;
@@ -124,6 +134,7 @@ export function createKnobs(seed = 1): KnobsInternals {
       return random() < throttleRate;
     },
     takeInvocationFault() {
+      if (dropAllInvocations) return { kind: "drop" };
       const head = invocationFaults[0];
       if (!head) return undefined;
       head.count -= 1;

@@ -15,6 +15,7 @@ import {
   type Tag as IamTag,
   PutRolePolicyCommand,
 } from "@aws-sdk/client-iam";
+import { CreateScheduleGroupCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { CreateTopicCommand, SNSClient } from "@aws-sdk/client-sns";
 import { CreateDocumentCommand, type DocumentFormat, type DocumentType, SSMClient } from "@aws-sdk/client-ssm";
 import type { AwsCredentialIdentity } from "@aws-sdk/types";
@@ -92,6 +93,8 @@ const SUPPORTED: Record<string, { required: string[]; optional: string[] }> = {
   },
   // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-sns-topic.html
   "AWS::SNS::Topic": { required: [], optional: ["TopicName", "DisplayName", "KmsMasterKeyId", "Tags"] },
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-scheduler-schedulegroup.html
+  "AWS::Scheduler::ScheduleGroup": { required: [], optional: ["Name", "Tags"] },
 };
 
 function identityFor(
@@ -130,6 +133,12 @@ function identityFor(
       const arn = `arn:${p}:sns:${region}:${account}:${name}`;
       return { ref: arn, attributes: { TopicArn: arn, TopicName: name } };
     }
+    case "AWS::Scheduler::ScheduleGroup": {
+      // Ref returns the group's name; Fn::GetAtt Arn its ARN.
+      const name = str("Name") ?? generatedName(ctx.stackName, logicalId, 64);
+      const arn = `arn:${p}:scheduler:${region}:${account}:schedule-group/${name}`;
+      return { ref: name, attributes: { Arn: arn } };
+    }
     default:
       throw new TemplateError(`Resources.${logicalId}.Type`, `${type} is not supported by the sandbox deployer`);
   }
@@ -141,6 +150,7 @@ export const NAME_PROPERTY: Record<string, string | undefined> = {
   "AWS::IAM::Role": "RoleName",
   "AWS::SSM::Document": "Name",
   "AWS::SNS::Topic": "TopicName",
+  "AWS::Scheduler::ScheduleGroup": "Name",
 };
 
 /** True when the template gives the resource its name (or, for an OIDC provider, its URL): its id is not generated. */
@@ -221,6 +231,7 @@ export interface DeployClients {
   iam: IAMClient;
   ssm: SSMClient;
   sns: SNSClient;
+  scheduler: SchedulerClient;
 }
 
 export interface DeployOptions {
@@ -240,7 +251,7 @@ export interface DeployOptions {
    * Per-service endpoints. When absent the SDK reads `AWS_ENDPOINT_URL_IAM` /
    * `_SSM` / `_SNS` (or `AWS_ENDPOINT_URL`) from the environment itself.
    */
-  endpoints?: { iam?: string; ssm?: string; sns?: string };
+  endpoints?: { iam?: string; ssm?: string; sns?: string; scheduler?: string };
   /**
    * Managed policy ARN -> policy document to put as an inline policy instead of
    * attaching the managed policy, for targets without AWS managed policies.
@@ -266,6 +277,9 @@ export function buildClients(options: DeployOptions): DeployClients {
     iam: new IAMClient({ ...base, ...at(options.endpoints?.iam) }),
     ssm: new SSMClient({ ...base, ...at(options.endpoints?.ssm) }),
     sns: new SNSClient({ ...base, ...at(options.endpoints?.sns) }),
+    // The sandbox serves every service on one endpoint: callers that name only
+    // IAM/SSM/SNS get the same one for Scheduler rather than a real AWS endpoint.
+    scheduler: new SchedulerClient({ ...base, ...at(options.endpoints?.scheduler ?? options.endpoints?.ssm) }),
   };
 }
 
@@ -374,6 +388,17 @@ export async function createResource(
         new CreateTopicCommand({ Name: id.attributes.TopicName, Attributes: attributes, Tags: tagsOf(props) }),
       );
       expectSame(`${resource.logicalId} ARN`, id.ref, out.TopicArn);
+      return;
+    }
+    case "AWS::Scheduler::ScheduleGroup": {
+      const tags = tagsOf(props);
+      const out = await clients.scheduler.send(
+        new CreateScheduleGroupCommand({
+          Name: id.ref,
+          ...(tags ? { Tags: tags as { Key: string; Value: string }[] } : {}),
+        }),
+      );
+      expectSame(`${resource.logicalId} ARN`, id.attributes.Arn as string, out.ScheduleGroupArn);
       return;
     }
     default:

@@ -49,6 +49,7 @@ import {
   UpdateAssumeRolePolicyCommand,
   UpdateRoleCommand,
 } from "@aws-sdk/client-iam";
+import { DeleteScheduleGroupCommand } from "@aws-sdk/client-scheduler";
 import { DeleteTopicCommand } from "@aws-sdk/client-sns";
 import {
   DeleteDocumentCommand,
@@ -76,6 +77,7 @@ const REPLACEMENT_PROPERTIES: Record<string, string[]> = {
   "AWS::IAM::Role": ["RoleName", "Path"],
   "AWS::SNS::Topic": ["TopicName", "FifoTopic"],
   "AWS::SSM::Document": ["Name", "DocumentType"],
+  "AWS::Scheduler::ScheduleGroup": ["Name"],
 };
 
 /** Properties the sandbox updates in place (each with the API CloudFormation's handler uses). */
@@ -86,6 +88,7 @@ const IN_PLACE_PROPERTIES: Record<string, string[]> = {
   "AWS::SNS::Topic": [],
   // UpdateMethod itself changes nothing in SSM; the others go through UpdateDocument.
   "AWS::SSM::Document": ["Content", "DocumentFormat", "TargetType", "UpdateMethod"],
+  "AWS::Scheduler::ScheduleGroup": [],
 };
 
 /** Document properties that are a new document version under NewVersion and a replacement under Replace. */
@@ -309,6 +312,10 @@ async function deleteResource(resource: PlannedResource, clients: DeployClients)
       return;
     case "AWS::IAM::OIDCProvider":
       await clients.iam.send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: id.ref }));
+      return;
+    case "AWS::Scheduler::ScheduleGroup":
+      // Deleting a group deletes the schedules in it.
+      await clients.scheduler.send(new DeleteScheduleGroupCommand({ Name: id.ref }));
       return;
     default:
       throw new Error(`${resource.logicalId}: deleting ${resource.type} is not modelled by the sandbox deployer`);

@@ -110,11 +110,16 @@ describe("infra/template.yaml in the AWS sandbox", () => {
       RevokeDocumentName: "Elevate-Revoke",
       ClearCutoffDocumentName: "Elevate-ClearCutoff",
       GrantApprovalDocumentName: "Elevate-GrantWithApproval",
+      ExpireGrantDocumentName: "Elevate-ExpireGrant",
+      ScheduleGroupName: "elevate",
+      SchedulerRoleArn: `arn:aws:iam::${account}:role/elevate-scheduler`,
       NotifyTopicArn: `arn:aws:sns:${sandbox.region}:${account}:Elevate`,
       ExampleRoleArn: `arn:aws:iam::${account}:role/elevated/EC2_FullAccess_Role`,
     });
-    expect(sandbox.calls("CreateRole").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok"]);
-    expect(sandbox.calls("CreateDocument").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok"]);
+    // grant, revoke, automation, scheduler and the example role; five runbooks; Elevate's schedule group.
+    expect(sandbox.calls("CreateRole").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
+    expect(sandbox.calls("CreateDocument").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
+    expect(sandbox.calls("CreateScheduleGroup", "scheduler").map((c) => c.params.Name)).toEqual(["elevate"]);
   });
 
   it("Elevate-Grant attaches the contract's policy, and the user can assume the role only inside the window", async () => {

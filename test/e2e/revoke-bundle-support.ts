@@ -25,13 +25,21 @@ export const SESSION_PROBE_POLICY = JSON.stringify({
   Statement: [{ Sid: "SessionProbe", Effect: "Allow", Action: "iam:ListRoles", Resource: "*" }],
 });
 
-export async function startRevokeWorld(options: WorldOptions = {}): Promise<ElevateWorld> {
+/**
+ * A frozen-clock world for revoke runs. By default EventBridge Scheduler drops every
+ * expiry schedule (an outage): these tests exercise the GitHub-side revoke, which is
+ * the safety net once the AWS side ends grants by itself (expire-grant-bundle.test.ts
+ * tests that). `awsExpiry: true` keeps the schedules firing.
+ */
+export async function startRevokeWorld(options: WorldOptions & { awsExpiry?: boolean } = {}): Promise<ElevateWorld> {
   const bundlePath = process.env.ELEVATE_TEST_BUNDLE;
+  const { awsExpiry, ...worldOptions } = options;
   const world = await ElevateWorld.start({
     clockMode: "frozen",
     ...(bundlePath ? { bundlePath } : {}),
-    ...options,
+    ...worldOptions,
   });
+  world.aws.knobs.dropAllInvocations = awsExpiry !== true;
   await rootIam(world).send(
     new PutRolePolicyCommand({
       RoleName: EXAMPLE_ROLE,

@@ -22,6 +22,7 @@ const FILES = {
   grant: "infra/runbooks/elevate-grant.yaml",
   revoke: "infra/runbooks/elevate-revoke.yaml",
   clearCutoff: "infra/runbooks/elevate-clear-cutoff.yaml",
+  expireGrant: "infra/runbooks/elevate-expire-grant.yaml",
 } as const;
 
 const runbooks = Object.fromEntries(
@@ -129,18 +130,27 @@ describe("runbook structure", () => {
         expect(runbook.assumeRole).toBe("{{ AutomationAssumeRole }}");
       });
 
-      it("uses only aws:executeAwsApi and aws:branch steps, all IAM calls (and the grant's ceiling script)", () => {
+      it("uses only aws:executeAwsApi (IAM), aws:branch and the known Python aws:executeScript steps", () => {
+        // The scripts: Elevate-Grant's checkCeiling (first, before anything is written) and,
+        // since issue 14, the expiry schedule (create, delete) and the AWS-side expiry, which
+        // reads every grant of the user: they need loops and error codes that steps lack.
+        const scripts: Record<string, string[]> = {
+          grant: ["checkCeiling", "scheduleExpiry"],
+          revoke: ["deleteExpirySchedule"],
+          expireGrant: ["expireGrant"],
+        };
         for (const s of runbook.mainSteps) {
-          // The one script: Elevate-Grant's checkCeiling, first, before anything is written.
+          expect(["aws:executeAwsApi", "aws:branch", "aws:executeScript"]).toContain(s.action);
           if (s.action === "aws:executeScript") {
-            expect(key).toBe("grant");
-            expect(s.name).toBe("checkCeiling");
-            expect(runbook.mainSteps.indexOf(s)).toBe(0);
-            expect(s.onFailure).toBeUndefined();
-            continue;
+            expect(scripts[key] ?? [], `${key}: ${s.name}`).toContain(s.name);
+            if (s.name === "checkCeiling") expect(runbook.mainSteps.indexOf(s)).toBe(0);
           }
-          expect(["aws:executeAwsApi", "aws:branch"]).toContain(s.action);
           if (s.action === "aws:executeAwsApi") expect(s.inputs.Service).toBe("iam");
+          if (s.action === "aws:executeScript") {
+            expect(s.inputs.Runtime).toBe("python3.11");
+            expect(typeof s.inputs.Script).toBe("string");
+            expect(s.inputs.Script as string).toContain(`def ${String(s.inputs.Handler)}(events, context):`);
+          }
           // No step may swallow a failure: only a missing policy is tolerated, by a list-then-branch.
           expect(s.onFailure).toBeUndefined();
         }
@@ -163,6 +173,8 @@ describe("runbook structure", () => {
         const seenSteps = new Map<string, Set<string>>();
         for (const s of runbook.mainSteps) {
           for (const ref of runbookPlaceholders(s.inputs)) {
+            // Automation's built-in variables (global:ACCOUNT_ID, global:AWS_PARTITION, …).
+            if (/^(global|automation):[A-Z_]+$/.test(ref)) continue;
             if (ref.includes(".")) {
               const [stepName, output] = ref.split(".") as [string, string];
               expect(seenSteps.get(stepName)?.has(output), `${s.name} -> ${ref}`).toBe(true);
@@ -433,7 +445,7 @@ describe("the template embeds the runbook files", () => {
 
   it("node infra/sync-runbooks.mjs --check finds the template up to date", () => {
     const out = execFileSync(process.execPath, ["infra/sync-runbooks.mjs", "--check"], { encoding: "utf8" });
-    expect(out).toMatch(/embeds 4 runbooks, all up to date/);
+    expect(out).toMatch(/embeds 5 runbooks, all up to date/);
   });
 
   it("the sync detects a stale copy", async () => {

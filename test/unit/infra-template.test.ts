@@ -61,6 +61,9 @@ describe("template parsing and intrinsic resolution", () => {
       RevokeDocumentName: "Elevate-Revoke",
       ClearCutoffDocumentName: "Elevate-ClearCutoff",
       GrantApprovalDocumentName: "Elevate-GrantWithApproval",
+      ExpireGrantDocumentName: "Elevate-ExpireGrant",
+      ScheduleGroupName: "elevate",
+      SchedulerRoleArn: `arn:aws:iam::${ACCOUNT}:role/elevate-scheduler`,
       OidcProviderArn: PROVIDER,
       ExampleRoleArn: `arn:aws:iam::${ACCOUNT}:role/elevated/EC2_FullAccess_Role`,
     });
@@ -73,6 +76,8 @@ describe("template parsing and intrinsic resolution", () => {
       "GrantPoliciesOnMarkedEligibleUsers",
       "RevokePoliciesOnEligibleUsers",
       "CutOffPoliciesOnExampleRole",
+      "ExpirySchedulesInElevateGroup",
+      "PassSchedulerRoleToScheduler",
       "PublishApprovalRequests",
     ]);
     // No approval topic unless asked for (dual control is opt-in).
@@ -545,5 +550,143 @@ describe("example privileged role", () => {
     expect(await ask("alice")).toBe("Allowed");
     expect(await ask("bob")).toBe("ImplicitlyDenied");
     expect(await ask("alice-2")).toBe("ImplicitlyDenied");
+  });
+});
+
+describe("the expiry schedules: group, scheduler role and least privilege (issue 14)", () => {
+  const p = plan();
+  const automation = inlinePolicy(p, "AutomationRole");
+  const scheduler = inlinePolicy(p, "SchedulerRole");
+  const grant = inlinePolicy(p, "GrantRole");
+  const revoke = inlinePolicy(p, "RevokeRole");
+  const automationSession = `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-automation/exec-1`;
+  const schedulerSession = `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-scheduler/abc`;
+  const schedules = `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule`;
+  const ssm = `arn:aws:ssm:${REGION}:${ACCOUNT}`;
+  const schedulerRoleArn = p.outputs.SchedulerRoleArn as string;
+  const automationRoleArn = p.outputs.AutomationRoleArn as string;
+
+  it("creates the dedicated group and the scheduler role", () => {
+    expect(props(p, "ScheduleGroup").Name).toBe("elevate");
+    expect(props(p, "SchedulerRole").RoleName).toBe("elevate-scheduler");
+    expect(props(p, "ExpireGrantDocument")).toMatchObject({
+      Name: "Elevate-ExpireGrant",
+      DocumentType: "Automation",
+      UpdateMethod: "NewVersion",
+    });
+  });
+
+  it("the automation role may create, read and delete schedules only in Elevate's group", async () => {
+    const ask = (action: string, resource: string) =>
+      iamDecision({ principal: automationSession, action, resource, identityPolicies: [automation] });
+    for (const action of ["scheduler:CreateSchedule", "scheduler:GetSchedule", "scheduler:DeleteSchedule"]) {
+      expect(await ask(action, `${schedules}/elevate/inc-1234`)).toBe("Allowed");
+      expect(await ask(action, `${schedules}/default/inc-1234`)).toBe("ImplicitlyDenied");
+      expect(await ask(action, `${schedules}/elevate-other/inc-1234`)).toBe("ImplicitlyDenied");
+    }
+    expect(await ask("scheduler:UpdateSchedule", `${schedules}/elevate/inc-1234`)).toBe("ImplicitlyDenied");
+    expect(await ask("scheduler:CreateScheduleGroup", `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/x`)).toBe(
+      "ImplicitlyDenied",
+    );
+  });
+
+  it("the automation role may pass only the scheduler role, only to EventBridge Scheduler", async () => {
+    const ask = (resource: string, service: string) =>
+      iamDecision({
+        principal: automationSession,
+        action: "iam:PassRole",
+        resource,
+        context: { "iam:PassedToService": service },
+        identityPolicies: [automation],
+      });
+    expect(await ask(schedulerRoleArn, "scheduler.amazonaws.com")).toBe("Allowed");
+    expect(await ask(schedulerRoleArn, "lambda.amazonaws.com")).toBe("ImplicitlyDenied");
+    expect(await ask(automationRoleArn, "scheduler.amazonaws.com")).toBe("ImplicitlyDenied");
+    expect(await ask(`arn:aws:iam::${ACCOUNT}:role/admin`, "scheduler.amazonaws.com")).toBe("ImplicitlyDenied");
+  });
+
+  it("the scheduler role may start only Elevate-ExpireGrant, passing only the automation role to SSM", async () => {
+    const start = (document: string) =>
+      iamDecision({
+        principal: schedulerSession,
+        action: "ssm:StartAutomationExecution",
+        resource: `${ssm}:automation-definition/${document}:$LATEST`,
+        identityPolicies: [scheduler],
+      });
+    expect(await start("Elevate-ExpireGrant")).toBe("Allowed");
+    for (const other of ["Elevate-Grant", "Elevate-Revoke", "Elevate-ClearCutoff", "AWS-RunShellScript"]) {
+      expect(await start(other), other).toBe("ImplicitlyDenied");
+    }
+    const pass = (resource: string, service: string) =>
+      iamDecision({
+        principal: schedulerSession,
+        action: "iam:PassRole",
+        resource,
+        context: { "iam:PassedToService": service },
+        identityPolicies: [scheduler],
+      });
+    expect(await pass(automationRoleArn, "ssm.amazonaws.com")).toBe("Allowed");
+    expect(await pass(automationRoleArn, "lambda.amazonaws.com")).toBe("ImplicitlyDenied");
+    expect(await pass(schedulerRoleArn, "ssm.amazonaws.com")).toBe("ImplicitlyDenied");
+    expect(
+      await iamDecision({
+        principal: schedulerSession,
+        action: "iam:PutUserPolicy",
+        resource: `arn:aws:iam::${ACCOUNT}:user/elevate/alice`,
+        identityPolicies: [scheduler],
+      }),
+    ).toBe("ImplicitlyDenied");
+  });
+
+  it("neither the grant nor the revoke role may start Elevate-ExpireGrant", async () => {
+    for (const [role, policy] of [
+      ["elevate-grant", grant],
+      ["elevate-revoke", revoke],
+    ] as const) {
+      expect(
+        await iamDecision({
+          principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/run-1`,
+          action: "ssm:StartAutomationExecution",
+          resource: `${ssm}:automation-definition/Elevate-ExpireGrant:$LATEST`,
+          identityPolicies: [policy],
+        }),
+        role,
+      ).toBe("ImplicitlyDenied");
+    }
+  });
+
+  it("only EventBridge Scheduler, for this account's Elevate group, can assume the scheduler role", () => {
+    const trust = props(p, "SchedulerRole").AssumeRolePolicyDocument;
+    const assume = (principal: string, context: Record<string, string>) =>
+      runUnsafeSimulation(
+        {
+          request: {
+            principal,
+            action: "sts:AssumeRole",
+            resource: { resource: schedulerRoleArn, accountId: ACCOUNT },
+            contextVariables: context,
+          },
+          identityPolicies: [],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          resourcePolicy: trustPolicy(trust),
+        },
+        {},
+      );
+    const group = `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/elevate`;
+    expect(assume("scheduler.amazonaws.com", { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": group })).toBe("Allowed");
+    expect(
+      assume("scheduler.amazonaws.com", {
+        "aws:SourceAccount": ACCOUNT,
+        "aws:SourceArn": `arn:aws:scheduler:${REGION}:${ACCOUNT}:schedule-group/default`,
+      }),
+    ).not.toBe("Allowed");
+    expect(
+      assume("scheduler.amazonaws.com", {
+        "aws:SourceAccount": "210987654321",
+        "aws:SourceArn": `arn:aws:scheduler:${REGION}:210987654321:schedule-group/elevate`,
+      }),
+    ).not.toBe("Allowed");
+    expect(assume("ssm.amazonaws.com", { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": group })).not.toBe("Allowed");
   });
 });
