@@ -6,6 +6,7 @@
  * unless a test says so (the safety net).
  */
 import { CreateScheduleCommand, ListSchedulesCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
+import { SSMClient, StartAutomationExecutionCommand } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ElevateWorld } from "../../sandbox/world.js";
 import { requestYaml } from "../../sandbox/world.js";
@@ -117,6 +118,56 @@ describe("the grant schedules its own end", () => {
   });
 });
 
+describe("one grant's schedule cannot be taken over or deleted through another user", () => {
+  async function startAs(document: string, parameters: Record<string, string>) {
+    const ssm = new SSMClient({
+      region: world.aws.region,
+      endpoint: world.aws.endpoint,
+      credentials: world.aws.rootCredentials,
+    });
+    const out = await ssm.send(
+      new StartAutomationExecutionCommand({
+        DocumentName: document,
+        Parameters: Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, [v]])),
+      }),
+    );
+    ssm.destroy();
+    return world.aws.state.waitForExecution(out.AutomationExecutionId as string);
+  }
+
+  it("a grant started with another user's request id fails before any policy, leaving that schedule", async () => {
+    const before = world.aws.state.schedules.get(`${world.aws.defaultAccountId}/elevate/alice-long`);
+    const forged = await startAs("Elevate-Grant", {
+      AutomationAssumeRole: world.outputs.AutomationRoleArn as string,
+      RequestId: "alice-long",
+      UserName: "carol",
+      RoleArn: world.roleArn,
+      NotBefore: "2026-11-30T08:00:00Z",
+      NotAfter: "2026-11-30T09:00:00Z",
+    });
+    expect(forged.status).toBe("Failed");
+    expect(forged.failureMessage).toContain("ends a grant of 'alice.smith', not 'carol'");
+    expect(world.grantPolicies("carol")).toEqual([]);
+    expect(world.aws.state.schedules.get(`${world.aws.defaultAccountId}/elevate/alice-long`)).toBe(before);
+  });
+
+  it("a revoke naming another user leaves that grant's schedule", async () => {
+    const revoked = await startAs("Elevate-Revoke", {
+      AutomationAssumeRole: world.outputs.AutomationRoleArn as string,
+      RequestId: "alice-long",
+      UserName: "carol",
+      RoleName: "EC2_FullAccess_Role",
+      CutOff: "false",
+      RevokedAt: "2026-11-30T08:00:00Z",
+    });
+    expect(revoked.status).toBe("Success");
+    expect(revoked.steps.find((step) => step.StepName === "deleteExpirySchedule")?.Outputs?.Schedule).toEqual([
+      "NotThisGrant",
+    ]);
+    expect(schedules()).toContain("elevate/alice-long");
+  });
+});
+
 describe("access ends at notAfter with no GitHub run", () => {
   let aliceSession: Awaited<ReturnType<typeof takeSession>>;
   let bobSession: Awaited<ReturnType<typeof takeSession>>;
@@ -167,7 +218,8 @@ describe("access ends at notAfter with no GitHub run", () => {
     expect(schedules()).toEqual(["elevate/alice-long"]);
     // No GitHub run did any of this.
     expect(revokeRuns()).toBe(runsBefore);
-    expect(executionsOf(world, "Elevate-Revoke").map((e) => e.parameters.RequestId?.[0])).toEqual(["dave-early"]);
+    const byWorkflow = executionsOf(world, "Elevate-Revoke").filter((e) => e.executedBy.includes("/elevate-revoke/"));
+    expect(byWorkflow.map((e) => e.parameters.RequestId?.[0])).toEqual(["dave-early"]);
   });
 
   it("when the last covering grant ends, that session is cut off too", async () => {

@@ -226,7 +226,8 @@ describe("stolen grant-role credentials against Elevate-Grant", () => {
     await refused({ UserName: "carol" }, /putGrantPolicy: .*AccessDenied/);
     await refused({ UserName: "dave" }, /putGrantPolicy: .*AccessDenied/);
     await refused({ UserName: "admin" }, /putGrantPolicy: .*AccessDenied/);
-  });
+    // Four executions, each running two scripts (checkCeiling, scheduleExpiry) before the refusal.
+  }, 90_000);
 
   it.each([
     ["UserName", 'alice.smith"'],
