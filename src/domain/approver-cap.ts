@@ -27,6 +27,7 @@
 import { MIN_REQUEST_DURATION_MS } from "./config.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import { formatIamTime } from "./grant-policy.js";
+import { mdEscape } from "./markdown.js";
 import { parseTimestamp } from "./request.js";
 import { type GrantWindow, truncateToSecond } from "./window.js";
 
@@ -234,22 +235,22 @@ export function capWindow(input: CapWindowInput): CapWindowResult {
 
 /**
  * Markdown lines for the plan comment (check) and the grant comment: who
- * capped the window, and every cap that had no effect. Logins and cap texts
- * come from GitHub reviews; they are put in code spans with backticks removed.
+ * capped the window, and every cap that had no effect. Cap texts and reasons
+ * come from GitHub reviews: they are escaped (src/domain/markdown.ts), never
+ * Markdown; logins are GitHub's own.
  */
 export function capReportLines(result: CapWindowResult): string[] {
-  const code = (text: string) => `\`${text.replace(/`/g, "'")}\``;
   const lines: string[] = [];
-  if (result.refusal) lines.push(`- Window caps: **not granted**: ${result.refusal.replace(/`/g, "'")}`);
+  if (result.refusal) lines.push(`- Window caps: **not granted**: ${mdEscape(result.refusal)}`);
   if (result.cappedBy) {
     const c = result.cappedBy;
     lines.push(
-      `- Window capped by @${c.login} (review ${c.reviewId}, ${code(`elevate: ${c.cap}`)}): ends **${formatIamTime(c.notAfter)}**`,
+      `- Window capped by @${c.login} (review ${c.reviewId}, ${mdEscape(`elevate: ${c.cap}`)}): ends **${formatIamTime(c.notAfter)}**`,
     );
   }
   for (const i of result.ignored) {
     lines.push(
-      `- Cap ignored: ${code(`elevate: ${i.cap}`)} by ${i.login ? `@${i.login}` : "a deleted account"} (review ${i.reviewId}): ${i.reason}`,
+      `- Cap ignored: ${mdEscape(`elevate: ${i.cap}`)} by ${i.login ? `@${i.login}` : "a deleted account"} (review ${i.reviewId}): ${mdEscape(i.reason)}`,
     );
   }
   return lines;

@@ -11,6 +11,7 @@
  * printed, and formats rows. The mode (modes/audit.ts) runs the processes.
  */
 import { type GrantEvidence, parseEvidenceNote } from "./grant-report.js";
+import { mdEscape } from "./markdown.js";
 import { looksLikeRequestFile, REQUESTS_DIR, requestIdOf } from "./request-path.js";
 import { parseStrictYaml } from "./strict-yaml.js";
 
@@ -564,21 +565,6 @@ export function formatAuditCsv(rows: readonly AuditRow[]): string {
   return `${lines.join("\r\n")}\r\n`;
 }
 
-/**
- * A Markdown table cell: one line, no column breaks, and no markup that a
- * request's author could use to make the log render as something else (links,
- * images, HTML, emphasis, code spans).
- */
-export function mdCell(value: string): string {
-  return (
-    value
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters must not reach the table.
-      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ")
-      .replace(/[\\`*_[\]<>|~]/g, (ch) => `\\${ch}`)
-      .trim()
-  );
-}
-
 const MD_COLUMNS: readonly [string, (row: AuditRow) => string][] = [
   ["Request", (r) => r.id],
   ["Requester", (r) => r.requester ?? ""],
@@ -597,7 +583,7 @@ const MD_COLUMNS: readonly [string, (row: AuditRow) => string][] = [
 
 export function formatAuditMarkdown(rows: readonly AuditRow[]): string {
   const lines = [`| ${MD_COLUMNS.map(([name]) => name).join(" | ")} |`, `|${MD_COLUMNS.map(() => " --- |").join("")}`];
-  for (const row of rows) lines.push(`| ${MD_COLUMNS.map(([, value]) => mdCell(value(row))).join(" | ")} |`);
+  for (const row of rows) lines.push(`| ${MD_COLUMNS.map(([, value]) => mdEscape(value(row))).join(" | ")} |`);
   return `${lines.join("\n")}\n`;
 }
 

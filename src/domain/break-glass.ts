@@ -14,6 +14,7 @@ import { type ElevateConfig, findRole, findUser, GITHUB_LOGIN, MIN_REQUEST_DURAT
 import { formatDuration, parseDuration } from "./duration.js";
 import { quote } from "./errors.js";
 import { formatIamTime, grantPolicyBudgetProblem, grantPolicyDocument, grantPolicyName } from "./grant-policy.js";
+import { mdEscape } from "./markdown.js";
 import type { GrantPlan } from "./plan.js";
 import { REASON_MAX_CHARS, REASON_MIN_CHARS, TICKET } from "./request.js";
 import { computeWindow } from "./window.js";
@@ -277,15 +278,11 @@ export interface BreakGlassIssueInput {
   commit: string;
 }
 
-/** A Markdown code span that shows `text` literally (GitHub Flavored Markdown, "Code spans"). */
-function codeSpan(text: string): string {
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = "`".repeat(longest + 1);
-  const pad = text.startsWith("`") || text.endsWith("`") ? " " : "";
-  return `${fence}${pad}${text}${pad}${fence}`;
-}
-
-/** Title and body of the review issue. Dispatcher-supplied text (reason, ticket) is shown as code, never as Markdown. */
+/**
+ * Title and body of the review issue. Dispatcher-supplied text (reason, ticket)
+ * is escaped (src/domain/markdown.ts), never Markdown; the other values come
+ * from the config, IAM and SSM in their own restricted alphabets.
+ */
 export function breakGlassIssue(input: BreakGlassIssueInput): { title: string; body: string; assignees: string[] } {
   const { plan } = input;
   const title = `Break-glass: ${plan.requester} assumed ${plan.role} until ${plan.grant.notAfter}`;
@@ -296,13 +293,13 @@ export function breakGlassIssue(input: BreakGlassIssueInput): { title: string; b
     "",
     "| | |",
     "|---|---|",
-    `| IAM user | ${codeSpan(plan.iamUser)} |`,
-    `| Role | ${codeSpan(input.roleArn)} |`,
+    `| IAM user | \`${plan.iamUser}\` |`,
+    `| Role | \`${input.roleArn}\` |`,
     `| Window | ${plan.grant.notBefore} – ${plan.grant.notAfter} (${plan.duration}; break-glass maximum ${plan.maxDuration}) |`,
-    `| Reason | ${codeSpan(plan.reason)} |`,
-    `| Ticket | ${plan.ticket ? codeSpan(plan.ticket) : "none given"} |`,
-    `| Grant policy | ${codeSpan(plan.grant.policyName)} |`,
-    `| Execution | ${codeSpan(input.executionId)} |`,
+    `| Reason | ${mdEscape(plan.reason)} |`,
+    `| Ticket | ${plan.ticket ? mdEscape(plan.ticket) : "none given"} |`,
+    `| Grant policy | \`${plan.grant.policyName}\` |`,
+    `| Execution | \`${input.executionId}\` |`,
     `| Run | ${input.runUrl} |`,
     `| Evidence | git note \`refs/notes/elevate\` on ${input.commit} |`,
     "",

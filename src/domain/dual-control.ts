@@ -14,6 +14,7 @@
  */
 import { APPROVAL_TOPIC_ARN, type EffectiveAwsApproval, type ElevateConfig, findRole } from "./config.js";
 import { formatIamTime } from "./grant-policy.js";
+import { mdEscape } from "./markdown.js";
 import type { GrantPlan } from "./plan.js";
 import { computeWindow, type GrantWindow } from "./window.js";
 
@@ -465,7 +466,7 @@ export function outcomeCommentBody(outcome: DualControlOutcome): string {
     );
   } else {
     lines.push(
-      `**${id}**: ${outcome.status}. ${outcome.message}`,
+      `**${mdEscape(id)}**: ${outcome.status}. ${mdEscape(outcome.message)}`,
       "",
       `- Approval gate: \`${outcome.gateExecutionId}\``,
     );

@@ -117,8 +117,3 @@ export function humanDuration(ms: number): string {
   if (h) return `${h}h`;
   return `${m}m`;
 }
-
-/** Escapes text for a Markdown table cell or inline position. */
-export function mdEscape(text: string): string {
-  return text.replace(/[\\`*_{}[\]<>()#+\-!|~]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
-}

@@ -20,6 +20,7 @@ import {
 } from "../domain/break-glass.js";
 import { formatOwner } from "../domain/codeowners.js";
 import type { ElevateConfig } from "../domain/config.js";
+import { mdEscape } from "../domain/markdown.js";
 import type { ElevateEvent, NotificationRun } from "../domain/notifications.js";
 import { REQUESTS_DIR } from "../domain/request-path.js";
 import { loadActionConfig } from "./action-config.js";
@@ -280,7 +281,8 @@ export function breakGlassSummary(report: BreakGlassReport): string {
       `- Revoke early: run the Elevate revoke workflow with \`request: ${report.requestId}\``,
     );
   } else {
-    lines.push(`**${report.requestId}**: ${report.status}. ${report.message}`);
+    // Refusals quote dispatch inputs: escaped, never Markdown.
+    lines.push(`**${mdEscape(report.requestId)}**: ${report.status}. ${mdEscape(report.message)}`);
   }
   return `${lines.join("\n")}\n`;
 }

@@ -20,7 +20,8 @@ import { capReportLines } from "../domain/approver-cap.js";
 import { formatOwner } from "../domain/codeowners.js";
 import { type ElevateConfig, loadConfig } from "../domain/config.js";
 import type { LocatedError } from "../domain/errors.js";
-import { humanDuration, mdEscape } from "../domain/grant-report.js";
+import { humanDuration } from "../domain/grant-report.js";
+import { mdEscape } from "../domain/markdown.js";
 import { buildGrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
 import {
@@ -351,8 +352,9 @@ export function checkCommentBody(results: readonly CheckedFile[], headline: stri
     lines.push("");
   }
   for (const r of results) {
-    if (r.note) lines.push(`- \`${r.file}\`: ${r.note}`);
-    for (const e of r.errors) lines.push(`- :x: \`${e.file}:${e.line}:${e.col}\`: ${mdEscape(e.message)}`);
+    // A note is Markdown the check composed (cap lines escape what they quote).
+    if (r.note) lines.push(`- ${mdEscape(r.file)}: ${r.note}`);
+    for (const e of r.errors) lines.push(`- :x: ${mdEscape(`${e.file}:${e.line}:${e.col}`)}: ${mdEscape(e.message)}`);
   }
   lines.push("", "_The grant re-checks everything at merge; approvals must be on the latest commit._");
   return lines.join("\n");

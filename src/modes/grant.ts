@@ -40,6 +40,7 @@ import {
   humanDuration,
   switchRoleUrl,
 } from "../domain/grant-report.js";
+import { mdEscape } from "../domain/markdown.js";
 import type { ElevateEvent } from "../domain/notifications.js";
 import { buildGrantPlan, type GrantPlan } from "../domain/plan.js";
 import { validateRequest } from "../domain/request.js";
@@ -798,12 +799,13 @@ export function grantCommentBody(report: GrantReport, config: ElevateConfig): st
     } else if (o.status === "waiting") {
       lines.push(o.message, "");
     } else {
-      lines.push(`**${o.requestId}**: ${o.status}. ${o.message}`, "");
+      // Refusals quote file names and request values: escaped, never Markdown.
+      lines.push(`**${mdEscape(o.requestId)}**: ${o.status}. ${mdEscape(o.message)}`, "");
     }
   }
   // Changed (edited, renamed) requests are outcomes too; list only those that are not.
   for (const i of report.ignored) {
-    if (!report.outcomes.some((o) => o.file === i.file)) lines.push(`\`${i.file}\`: ${i.why}`, "");
+    if (!report.outcomes.some((o) => o.file === i.file)) lines.push(`${mdEscape(i.file)}: ${mdEscape(i.why)}`, "");
   }
   return lines.filter((l, idx, all) => !(l === "" && all[idx - 1] === "")).join("\n");
 }

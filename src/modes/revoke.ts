@@ -23,7 +23,8 @@ import {
 import { type ElevateConfig, findRole, findUser } from "../domain/config.js";
 import { type DualControlOutcome, outcomeCommentBody, outcomeMarker } from "../domain/dual-control.js";
 import { formatIamTime } from "../domain/grant-policy.js";
-import { humanDuration, mdEscape, parseRoleArn } from "../domain/grant-report.js";
+import { humanDuration, parseRoleArn } from "../domain/grant-report.js";
+import { mdEscape } from "../domain/markdown.js";
 import type { ElevateEvent, NotificationRun } from "../domain/notifications.js";
 import { validateRequest } from "../domain/request.js";
 import { parseRequestPath, REQUEST_ID } from "../domain/request-path.js";
@@ -661,7 +662,7 @@ export function requestedEvents(input: {
 function requestedCommentBody(requestIds: readonly string[]): string {
   return [
     REQUESTED_MARKER,
-    `Elevate announced this request (${requestIds.map((id) => `\`${id}\``).join(", ")}) to the notification topic, so approvers know it is waiting for review.`,
+    `Elevate announced this request (${requestIds.map(mdEscape).join(", ")}) to the notification topic, so approvers know it is waiting for review.`,
   ].join("\n");
 }
 
@@ -749,7 +750,7 @@ async function closeIfStale(
   });
   if (ctx.inputs.dryRun) return stale.map((s) => outcome(s, "planned", "dry run: would close"));
   try {
-    const lines = stale.map((s) => `- \`${s.file}\`: the requested window closed at ${formatIamTime(s.end)}.`);
+    const lines = stale.map((s) => `- ${mdEscape(s.file)}: the requested window closed at ${formatIamTime(s.end)}.`);
     const body = [
       "### Elevate: request window has passed",
       "",

@@ -90,7 +90,7 @@ describe("break-glass", () => {
       expect(issue.title).toBe("Break-glass: bob assumed breakglass-admin until 2026-11-30T08:30:00Z");
       expect(issue.assignees.map((u) => u.login)).toEqual(["carol"]);
       expect(issue.body).toContain("@carol @acme/sre");
-      expect(issue.body).toContain(`| Reason | \`${REASON}\` |`);
+      expect(issue.body).toContain(`| Reason | ${REASON} |`);
       expect(issue.body).toContain(run.environment.GITHUB_RUN_ID as string);
 
       // Evidence on the commit the workflow ran at; nothing else was committed.

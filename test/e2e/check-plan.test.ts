@@ -33,7 +33,8 @@ describe("check mode on request PRs", { timeout: E2E_TIMEOUT_MS }, () => {
     expect(comment?.body).toContain(`| \`${id}\` | @alice | \`alice.smith\` | \`${world.roleArn}\` |`);
     expect(comment?.body).toContain("1h 30m from merge");
     expect(comment?.body).toMatch(/0 of 1/);
-    expect(comment?.body).toContain("@bob @carol");
+    // Escaped like every cell: the owners are named, not pinged by the bot.
+    expect(comment?.body).toContain("\\@\u200bbob \\@\u200bcarol");
 
     // A new commit and an approval on it: the same comment now shows the approval.
     pr.push({ [requestFile(id)]: requestYaml({ requester: "alice", duration: "1h" }) });
@@ -44,8 +45,8 @@ describe("check mode on request PRs", { timeout: E2E_TIMEOUT_MS }, () => {
     expect(comments).toHaveLength(1);
     expect(comments[0]!.id).toBe(comment!.id);
     expect(comments[0]!.body).toContain("1h from merge");
-    expect(comments[0]!.body).toContain("1 of 1: @bob");
-    expect(second.summary).toContain("1 of 1: @bob");
+    expect(comments[0]!.body).toContain("1 of 1: \\@\u200bbob");
+    expect(second.summary).toContain("1 of 1: \\@\u200bbob");
   });
 
   it("annotates an invalid request at file:line:col and fails", async () => {
@@ -66,8 +67,9 @@ describe("check mode on request PRs", { timeout: E2E_TIMEOUT_MS }, () => {
     expect(located.find((a) => /duration|2h/.test(a.message))).toMatchObject({ line: 3, col: expect.any(Number) });
     expect(located.find((a) => /unknown key/.test(a.message))).toMatchObject({ line: 5, col: 1 });
     const body = world.github.comments(world.repository, pr.number)[0]?.body ?? "";
-    expect(body).toContain(`\`${file}:3:`);
-    expect(body).toContain(`\`${file}:5:1\``);
+    // File names are escaped text, not code spans (a backtick in a name must not end one).
+    expect(body).toContain(`- :x: ${file}:3:`);
+    expect(body).toContain(`- :x: ${file}:5:1: `);
   });
 
   it("degrades to the job summary on a fork's read-only token, passing for a valid request", async () => {

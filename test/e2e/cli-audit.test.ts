@@ -248,7 +248,8 @@ describe("elevate audit rebuilds one row per request from git history and notes"
     expect(table).toHaveLength(5);
     expect(table[0]).toMatch(/^\| Request \| Requester \| IAM user \| Role \| Reason \|/);
     expect(table[2]).toContain(
-      "| granted (exec-1) | revoked early by Bob \\<bob@example.com\\> at 2026-11-01T10:40:00Z (PR #5) |",
+      // One escaper for everything the tool writes (src/domain/markdown.ts): mentions and references broken too.
+      "| granted (exec-1) | revoked early by Bob \\<bob\\@\u200bexample.com\\> at 2026-11-01T10:40:00Z (PR \\#\u200b5) |",
     );
     expect(table[4]).toContain("| Check the dashboards \\| \\*\\*bold\\*\\* \\<b\\> |");
     // Every row has as many unescaped column separators as the header.

@@ -161,8 +161,8 @@ describe("revoke mode through the bundle: early revocation and overlapping grant
     expect(cutoffsOn(world, EXAMPLE_ROLE)).toEqual([]);
     expect(await sessionWorks(world, sessions.aliceEc2 as Credentials)).toBe(true);
     expect((await world.tryAssume("alice.smith")).ok).toBe(true);
-    expect(run.summary).toContain("early: revoked early on request \\(manual run by @carol\\)");
-    expect(run.summary).toContain("another active grant of alice.smith covers the same role \\(alice\\-b\\)");
+    expect(run.summary).toContain("early: revoked early on request (manual run by \\@\u200bcarol)");
+    expect(run.summary).toContain("another active grant of alice.smith covers the same role (alice-b)");
     await othersUntouched();
   });
 
@@ -195,7 +195,7 @@ describe("revoke mode through the bundle: early revocation and overlapping grant
     expect(run.exitCode, run.stdout).toBe(0);
     expect(jsonOutput(run, "revoked")).toEqual(["alice-s3"]);
     expect(run.summary).toContain(
-      `its request file requests/s3\\-admin/alice\\-s3.yaml was deleted by PR \\#${pr.number}`,
+      `its request file requests/s3-admin/alice-s3.yaml was deleted by PR \\#\u200b${pr.number}`,
     );
     expect(world.grantPolicies("alice.smith")).toEqual([]);
     expectMarginCutoff(S3_ROLE, "alice.smith", "2026-11-30T08:31:00Z");
@@ -291,7 +291,7 @@ describe("revoke mode through the bundle: early revocation and overlapping grant
     expect(run.exitCode, run.stdout).toBe(0);
     expect(jsonOutput(run, "revoked")).toEqual(["dave-x"]);
     expect(jsonOutput(run, "drift")).toEqual(["dave-x"]);
-    expect(run.summary).toContain("| window-mismatch | elevate\\-dave\\-x | dave | revoke |");
+    expect(run.summary).toContain("| window-mismatch | elevate-dave-x | dave | revoke |");
     expect(world.grantPolicies("dave")).toEqual([]);
     expectMarginCutoff(EXAMPLE_ROLE, "dave", "2026-11-30T09:01:00Z");
     expect(await sessionWorks(world, sessions.dave as Credentials)).toMatch(/AccessDenied/);

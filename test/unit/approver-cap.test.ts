@@ -89,7 +89,8 @@ describe("capWindow", () => {
     expect(result.caps.map((c) => c.login)).toEqual(["carol", "bob"]);
     expect(result.refusal).toBeUndefined();
     expect(capReportLines(result)).toEqual([
-      "- Window capped by @carol (review 2, `elevate: until 2026-11-30T10:15:00Z`): ends **2026-11-30T10:15:00Z**",
+      // Cap texts are escaped text, no longer code spans (src/domain/markdown.ts).
+      "- Window capped by @carol (review 2, elevate: until 2026-11-30T10:15:00Z): ends **2026-11-30T10:15:00Z**",
     ]);
   });
 
@@ -106,7 +107,7 @@ describe("capWindow", () => {
     ]);
     expect(result.ignored[0]?.reason).toMatch(/would not shorten the window .*an approver can only shorten/);
     expect(capReportLines(result)[0]).toMatch(
-      /^- Cap ignored: `elevate: duration 4h` by @bob \(review 1\): it would not shorten/,
+      /^- Cap ignored: elevate: duration 4h by @bob \(review 1\): it would not shorten/,
     );
   });
 

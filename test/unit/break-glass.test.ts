@@ -198,7 +198,7 @@ describe("evidence", () => {
 });
 
 describe("breakGlassIssue", () => {
-  it("titles, assigns user owners, mentions teams and shows dispatcher text as code", () => {
+  it("titles, assigns user owners, mentions teams and escapes dispatcher text (never Markdown)", () => {
     const result = authorizeBreakGlass(input({ reason: "Fix `prod` now [click](https://evil) **!!**" }));
     if (!result.ok) throw new Error(result.errors.join("; "));
     const issue = breakGlassIssue({
@@ -211,7 +211,8 @@ describe("breakGlassIssue", () => {
     });
     expect(issue.title).toBe("Break-glass: bob assumed read-only until 2026-11-30T09:20:00Z");
     expect(issue.assignees).toEqual(["carol"]);
-    expect(issue.body).toContain("| Reason | ``Fix `prod` now [click](https://evil) **!!**`` |");
+    // Escaped by src/domain/markdown.ts (was a code span, which a `|` would still split).
+    expect(issue.body).toContain("| Reason | Fix \\`prod\\` now \\[click\\](https:\u200b//evil) \\*\\*!!\\*\\* |");
     expect(issue.body).toContain("code owners of `requests/read-only/`: @carol @acme/platform.");
     expect(issue.body).toContain("| Execution | `exec-1` |");
     expect(issue.body).toContain("| Run | https://github.com/acme/elevate/actions/runs/7001 |");
