@@ -111,7 +111,7 @@ describe("revoke mode decides by AWS's clock, not the runner's", () => {
     expect(await sessionWorks(world, aliceSession)).toMatch(/AccessDenied/);
 
     expect(world.github.pullRequest(world.repository, openPr).state).toBe("open");
-    expect(run.summary).toContain("| dave\\-live | dave |");
+    expect(run.summary).toContain("| dave-live | dave |");
     expect(run.stdout).toMatch(/the runner's clock is 7200 s ahead of AWS's/);
   });
 
