@@ -3,9 +3,10 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { ActionContext } from "../action/context.js";
 import {
   type AutomationResult,
-  assumeRoleWithWebIdentity,
   automationClientToken,
   createClients,
+  openRoleSession,
+  sessionSecondsFor,
   startAutomation,
   waitForAutomation,
 } from "../adapters/aws.js";
@@ -131,12 +132,13 @@ export async function runBreakGlass(ctx: ActionContext): Promise<BreakGlassRepor
   };
 
   // AWS: OIDC for the grant role (its trust admits elevate-breakglass.yml on main), then the runbook.
-  const token = await ctx.getIdToken("sts.amazonaws.com");
-  const credentials = await assumeRoleWithWebIdentity({
+  const credentials = await openRoleSession({
     region: config.aws.region,
     roleArn: config.aws.grantRoleArn,
-    webIdentityToken: token,
+    durationSeconds: sessionSecondsFor(ctx.inputs.timeoutSeconds),
+    webIdentityToken: () => ctx.getIdToken("sts.amazonaws.com"),
     sessionName: `elevate-breakglass-${ctx.run.id}`.slice(0, 64),
+    onShortSession: (message) => core.warning(message, { title: "Elevate: short AWS session" }),
   });
   const { ssm, sns } = createClients(config.aws.region, credentials);
   let result: AutomationResult;

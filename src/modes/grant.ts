@@ -4,11 +4,12 @@ import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { ActionContext } from "../action/context.js";
 import {
   type AutomationResult,
-  type AwsCredentials,
-  assumeRoleWithWebIdentity,
   automationClientToken,
   createClients,
+  openRoleSession,
+  type RoleSession,
   readDocumentContent,
+  sessionSecondsFor,
   startAutomationPastEarlierFailures,
   waitForAutomation,
 } from "../adapters/aws.js";
@@ -424,7 +425,7 @@ function baseEvidence(
  * grant runbook with ssm:GetDocument. Never throws: when it cannot be read the
  * run says why and goes on, because the runbook enforces the ceiling anyway.
  */
-async function readGrantCeiling(config: ElevateConfig, credentials: AwsCredentials): Promise<CeilingRead> {
+async function readGrantCeiling(config: ElevateConfig, credentials: RoleSession): Promise<CeilingRead> {
   const { ssm } = createClients(config.aws.region, credentials);
   try {
     return ceilingFromDocument(await readDocumentContent(ssm, config.aws.grantDocument));
@@ -450,7 +451,7 @@ export async function grantAll(
   mergeSha: string,
   report: GrantReport,
   /** Credentials already being fetched (runGrant starts this early); else fetched here. */
-  pending?: Promise<AwsCredentials | string>,
+  pending?: Promise<RoleSession | string>,
   /** The stack's ceiling, being read (runGrant starts this early); else read here. */
   pendingCeiling?: Promise<CeilingRead | undefined>,
 ): Promise<{ sns?: SNSClient }> {
@@ -602,9 +603,9 @@ export async function grantAll(
  * `job_workflow_ref`), so the message says that rather than only the AWS error.
  */
 async function grantRoleCredentials(
-  ctx: Pick<ActionContext, "getIdToken" | "run">,
+  ctx: Pick<ActionContext, "getIdToken" | "run" | "inputs">,
   config: ElevateConfig,
-): Promise<AwsCredentials | string> {
+): Promise<RoleSession | string> {
   let token: string;
   try {
     token = await ctx.getIdToken("sts.amazonaws.com");
@@ -612,11 +613,19 @@ async function grantRoleCredentials(
     return `could not get this job's OIDC token (${(error as Error).message}); the grant job needs 'permissions: id-token: write'`;
   }
   try {
-    return await assumeRoleWithWebIdentity({
+    let first: string | undefined = token;
+    return await openRoleSession({
       region: config.aws.region,
       roleArn: config.aws.grantRoleArn,
-      webIdentityToken: token,
+      // The session covers the run's wait; a longer run renews it with a new token.
+      durationSeconds: sessionSecondsFor(ctx.inputs.timeoutSeconds),
+      webIdentityToken: async () => {
+        const next = first ?? (await ctx.getIdToken("sts.amazonaws.com"));
+        first = undefined;
+        return next;
+      },
       sessionName: `elevate-grant-${ctx.run.id}`.slice(0, 64),
+      onShortSession: (message) => core.warning(message, { title: "Elevate: short AWS session" }),
     });
   } catch (error) {
     const e = error as { name?: string; message?: string };
@@ -728,7 +737,7 @@ async function notify(
   config: ElevateConfig,
   report: GrantReport,
   grantSns: SNSClient | undefined,
-  pending: Promise<AwsCredentials | string> | undefined,
+  pending: Promise<RoleSession | string> | undefined,
 ): Promise<void> {
   const topicArn = config.aws.notifyTopicArn;
   const outcomes = report.outcomes.filter(

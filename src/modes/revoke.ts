@@ -3,9 +3,10 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import type { ActionContext } from "../action/context.js";
 import {
-  assumeRoleWithWebIdentity,
   automationClientToken,
   createClients,
+  openRoleSession,
+  sessionSecondsFor,
   startAutomationPastEarlierFailures,
   waitForAutomation,
 } from "../adapters/aws.js";
@@ -235,13 +236,16 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
   // sessions survive. The runner's clock is only compared with it, for the log.
   const awsClock = new AwsClock();
   const awsNow = (): Date => awsClock.now();
-  const token = await ctx.getIdToken("sts.amazonaws.com");
-  const credentials = await assumeRoleWithWebIdentity({
+  // A revoke run waits for many executions one after another: the session covers
+  // one wait and is renewed (a new OIDC token) before it runs out.
+  const credentials = await openRoleSession({
     region: config.aws.region,
     roleArn: config.aws.revokeRoleArn,
-    webIdentityToken: token,
+    durationSeconds: sessionSecondsFor(ctx.inputs.timeoutSeconds),
+    webIdentityToken: () => ctx.getIdToken("sts.amazonaws.com"),
     sessionName: `elevate-revoke-${ctx.run.id}`.slice(0, 64),
     clock: awsClock,
+    onShortSession: (message) => core.warning(message, { title: "Elevate: short AWS session" }),
   });
   const { ssm, iam, sns } = createClients(config.aws.region, credentials, awsClock);
   if (awsClock.known) {

@@ -323,6 +323,36 @@ describe("AssumeRoleWithWebIdentity", () => {
     );
   });
 
+  it("grants DurationSeconds up to the role's MaxSessionDuration (3,600 s by default) and expires the session on the sandbox clock", async () => {
+    const sts = stsAs();
+    const ask = (DurationSeconds: number | undefined) =>
+      sts.send(
+        new AssumeRoleWithWebIdentityCommand({
+          RoleArn: grantRoleArn,
+          RoleSessionName: "GitHubActions",
+          WebIdentityToken: signJwt(claims()),
+          ...(DurationSeconds === undefined ? {} : { DurationSeconds }),
+        }),
+      );
+    for (const tooLong of [3601, 4500]) {
+      expect(await errorOf(ask(tooLong))).toMatchObject({
+        name: "ValidationError",
+        message: "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+      });
+    }
+    expect(await errorOf(ask(899))).toMatchObject({ name: "ValidationError" });
+    const issuedAt = sandbox.clock.now().getTime();
+    const out = await ask(undefined);
+    expect(out.Credentials?.Expiration?.getTime()).toBe(issuedAt + 3600 * 1000);
+    const session = stsAs(sessionCredentials(out));
+    sandbox.clock.advance(3599_000);
+    await session.send(new GetCallerIdentityCommand({}));
+    sandbox.clock.advance(1_000);
+    expect(await errorOf(session.send(new GetCallerIdentityCommand({})))).toMatchObject({ name: "ExpiredToken" });
+    sandbox.clock.advance(-3600_000);
+    for (const c of [sts, session]) c.destroy();
+  });
+
   it("exchanges a valid token for role credentials, unsigned", async () => {
     const sts = stsAs();
     const out = await sts.send(

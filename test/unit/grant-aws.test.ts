@@ -13,7 +13,14 @@ import {
 import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
-import { assumeRoleWithWebIdentity, automationClientToken, waitForAutomation } from "../../src/adapters/aws.js";
+import {
+  assumeRoleWithWebIdentity,
+  automationClientToken,
+  openRoleSession,
+  RENEW_BEFORE_MS,
+  sessionSecondsFor,
+  waitForAutomation,
+} from "../../src/adapters/aws.js";
 import { loadConfig } from "../../src/domain/config.js";
 import { buildGrantPlan } from "../../src/domain/plan.js";
 import { validateRequest } from "../../src/domain/request.js";
@@ -157,7 +164,7 @@ describe("StartAutomationExecution for a grant", () => {
 });
 
 describe("AssumeRoleWithWebIdentity for the grant role", () => {
-  it("sends the role, the session name, the job's token and a 15-minute session", async () => {
+  it("sends the role, the session name, the job's token and the session length asked for", async () => {
     stsMock.on(AssumeRoleWithWebIdentityCommand).resolves({
       Credentials: {
         AccessKeyId: "ASIAEXAMPLE",
@@ -171,13 +178,14 @@ describe("AssumeRoleWithWebIdentity for the grant role", () => {
       roleArn: config.aws.grantRoleArn,
       webIdentityToken: "eyJ.header.payload",
       sessionName: "elevate-grant-1001",
+      durationSeconds: 4500,
     });
     expect(stsMock.commandCalls(AssumeRoleWithWebIdentityCommand).map((c) => c.args[0].input)).toEqual([
       {
         RoleArn: "arn:aws:iam::123456789012:role/elevate-grant",
         RoleSessionName: "elevate-grant-1001",
         WebIdentityToken: "eyJ.header.payload",
-        DurationSeconds: 900,
+        DurationSeconds: 4500,
       },
     ]);
     expect(credentials).toEqual({
@@ -196,8 +204,101 @@ describe("AssumeRoleWithWebIdentity for the grant role", () => {
         roleArn: config.aws.grantRoleArn,
         webIdentityToken: "t",
         sessionName: "s",
+        durationSeconds: 900,
       }),
     ).rejects.toThrow(/returned no credentials/);
+  });
+});
+
+describe("the run's AWS session covers its wait (timeout-seconds) and is renewed before it ends", () => {
+  const issued = (n: number) => ({
+    Credentials: {
+      AccessKeyId: `ASIA${n}`,
+      SecretAccessKey: "secret",
+      SessionToken: `session-${n}`,
+      Expiration: new Date("2026-11-30T09:00:00Z"),
+    },
+  });
+
+  it("asks for the wait plus 15 minutes, within what STS accepts", () => {
+    expect(sessionSecondsFor(600)).toBe(1500);
+    expect(sessionSecondsFor(3600)).toBe(4500); // timeout-seconds at its maximum
+    expect(sessionSecondsFor(10)).toBe(910);
+    expect(sessionSecondsFor(0)).toBe(900);
+    expect(sessionSecondsFor(50_000)).toBe(43_200);
+  });
+
+  it("renews with a new OIDC token when less than RENEW_BEFORE_MS is left, once for concurrent callers", async () => {
+    stsMock.on(AssumeRoleWithWebIdentityCommand).resolvesOnce(issued(1)).resolvesOnce(issued(2));
+    let now = 1_000_000;
+    const tokens: string[] = [];
+    const session = await openRoleSession({
+      region: "ap-northeast-1",
+      roleArn: config.aws.grantRoleArn,
+      sessionName: "elevate-grant-1001",
+      durationSeconds: 4500,
+      webIdentityToken: async () => {
+        tokens.push(`token-${tokens.length + 1}`);
+        return tokens.at(-1) as string;
+      },
+      now: () => now,
+    });
+    const first = await session();
+    expect(first.accessKeyId).toBe("ASIA1");
+    // Measured on the caller's clock from the request, not from STS's Expiration.
+    expect(first.expiration).toEqual(new Date(1_000_000 + 4500 * 1000));
+    now += 4500 * 1000 - RENEW_BEFORE_MS - 1;
+    expect((await session()).accessKeyId).toBe("ASIA1");
+    now += 2;
+    const [a, b] = await Promise.all([session(), session()]);
+    expect([a.accessKeyId, b.accessKeyId]).toEqual(["ASIA2", "ASIA2"]);
+    expect(a.expiration).toEqual(new Date(now + 4500 * 1000));
+    expect(stsMock.commandCalls(AssumeRoleWithWebIdentityCommand).map((c) => c.args[0].input.WebIdentityToken)).toEqual(
+      ["token-1", "token-2"],
+    );
+  });
+
+  it("falls back to 3,600-second sessions (and says so) when the role's MaxSessionDuration is lower", async () => {
+    const tooLong = Object.assign(
+      new Error("The requested DurationSeconds exceeds the MaxSessionDuration set for this role."),
+      { name: "ValidationError" },
+    );
+    stsMock.on(AssumeRoleWithWebIdentityCommand).rejectsOnce(tooLong).resolves(issued(1));
+    const warnings: string[] = [];
+    const session = await openRoleSession({
+      region: "ap-northeast-1",
+      roleArn: config.aws.grantRoleArn,
+      sessionName: "s",
+      durationSeconds: 4500,
+      webIdentityToken: async () => "t",
+      now: () => 0,
+      onShortSession: (m) => warnings.push(m),
+    });
+    expect((await session()).expiration).toEqual(new Date(3600 * 1000));
+    expect(stsMock.commandCalls(AssumeRoleWithWebIdentityCommand).map((c) => c.args[0].input.DurationSeconds)).toEqual([
+      4500, 3600,
+    ]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/does not allow a 4500-second session .*update the Elevate stack/),
+    ]);
+  });
+
+  it("passes every other refusal on (a trust policy that does not match is not retried)", async () => {
+    stsMock
+      .on(AssumeRoleWithWebIdentityCommand)
+      .rejects(
+        Object.assign(new Error("Not authorized to perform sts:AssumeRoleWithWebIdentity"), { name: "AccessDenied" }),
+      );
+    await expect(
+      openRoleSession({
+        region: "ap-northeast-1",
+        roleArn: config.aws.grantRoleArn,
+        sessionName: "s",
+        durationSeconds: 4500,
+        webIdentityToken: async () => "t",
+      }),
+    ).rejects.toThrow(/Not authorized/);
+    expect(stsMock.commandCalls(AssumeRoleWithWebIdentityCommand)).toHaveLength(1);
   });
 });
 

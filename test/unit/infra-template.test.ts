@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { GITHUB_CONDITION_CLAIMS } from "../../sandbox/aws/sts.js";
 import { type DeploymentPlan, planDeployment } from "../../sandbox/cfn/deploy.js";
 import { parseTemplate, TemplateError } from "../../sandbox/cfn/template.js";
+import { sessionSecondsFor } from "../../src/adapters/aws.js";
 import { iamDecision } from "../support/iam-simulate.js";
 
 const TEMPLATE = readFileSync("infra/template.yaml", "utf8");
@@ -519,6 +520,18 @@ describe("dual control on the revoke role (EnableDualControl)", () => {
       });
     expect(await ask(`${ssm}:document/Elevate-Grant`)).toBe("Allowed");
     expect(await ask(`${ssm}:document/Elevate-GrantWithApproval`)).toBe("ImplicitlyDenied");
+  });
+});
+
+describe("grant and revoke role sessions", () => {
+  it("allow a session that covers the longest wait (timeout-seconds 3,600) plus margin", () => {
+    const p = plan();
+    const longest = sessionSecondsFor(3600);
+    for (const role of ["GrantRole", "RevokeRole"]) {
+      const max = Number(props(p, role).MaxSessionDuration);
+      expect(max, role).toBeGreaterThanOrEqual(longest);
+      expect(max, role).toBeLessThanOrEqual(43_200);
+    }
   });
 });
 
