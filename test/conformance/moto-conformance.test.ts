@@ -69,7 +69,12 @@ import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { selectPath } from "../../sandbox/aws/automation-engine.js";
 import { type AwsSandbox, type Credentials, startAwsSandbox } from "../../sandbox/aws/index.js";
 import { ElevateWorld } from "../../sandbox/world.js";
-import { assumeRoleWithWebIdentity, publishNotification, readAuthorizationDetails } from "../../src/adapters/aws.js";
+import {
+  assumeRoleWithWebIdentity,
+  publishNotification,
+  readAuthorizationDetails,
+  readDocumentContent,
+} from "../../src/adapters/aws.js";
 import { AwsClock, observeAwsTime } from "../../src/adapters/aws-clock.js";
 import {
   cutoffPolicyName,
@@ -1218,6 +1223,8 @@ describe.skipIf(!moto.available)(
           );
           const byDefault = await ssm.send(new DescribeDocumentCommand({ Name }));
           const latest = await ssm.send(new DescribeDocumentCommand({ Name, DocumentVersion: "$LATEST" }));
+          // What the action reads of a runbook (the version it starts), before the default moves.
+          const productRead = await readDocumentContent(ssm, Name);
           const content2 = await ssm.send(
             new GetDocumentCommand({ Name, DocumentVersion: "2", DocumentFormat: "YAML" }),
           );
@@ -1237,6 +1244,7 @@ describe.skipIf(!moto.available)(
               duplicate: verdict(duplicate),
               byDefault: described(byDefault.Document),
               latest: described(latest.Document),
+              productRead,
               content2: {
                 version: content2.DocumentVersion,
                 format: content2.DocumentFormat,
@@ -1260,6 +1268,7 @@ describe.skipIf(!moto.available)(
           duplicate: { name: "DuplicateDocumentContent", status: 400 },
           byDefault: { documentVersion: "1", latestVersion: "2", defaultVersion: "1" },
           latest: { documentVersion: "2", latestVersion: "2", defaultVersion: "1" },
+          productRead: parseYaml(v2),
           content2: { version: "2", format: "YAML", same: true },
           content1: { version: "1", same: true },
           promoted: { Name: "Elevate-Grant", DefaultVersion: "2" },
