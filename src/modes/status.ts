@@ -10,11 +10,13 @@
  */
 import { IAMClient } from "@aws-sdk/client-iam";
 import { AwsClock, observeAwsTime } from "../adapters/aws-clock.js";
-import { type CliCommand, choiceOption, EXIT, stringOption } from "../cli/args.js";
+import { knownProfiles, sharedFilePaths } from "../adapters/aws-profiles.js";
+import { type CliCommand, choiceOption, EXIT, type ParsedArgs, stringOption, UsageError } from "../cli/args.js";
 import { formatLocatedError } from "../domain/errors.js";
 import { formatIamTime } from "../domain/grant-policy.js";
 import { humanDuration } from "../domain/grant-report.js";
 import { type DriftFinding, type KnownRequest, planRevocations, type RevokePlan } from "../domain/revoke-plan.js";
+import { closestName } from "../domain/suggest.js";
 import { describeAwsError } from "./grant.js";
 import { completeRequestFacts, readInventory, readKnownRequests } from "./inventory.js";
 import { loadWorkspaceConfig, openWorkspace } from "./validate.js";
@@ -142,6 +144,10 @@ export interface StatusOptions {
   format: "text" | "json";
   ref: string;
   now: Date;
+  /** `--profile`: a named profile of the shared AWS config/credentials files. */
+  profile?: string | undefined;
+  /** `--region`: overrides the config's aws.region. */
+  region?: string | undefined;
 }
 
 export interface StatusIo {
@@ -151,23 +157,87 @@ export interface StatusIo {
 
 const PROGRAM_STATUS = "elevate status";
 
+/** What went wrong, for `--format json` (`{"error": {"kind", "message"}}`) and the exit status. */
+export type StatusErrorKind = "config" | "profile" | "credentials" | "access-denied" | "network" | "aws" | "git";
+
 function isCredentialError(error: unknown): boolean {
   const name = (error as { name?: string })?.name ?? "";
-  return /CredentialsProviderError|ExpiredToken|InvalidClientTokenId|SignatureDoesNotMatch|AccessDenied|UnrecognizedClient/.test(
+  return /CredentialsProviderError|ExpiredToken|InvalidClientTokenId|SignatureDoesNotMatch|UnrecognizedClient/.test(
     name,
   );
 }
 
+const NETWORK_CODES = new Set([
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+]);
+
+/** True for a request that never got an answer from AWS: no network, DNS, proxy, timeout. */
+export function isNetworkError(error: unknown): boolean {
+  const e = error as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } };
+  if (e?.code && NETWORK_CODES.has(e.code)) return true;
+  if (e?.name === "TimeoutError" || e?.name === "RequestTimeout") return true;
+  return false;
+}
+
+/**
+ * The SDK's NodeVersionSupportWarning (Node 20 is past the SDK's support date)
+ * says nothing a requester can act on. Turned off with the SDK's own switch, and
+ * only when the user has not set it: other warnings still print.
+ */
+function quietSdkNodeVersionWarning(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+}
+
 export async function runStatus(options: StatusOptions, io: StatusIo): Promise<number> {
+  /** Prints the failure (and, with --format json, the same as a JSON object on stdout); exit 2. */
+  const fail = (kind: StatusErrorKind, message: string, jsonMessage = message): number => {
+    if (options.format === "json") {
+      io.stdout(`${JSON.stringify({ error: { kind, message: jsonMessage } }, null, 2)}\n`);
+    }
+    io.stderr(`${PROGRAM_STATUS}: ${message}\n`);
+    return EXIT.USAGE;
+  };
   const workspace = await openWorkspace(options.cwd);
   const loaded = await loadWorkspaceConfig(workspace, options.config);
   if (!loaded.ok) {
     for (const e of loaded.errors) io.stderr(`${formatLocatedError(e)}\n`);
-    return EXIT.USAGE;
+    return fail(
+      "config",
+      "the config is invalid or missing",
+      `the config is invalid or missing: ${loaded.errors.map(formatLocatedError).join("; ")}`,
+    );
   }
   const { config } = loaded;
-  // Default credential chain (environment, shared files, SSO, instance role); read-only calls only.
-  const iam = new IAMClient({ region: config.aws.region, maxAttempts: 6, retryMode: "adaptive" });
+  if (options.profile !== undefined) {
+    const files = sharedFilePaths();
+    const profiles = await knownProfiles(files);
+    if (!profiles.has(options.profile)) {
+      const known = [...profiles].sort();
+      const guess = closestName(options.profile, known);
+      return fail(
+        "profile",
+        `--profile ${options.profile}: no such profile in ${files.configFile} or ${files.credentialsFile}${guess ? `; did you mean --profile ${guess}?` : ""}${known.length > 0 ? ` (profiles: ${known.join(", ")})` : " (no profiles there; `aws configure --profile NAME` or `aws configure sso` makes one)"}`,
+      );
+    }
+  }
+  const region = options.region ?? config.aws.region;
+  const endpoint = process.env.AWS_ENDPOINT_URL_IAM ?? process.env.AWS_ENDPOINT_URL ?? "https://iam.amazonaws.com";
+  quietSdkNodeVersionWarning();
+  // Default credential chain (environment, shared files, SSO, instance role), or the named profile; read-only calls only.
+  const iam = new IAMClient({
+    region,
+    maxAttempts: 6,
+    retryMode: "adaptive",
+    ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+  });
   // Windows and cut-off ages are judged on AWS's clock (the responses' Date), as the
   // revoker judges them; this machine's clock only stands in when IAM sent no Date.
   const awsClock = new AwsClock();
@@ -177,17 +247,33 @@ export async function runStatus(options: StatusOptions, io: StatusIo): Promise<n
   try {
     read = await readInventory(iam, config.aws.accountId, now);
   } catch (error) {
-    const why = isCredentialError(error)
-      ? `${describeAwsError(error)}; status needs read-only AWS credentials for account ${config.aws.accountId} allowed iam:GetAccountAuthorizationDetails and iam:GetRole (the default credential chain: AWS_PROFILE, environment, SSO)`
-      : describeAwsError(error);
-    io.stderr(`${PROGRAM_STATUS}: cannot read the grants from IAM: ${why}\n`);
-    return EXIT.USAGE;
+    const via = options.profile !== undefined ? `profile ${options.profile}` : "the default credential chain";
+    if (isNetworkError(error)) {
+      const code = (error as { code?: string }).code ?? (error as Error).name;
+      return fail(
+        "network",
+        `cannot reach IAM at ${endpoint} (${code}): check your network connection, VPN or proxy (HTTPS_PROXY), then run it again`,
+      );
+    }
+    if (isCredentialError(error)) {
+      return fail(
+        "credentials",
+        `cannot read the grants from IAM: ${describeAwsError(error)}; status needs read-only AWS credentials for account ${config.aws.accountId} allowed iam:GetAccountAuthorizationDetails and iam:GetRole (from ${via}: --profile, AWS_PROFILE, environment, SSO — after \`aws sso login\` when the profile uses SSO)`,
+      );
+    }
+    const name = (error as { name?: string })?.name ?? "";
+    if (/AccessDenied/.test(name)) {
+      return fail(
+        "access-denied",
+        `cannot read the grants from IAM: ${describeAwsError(error)}; the identity from ${via} needs iam:GetAccountAuthorizationDetails and iam:GetRole in account ${config.aws.accountId}`,
+      );
+    }
+    return fail("aws", `cannot read the grants from IAM: ${describeAwsError(error)}`);
   } finally {
     iam.destroy();
   }
   if (!workspace.inGit) {
-    io.stderr(`${PROGRAM_STATUS}: ${workspace.root} is not a git repository; run inside the Elevate repository\n`);
-    return EXIT.USAGE;
+    return fail("git", `${workspace.root} is not a git repository; run inside the Elevate repository`);
   }
   let known: Awaited<ReturnType<typeof readKnownRequests>>;
   try {
@@ -199,8 +285,7 @@ export async function runStatus(options: StatusOptions, io: StatusIo): Promise<n
       read.inventory.grants.map((g) => g.requestId),
     );
   } catch (error) {
-    io.stderr(`${PROGRAM_STATUS}: cannot read request history at ${options.ref}: ${(error as Error).message}\n`);
-    return EXIT.USAGE;
+    return fail("git", `cannot read request history at ${options.ref}: ${(error as Error).message}`);
   }
   const readAt = now();
   const plan = planRevocations({
@@ -228,15 +313,27 @@ export async function runStatus(options: StatusOptions, io: StatusIo): Promise<n
   return plan.drift.length > 0 ? EXIT.INVALID : EXIT.OK;
 }
 
+/** `--region`: an AWS region name such as eu-west-1 or us-gov-west-1. */
+function regionOption(args: ParsedArgs): string | undefined {
+  const region = stringOption(args, "region");
+  if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region)) {
+    throw new UsageError(`--region ${JSON.stringify(region)} is not an AWS region name (e.g. eu-west-1)`);
+  }
+  return region;
+}
+
 /** The `status` entry of the CLI command table (src/cli/main.ts). */
 export const statusCommand: CliCommand = {
   summary: "List the live grants in IAM, matched to their requests; report drift.",
-  usage: "[--config F] [--format text|json] [--ref REF]",
+  usage: "[--config F] [--profile NAME] [--region R] [--format text|json] [--ref REF]",
   description: [
     "Reads every elevate-* grant policy from IAM with read-only credentials from the default AWS",
     "credential chain (region: the config's aws.region), shows each window and the time remaining,",
     "and matches it to its request file and grant evidence in git (history of REF, default HEAD;",
     "fetch the notes first: git fetch origin refs/notes/elevate:refs/notes/elevate).",
+    "--profile picks a named profile of ~/.aws/config or ~/.aws/credentials, like aws --profile.",
+    'With --format json a failure prints {"error": {"kind", "message"}} on stdout (kind: config, profile,',
+    "credentials, access-denied, network, aws, git) besides the message on stderr.",
     "Drift is what the revoke workflow would report or revoke: a grant no merged request accounts",
     "for, a window that differs from its request, a policy not of Elevate's exact shape.",
     "Exit status: 0 no drift, 1 drift found, 2 usage, config or credential error.",
@@ -247,6 +344,16 @@ export const statusCommand: CliCommand = {
       valueName: "F",
       description:
         "config file, relative to the current directory (default: .github/elevate.yml at the repository root)",
+    },
+    profile: {
+      type: "string",
+      valueName: "NAME",
+      description: "AWS profile from the shared config/credentials files (default: the default credential chain)",
+    },
+    region: {
+      type: "string",
+      valueName: "R",
+      description: "AWS region for IAM calls (default: the config's aws.region)",
     },
     format: { type: "string", valueName: "text|json", description: "output format (default: text)" },
     ref: {
@@ -264,6 +371,8 @@ export const statusCommand: CliCommand = {
         format: choiceOption(args, "format", ["text", "json"] as const) ?? "text",
         ref: stringOption(args, "ref") ?? "HEAD",
         now: context.now(),
+        profile: stringOption(args, "profile"),
+        region: regionOption(args),
       },
       { stdout: (t) => context.stdout.write(t), stderr: (t) => context.stderr.write(t) },
     );

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { GetAccountAuthorizationDetailsCommand, IAMClient } from "@aws-sdk/client-iam";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { profileNamesInIni } from "../../src/adapters/aws-profiles.js";
 import { grantPolicyText } from "../../src/domain/grant-policy.js";
 import { runStatus, type StatusResult } from "../../src/modes/status.js";
 
@@ -198,5 +199,97 @@ describe("elevate status", () => {
     );
     expect(code).toBe(2);
     expect(stderr).toContain('"--output=/tmp/x" is not a git revision');
+  });
+});
+
+describe("elevate status --region and --profile", () => {
+  it("calls IAM in --region, with the named --profile, instead of the config's region and the default chain", async () => {
+    iamMock
+      .on(GetAccountAuthorizationDetailsCommand)
+      .resolves({ UserDetailList: [], RoleDetailList: [], IsTruncated: false });
+    const aws = mkdtempSync(join(tmpdir(), "elevate-aws-"));
+    writeFileSync(join(aws, "config"), "[profile auditor]\nregion = us-east-1\n");
+    const saved = { config: process.env.AWS_CONFIG_FILE, credentials: process.env.AWS_SHARED_CREDENTIALS_FILE };
+    process.env.AWS_CONFIG_FILE = join(aws, "config");
+    process.env.AWS_SHARED_CREDENTIALS_FILE = join(aws, "credentials");
+    try {
+      const code = await runStatus(
+        { cwd: repo, format: "json", ref: "HEAD", now: NOW, region: "eu-west-1", profile: "auditor" },
+        { stdout: () => {}, stderr: () => {} },
+      );
+      expect(code).toBe(0);
+      const client = iamMock.call(0).thisValue as IAMClient;
+      expect(await client.config.region()).toBe("eu-west-1");
+      expect(client.config.profile).toBe("auditor");
+    } finally {
+      for (const [key, value] of [
+        ["AWS_CONFIG_FILE", saved.config],
+        ["AWS_SHARED_CREDENTIALS_FILE", saved.credentials],
+      ] as const) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+      rmSync(aws, { recursive: true, force: true });
+    }
+  });
+
+  it("--format json: a JSON error object for an access-denied identity, a config error and a git error", async () => {
+    iamMock.on(GetAccountAuthorizationDetailsCommand).rejects(
+      Object.assign(new Error("not authorized to perform iam:GetAccountAuthorizationDetails"), {
+        name: "AccessDenied",
+      }),
+    );
+    let stdout = "";
+    expect(
+      await runStatus(
+        { cwd: repo, format: "json", ref: "HEAD", now: NOW },
+        { stdout: (t) => (stdout += t), stderr: () => {} },
+      ),
+    ).toBe(2);
+    expect(JSON.parse(stdout).error).toMatchObject({
+      kind: "access-denied",
+      message: expect.stringContaining(
+        "needs iam:GetAccountAuthorizationDetails and iam:GetRole in account 123456789012",
+      ),
+    });
+
+    stdout = "";
+    await runStatus(
+      { cwd: repo, config: "missing.yml", format: "json", ref: "HEAD", now: NOW },
+      { stdout: (t) => (stdout += t), stderr: () => {} },
+    );
+    expect(JSON.parse(stdout).error).toMatchObject({
+      kind: "config",
+      message: expect.stringContaining("missing.yml:1:1: error: cannot read the config"),
+    });
+
+    iamMock
+      .on(GetAccountAuthorizationDetailsCommand)
+      .resolves({ UserDetailList: [], RoleDetailList: [], IsTruncated: false });
+    stdout = "";
+    await runStatus(
+      { cwd: repo, format: "json", ref: "no-such-branch", now: NOW },
+      { stdout: (t) => (stdout += t), stderr: () => {} },
+    );
+    expect(JSON.parse(stdout).error).toMatchObject({ kind: "git" });
+  });
+});
+
+describe("profileNamesInIni", () => {
+  it("reads [profile NAME] and [default] from the config file and [NAME] from the credentials file", () => {
+    const config = [
+      "[default]",
+      "region = us-east-1",
+      "[profile readonly] # comment",
+      "[ profile  spaced ]",
+      "[sso-session corp]",
+      "[services local]",
+      "key = [not a section]",
+    ].join("\n");
+    expect(profileNamesInIni(config, "config")).toEqual(["default", "readonly", "spaced"]);
+    expect(profileNamesInIni("[default]\r\n[ci]\r\naws_access_key_id = x\r\n", "credentials")).toEqual([
+      "default",
+      "ci",
+    ]);
   });
 });
