@@ -18,6 +18,9 @@
  * issued before the revocation time, unless another kept, active grant of the same user
  * covers the same role (the overlap that AWS TEAM's issue #279 gets wrong), the window
  * never opened, the role is in another account, or the role's inline budget is full.
+ * The revocation time of an expired grant is exact (notAfter + 1 s); that of an early or
+ * drift revoke is stamped by the Elevate-Revoke runbook from AWS's clock when it writes
+ * the cut-off (invariant 8), between the bounds decided here.
  */
 import { parseDuration } from "./duration.js";
 import {
@@ -160,8 +163,20 @@ export interface Revocation {
   cutOff: boolean;
   /** Why there is no cut-off, when `cutOff` is false. */
   cutOffNote?: string;
-  /** Sessions of the user on the role issued before this instant are denied (when `cutOff`). */
+  /**
+   * Sessions of the user on the role issued before this instant are denied (when
+   * `cutOff`). With `stampAtRunTime` the earliest such instant: the runbook stamps
+   * the cut-off later, at its own time (after revoking it reports the stamped time).
+   */
   revokedAt: Date;
+  /**
+   * True for an early or drift revoke: the Elevate-Revoke runbook stamps the cut-off
+   * from AWS's clock when it runs (+ 60 s for IAM to propagate the deletion), not from
+   * the plan, so a session assumed between the plan and the runbook is cut off too.
+   */
+  stampAtRunTime: boolean;
+  /** The latest time the runbook may stamp: the start of a pending grant of the same user on the role. */
+  stampNotAfter?: Date;
 }
 
 export type GrantState = "active" | "pending" | "expired";
@@ -225,8 +240,9 @@ export interface PlanInput {
 
 /**
  * An early or drift revocation cuts off sessions issued up to this long after the
- * plan, so that sessions issued while the runbook starts, deletes the grant policy
- * and IAM propagates the deletion are cut off too. It is clamped so that it never
+ * runbook deleted the grant policy, so that sessions issued while IAM propagates the
+ * deletion are cut off too. The Elevate-Revoke runbook's stampCutOff step adds it to
+ * its own time (infra/runbooks/elevate-revoke.yaml); it is clamped so that it never
  * reaches into another grant of the same user on the same role (see decideCutoffs).
  */
 export const CUTOFF_MARGIN_MS = 60_000;
@@ -348,7 +364,8 @@ export function planRevocations(input: PlanInput): RevokePlan {
   const { inventory, now, knownRequests, driftMode } = input;
   const early = earlyMap(input.earlyRevokeIds);
   const plan: RevokePlan = { revoke: [], keep: [], clearCutoffs: [], drift: [], notFound: [] };
-  const cutoffAfterNow = new Date(truncateToSecond(now).getTime() + CUTOFF_MARGIN_MS);
+  // The earliest revocation time of an early or drift revoke; the runbook stamps the real one.
+  const planSecond = truncateToSecond(now);
   const seenIds = new Set<string>();
 
   for (const grant of inventory.grants) {
@@ -383,7 +400,8 @@ export function planRevocations(input: PlanInput): RevokePlan {
           reason: "drift",
           why: message,
           cutOff: false,
-          revokedAt: cutoffAfterNow,
+          revokedAt: planSecond,
+          stampAtRunTime: false,
         });
       }
       continue;
@@ -394,7 +412,14 @@ export function planRevocations(input: PlanInput): RevokePlan {
     const earlyWhy =
       early.get(grant.requestId) ??
       (known?.deleted ? `its request file ${sourceOf(known)} is no longer on the default branch` : undefined);
-    const revocation = { ...base, roleArn: policy.roleArn, window, cutOff: false, revokedAt: cutoffAfterNow };
+    const revocation = {
+      ...base,
+      roleArn: policy.roleArn,
+      window,
+      cutOff: false,
+      revokedAt: planSecond,
+      stampAtRunTime: false,
+    };
     if (drift) {
       const acted = state === "expired" || earlyWhy !== undefined || driftMode === "revoke";
       plan.drift.push({ kind: drift.kind, ...base, message: drift.message, action: acted ? "revoke" : "report" });
@@ -486,6 +511,8 @@ function decideCutoffs(plan: RevokePlan, inventory: Inventory, now: Date): void 
 
   // One revocation time per (user, role): the latest wanted, and never earlier than the
   // cut-off already there, so a cut-off only moves forward (PutRolePolicy replaces it).
+  // With an early or drift revoke among them, that time is the floor the runbook stamps
+  // from (its own time + margin), and the next pending grant's start its ceiling.
   const usedByRole = new Map<string, number>();
   const sizeOf = (role: InventoryRole): number => {
     let size = usedByRole.get(role.arn);
@@ -502,10 +529,9 @@ function decideCutoffs(plan: RevokePlan, inventory: Inventory, now: Date): void 
     const roleArn = first.roleArn as string;
     const role = inventory.roles.get(roleArn) as InventoryRole;
     // Never into the window of a pending grant of the same user on the same role ...
-    let at = Math.min(
-      Math.max(...revocations.map((r) => r.revokedAt.getTime())),
-      nextStart.get(key) ?? Number.POSITIVE_INFINITY,
-    );
+    const limit = nextStart.get(key);
+    let at = Math.min(Math.max(...revocations.map((r) => r.revokedAt.getTime())), limit ?? Number.POSITIVE_INFINITY);
+    const atRunTime = revocations.some((r) => r.reason !== "expired");
     // ... and never back: an existing later cut-off stays as it is.
     const current = existing.get(key);
     if (current?.revokedAt && current.revokedAt.getTime() > at) at = current.revokedAt.getTime();
@@ -515,6 +541,8 @@ function decideCutoffs(plan: RevokePlan, inventory: Inventory, now: Date): void 
     const used = sizeOf(role) - (role.inlinePolicySizes.get(name) ?? 0) + newSize;
     for (const r of revocations) {
       r.revokedAt = revokedAt;
+      r.stampAtRunTime = atRunTime;
+      if (atRunTime && limit !== undefined) r.stampNotAfter = new Date(limit);
       if (used > ROLE_INLINE_POLICY_BUDGET) {
         r.cutOff = false;
         r.cutOffNote = `the cut-off would bring ${role.name}'s inline policies to ${used} characters, over IAM's ${ROLE_INLINE_POLICY_BUDGET}; sessions already issued live until they expire (at most the role's MaxSessionDuration)`;

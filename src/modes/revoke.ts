@@ -348,6 +348,8 @@ interface RunbookResult {
   executionId?: string;
   succeeded: boolean;
   message: string;
+  /** The execution's outputs (document `outputs`), when it succeeded. */
+  outputs?: Record<string, string[]>;
 }
 
 /**
@@ -385,7 +387,9 @@ export async function runRunbook(
   }
   const { executionId } = started;
   const result = await waitForAutomation(ssm, executionId, { timeoutMs: input.timeoutMs });
-  if (result.succeeded) return { executionId, succeeded: true, message: `execution ${executionId} succeeded` };
+  if (result.succeeded) {
+    return { executionId, succeeded: true, message: `execution ${executionId} succeeded`, outputs: result.outputs };
+  }
   return {
     executionId,
     succeeded: false,
@@ -412,7 +416,28 @@ export function revokeParameters(config: ElevateConfig, r: Revocation): Record<s
     RoleName: roleName ?? r.iamUser,
     CutOff: r.cutOff ? "true" : "false",
     RevokedAt: formatIamTime(r.revokedAt),
+    // An early or drift revoke's cut-off is stamped by the runbook, on AWS's clock.
+    StampAtRunTime: r.stampAtRunTime ? "true" : "false",
+    StampNotAfter: r.stampNotAfter ? formatIamTime(r.stampNotAfter) : NO_STAMP_LIMIT,
   };
+}
+
+/** Elevate-Revoke's StampNotAfter when no pending grant limits the stamp. */
+export const NO_STAMP_LIMIT = "9999-12-31T23:59:59Z";
+
+/** The output in which Elevate-Revoke reports the revocation time it wrote. */
+export const STAMP_OUTPUT = "stampCutOff.RevokedAt";
+
+/**
+ * The revocation time a successful Elevate-Revoke execution wrote into the cut-off
+ * (its stampCutOff output), or undefined when it wrote none or the output is not a
+ * whole-second UTC time.
+ */
+export function stampedRevokedAt(outputs: Record<string, string[]> | undefined): Date | undefined {
+  const text = outputs?.[STAMP_OUTPUT]?.[0];
+  if (text === undefined || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(text)) return undefined;
+  const at = new Date(text);
+  return Number.isNaN(at.getTime()) ? undefined : at;
 }
 
 function roleNameOf(r: Revocation): string | undefined {
@@ -463,15 +488,19 @@ async function revokeOne(
     },
     run.now,
   );
+  // The cut-off's time as the runbook stamped it (AWS's clock), for the report.
+  const stamped = result.succeeded && r.cutOff ? stampedRevokedAt(result.outputs) : undefined;
+  const revokedAt = stamped ?? r.revokedAt;
   if (!result.succeeded) {
     core.error(`${r.requestId}: revoke failed: ${result.message}`, { title: "Elevate: revoke failed" });
   } else {
     core.info(
-      `${r.requestId}: revoked (${r.why})${r.cutOff ? `; sessions before ${formatIamTime(r.revokedAt)} cut off` : ""}`,
+      `${r.requestId}: revoked (${r.why})${r.cutOff ? `; sessions before ${formatIamTime(revokedAt)} cut off` : ""}`,
     );
   }
   return {
     ...r,
+    revokedAt,
     status: result.succeeded ? "revoked" : "failed",
     message: result.message,
     ...(result.executionId ? { executionId: result.executionId } : {}),

@@ -169,6 +169,9 @@ describe("infra/template.yaml in the AWS sandbox", () => {
       RoleName: "EC2_FullAccess_Role",
       CutOff: "true",
       RevokedAt: iamTime(revokedAt),
+      // An expired grant's cut-off: written exactly at RevokedAt.
+      StampAtRunTime: "false",
+      StampNotAfter: "9999-12-31T23:59:59Z",
     };
     await runAutomation("Elevate-Revoke", parameters);
     const left = await iam.send(new ListUserPoliciesCommand({ UserName: "alice.smith" }));

@@ -127,4 +127,36 @@ describe("revoke mode decides by AWS's clock, not the runner's", () => {
     // alice's cut-off (08:10 + margin) is over an hour old on AWS's clock: cleared.
     expect(cutoffsOn(world, EXAMPLE_ROLE)).toEqual(["elevate-cutoff-dave"]);
   });
+
+  it("a runbook that runs minutes after the plan still cuts off a session assumed in between", async () => {
+    world.aws.clock.set(at("2026-11-30T09:25:00Z"));
+    await grantThroughPr(world, {
+      author: "bob",
+      approver: "carol",
+      files: { "requests/ec2-admin/bob-late.yaml": requestYaml({ requester: "bob", duration: "1h" }) },
+    });
+    // The run plans at 09:25; then AWS is slow (1 s a call and a step) and, by the time
+    // the runbook deletes the grant, it is 09:29 and bob has assumed the role again.
+    const started = world.aws.calls("StartAutomationExecution").length;
+    world.aws.knobs.latencyMs = 1000;
+    const running = world.runAction("revoke", dispatchRun(world, "bob-late"), {
+      inputs: { request: "bob-late" },
+      runnerSkewMs: -5 * MINUTE,
+    });
+    while (world.aws.calls("StartAutomationExecution").length === started) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    world.aws.clock.set(at("2026-11-30T09:29:00Z"));
+    const between = await world.tryAssume("bob");
+    const run = await running;
+    world.aws.knobs.latencyMs = 0;
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(jsonOutput(run, "revoked")).toEqual(["bob-late"]);
+    expect(between.ok).toBe(true);
+    // Stamped by the runbook at its own time (09:29) + 60 s, not the plan's 09:25.
+    expect(cutoffTime(world, EXAMPLE_ROLE, "bob")).toBe("2026-11-30T09:30:00Z");
+    expect(await sessionWorks(world, (between as { credentials: Credentials }).credentials)).toMatch(/AccessDenied/);
+    // The report gives the time the runbook wrote.
+    expect(run.summary).toContain("before 2026\\-11\\-30T09:30:00Z");
+  });
 });

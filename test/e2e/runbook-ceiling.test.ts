@@ -270,6 +270,8 @@ describe("stolen grant-role credentials against Elevate-Grant", () => {
         RoleName: "EC2_FullAccess_Role",
         CutOff: "true",
         RevokedAt: at(0),
+        StampAtRunTime: "true",
+        StampNotAfter: "9999-12-31T23:59:59Z",
       },
       s,
     );
@@ -359,6 +361,8 @@ describe("stolen revoke-role credentials", () => {
           RoleName: "EC2_FullAccess_Role",
           CutOff: "false",
           RevokedAt: at(0),
+          StampAtRunTime: "true",
+          StampNotAfter: "9999-12-31T23:59:59Z",
           ...overrides,
         },
         s,
@@ -376,6 +380,8 @@ describe("stolen revoke-role credentials", () => {
       ["RoleName", "admin/ProdAdmin"],
       ["CutOff", "yes"],
       ["RevokedAt", '2099-01-01T00:00:00Z"}'],
+      ["StampAtRunTime", "yes"],
+      ["StampNotAfter", '2099-01-01T00:00:00Z"}'],
     ] as const) {
       expect(await revoke({ [name]: value }), `${name}=${value}`).toMatchObject({
         started: false,

@@ -51,6 +51,8 @@ const VALID: Record<string, string[]> = {
   NotAfter: ["2026-11-30T11:30:00Z"],
   RevokedAt: ["2026-11-30T10:15:07Z"],
   CutOff: ["true", "false"],
+  StampAtRunTime: ["true", "false"],
+  StampNotAfter: ["2026-11-30T11:00:00Z", "9999-12-31T23:59:59Z"],
 };
 
 /** Values that would break out of a JSON string literal, widen a grant, or are simply not the thing. */
@@ -121,6 +123,8 @@ const HOSTILE: Record<string, string[]> = {
 };
 HOSTILE.NotAfter = HOSTILE.NotBefore as string[];
 HOSTILE.RevokedAt = HOSTILE.NotBefore as string[];
+HOSTILE.StampNotAfter = HOSTILE.NotBefore as string[];
+HOSTILE.StampAtRunTime = HOSTILE.CutOff as string[];
 
 describe("runbook structure", () => {
   for (const [key, runbook] of Object.entries(runbooks)) {
@@ -136,7 +140,8 @@ describe("runbook structure", () => {
         // reads every grant of the user: they need loops and error codes that steps lack.
         const scripts: Record<string, string[]> = {
           grant: ["checkCeiling", "scheduleExpiry"],
-          revoke: ["deleteExpirySchedule"],
+          // stampCutOff: the cut-off time on AWS's clock, right before the cut-off is written.
+          revoke: ["stampCutOff", "deleteExpirySchedule"],
           expireGrant: ["expireGrant"],
         };
         for (const s of runbook.mainSteps) {
@@ -144,6 +149,7 @@ describe("runbook structure", () => {
           if (s.action === "aws:executeScript") {
             expect(scripts[key] ?? [], `${key}: ${s.name}`).toContain(s.name);
             if (s.name === "checkCeiling") expect(runbook.mainSteps.indexOf(s)).toBe(0);
+            if (s.name === "stampCutOff") expect(s.nextStep).toBe("putCutOffPolicy");
           }
           if (s.action === "aws:executeAwsApi") expect(s.inputs.Service).toBe("iam");
           if (s.action === "aws:executeScript") {
@@ -372,8 +378,16 @@ describe("Elevate-Revoke", () => {
 
   it("writes the cut-off only when CutOff is 'true', with cutoffPolicyText's bytes", () => {
     const choose = step(revoke, "chooseCutOff").inputs as { Choices: Record<string, string>[]; Default: string };
-    expect(choose.Choices).toEqual([{ NextStep: "putCutOffPolicy", Variable: "{{ CutOff }}", StringEquals: "true" }]);
+    expect(choose.Choices).toEqual([{ NextStep: "stampCutOff", Variable: "{{ CutOff }}", StringEquals: "true" }]);
     expect(choose.Default).not.toBe("putCutOffPolicy");
+    expect(choose.Default).not.toBe("stampCutOff");
+    // The time in the cut-off is the stamp step's output (AWS's clock), fed the three time parameters.
+    expect(step(revoke, "stampCutOff").inputs.InputPayload).toEqual({
+      RevokedAt: "{{ RevokedAt }}",
+      StampAtRunTime: "{{ StampAtRunTime }}",
+      StampNotAfter: "{{ StampNotAfter }}",
+    });
+    expect(revoke.outputs).toContain("stampCutOff.RevokedAt");
     fc.assert(
       fc.property(arbName, arbName, arbSecond, (user, roleName, revokedAt) => {
         const values = validateRunbookParameters(revoke, {
@@ -382,9 +396,15 @@ describe("Elevate-Revoke", () => {
           UserName: user,
           RoleName: roleName,
           CutOff: "true",
-          RevokedAt: iamTime(revokedAt),
+          RevokedAt: "2026-11-30T10:15:07Z",
+          StampAtRunTime: "true",
+          StampNotAfter: "9999-12-31T23:59:59Z",
         });
-        expect(renderStepInputs(step(revoke, "putCutOffPolicy"), values)).toEqual({
+        const rendered = renderStepInputs(step(revoke, "putCutOffPolicy"), values);
+        const stamped = JSON.parse(
+          JSON.stringify(rendered).replaceAll("{{ stampCutOff.RevokedAt }}", iamTime(revokedAt)),
+        ) as unknown;
+        expect(stamped).toEqual({
           Service: "iam",
           Api: "PutRolePolicy",
           RoleName: roleName,

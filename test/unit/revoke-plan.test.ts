@@ -7,7 +7,6 @@ import {
   parseGrantPolicy,
 } from "../../src/domain/grant-policy.js";
 import {
-  CUTOFF_MARGIN_MS,
   type Inventory,
   type InventoryGrant,
   type InventoryRole,
@@ -108,7 +107,7 @@ describe("planRevocations: expiry and early revoke", () => {
     expect(plan.drift).toEqual([]);
   });
 
-  it("revokes early by id with a cut-off a margin after now, and lists ids with no policy as not found", () => {
+  it("revokes early by id with a cut-off stamped by the runbook (no earlier than now), and lists ids with no policy as not found", () => {
     const active = grant("rotate-keys", "bob", ROLE, "2026-11-30T11:30:00Z", "2026-11-30T13:00:00Z");
     const plan = planRevocations({
       inventory: inventory({ grants: [active] }),
@@ -126,9 +125,12 @@ describe("planRevocations: expiry and early revoke", () => {
         reason: "early",
         why: "deleted by PR #7",
         cutOff: true,
-        revokedAt: new Date(NOW.getTime() + CUTOFF_MARGIN_MS),
+        // The floor is the plan's second; the runbook stamps its own time + CUTOFF_MARGIN_MS.
+        revokedAt: NOW,
+        stampAtRunTime: true,
       }),
     ]);
+    expect(plan.revoke[0]?.stampNotAfter).toBeUndefined();
     expect(plan.notFound).toEqual(["gone-already"]);
   });
 
@@ -218,10 +220,10 @@ describe("planRevocations: overlapping grants (AWS TEAM #279)", () => {
       knownRequests: knownFor(a, b),
       driftMode: "revoke",
     });
-    const at = new Date(NOW.getTime() + CUTOFF_MARGIN_MS);
-    expect(plan.revoke.map((r) => [r.requestId, r.cutOff, r.revokedAt])).toEqual([
-      ["grant-a", true, at],
-      ["grant-b", true, at],
+    // One early revoke in the pair: both are written by the runbook's stamp, from the plan's second on.
+    expect(plan.revoke.map((r) => [r.requestId, r.cutOff, r.revokedAt, r.stampAtRunTime])).toEqual([
+      ["grant-a", true, NOW, true],
+      ["grant-b", true, NOW, true],
     ]);
   });
 
@@ -258,8 +260,15 @@ describe("planRevocations: overlapping grants (AWS TEAM #279)", () => {
       knownRequests: knownFor(active, pending),
       driftMode: "revoke",
     });
+    // The runbook stamps at its own time + 60 s, but never past the pending grant's start.
     expect(clamped.revoke).toEqual([
-      expect.objectContaining({ requestId: "now-work", cutOff: true, revokedAt: T("2026-11-30T12:00:30Z") }),
+      expect.objectContaining({
+        requestId: "now-work",
+        cutOff: true,
+        revokedAt: NOW,
+        stampAtRunTime: true,
+        stampNotAfter: T("2026-11-30T12:00:30Z"),
+      }),
     ]);
   });
 });

@@ -44,6 +44,7 @@ const revocation: Revocation = {
   why: "its window ended at 2026-11-30T11:00:00Z",
   cutOff: true,
   revokedAt: new Date("2026-11-30T11:00:01Z"),
+  stampAtRunTime: false,
 };
 
 describe("Elevate-Revoke parameters", () => {
@@ -55,6 +56,22 @@ describe("Elevate-Revoke parameters", () => {
       RoleName: "EC2_FullAccess_Role",
       CutOff: "true",
       RevokedAt: "2026-11-30T11:00:01Z",
+      StampAtRunTime: "false",
+      StampNotAfter: "9999-12-31T23:59:59Z",
+    });
+    // An early revoke: the runbook stamps the cut-off on AWS's clock, never into a pending grant.
+    expect(
+      revokeParameters(config, {
+        ...revocation,
+        reason: "early",
+        revokedAt: new Date("2026-11-30T10:00:00Z"),
+        stampAtRunTime: true,
+        stampNotAfter: new Date("2026-11-30T10:30:00Z"),
+      }),
+    ).toMatchObject({
+      RevokedAt: "2026-11-30T10:00:00Z",
+      StampAtRunTime: "true",
+      StampNotAfter: "2026-11-30T10:30:00Z",
     });
     const { roleArn: _arn, roleName: _name, ...unparsed } = revocation;
     const noCut = revokeParameters(config, { ...unparsed, cutOff: false });
@@ -100,7 +117,12 @@ describe("runRunbook", () => {
       { documentName: "Elevate-Revoke", parameters, tokenParts, timeoutMs: 5000 },
       () => now,
     );
-    expect(result).toEqual({ executionId: "exec-1", succeeded: true, message: "execution exec-1 succeeded" });
+    expect(result).toEqual({
+      executionId: "exec-1",
+      succeeded: true,
+      message: "execution exec-1 succeeded",
+      outputs: {},
+    });
     const input = ssmMock.commandCalls(StartAutomationExecutionCommand)[0]?.args[0]
       .input as StartAutomationExecutionCommandInput;
     expect(input).toEqual({
@@ -114,6 +136,8 @@ describe("runRunbook", () => {
         RoleName: ["EC2_FullAccess_Role"],
         CutOff: ["true"],
         RevokedAt: ["2026-11-30T11:00:01Z"],
+        StampAtRunTime: ["false"],
+        StampNotAfter: ["9999-12-31T23:59:59Z"],
       },
       ClientToken: automationClientToken(...tokenParts, "attempt-0"),
     });

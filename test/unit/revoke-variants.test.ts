@@ -359,6 +359,7 @@ describe("revoke run notifications", () => {
     why: "its window ended at 2026-11-30T08:30:00Z",
     cutOff: true,
     revokedAt: T("2026-11-30T08:30:01Z"),
+    stampAtRunTime: false,
     status: "revoked",
     message: "execution e-1 succeeded",
     executionId: "e-1",
