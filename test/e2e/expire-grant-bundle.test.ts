@@ -159,6 +159,8 @@ describe("one grant's schedule cannot be taken over or deleted through another u
       RoleName: "EC2_FullAccess_Role",
       CutOff: "false",
       RevokedAt: "2026-11-30T08:00:00Z",
+      StampAtRunTime: "true",
+      StampNotAfter: "9999-12-31T23:59:59Z",
     });
     expect(revoked.status).toBe("Success");
     expect(revoked.steps.find((step) => step.StepName === "deleteExpirySchedule")?.Outputs?.Schedule).toEqual([
