@@ -71,6 +71,7 @@ import { type AwsSandbox, type Credentials, startAwsSandbox } from "../../sandbo
 import { ElevateWorld } from "../../sandbox/world.js";
 import {
   assumeRoleWithWebIdentity,
+  openRoleSession,
   publishNotification,
   readAuthorizationDetails,
   readDocumentContent,
@@ -124,14 +125,14 @@ function pythonQuote(text: string): string {
     .replace(/%2F/g, "/");
 }
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; name: string; status: number | undefined };
+type Outcome<T> = { ok: true; value: T } | { ok: false; name: string; status: number | undefined; message: string };
 
 async function outcome<T>(p: Promise<T>): Promise<Outcome<T>> {
   try {
     return { ok: true, value: await p };
   } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { ok: false, name: e.name, status: e.$metadata?.httpStatusCode };
+    const e = err as { name: string; message?: string; $metadata?: { httpStatusCode?: number } };
+    return { ok: false, name: e.name, status: e.$metadata?.httpStatusCode, message: e.message ?? "" };
   }
 }
 
@@ -898,10 +899,27 @@ describe.skipIf(!moto.available)(
                 }),
               ),
             );
+            // The action's session (openRoleSession) asks for 7,200 s and, when STS refuses with
+            // a ValidationError naming MaxSessionDuration, settles for 3,600 s and warns.
+            const warnings: string[] = [];
+            const session = await openRoleSession({
+              region: REGION,
+              roleArn,
+              sessionName: "elevate-grant-1",
+              durationSeconds: 7200,
+              webIdentityToken: async () => token,
+              onShortSession: (message) => warnings.push(message),
+            });
+            const sessionCredentials = await session();
             return {
               roleId: role.Role?.RoleId,
               raw,
               tooLong: verdict(tooLong),
+              tooLongMessage: tooLong.ok ? "" : tooLong.message,
+              session: {
+                credentials: /^ASIA[A-Z0-9]{16}$/.test(sessionCredentials.accessKeyId),
+                shortSessionWarnings: warnings.length,
+              },
               read: {
                 product: {
                   accessKeyId: /^ASIA[A-Z0-9]{16}$/.test(product.accessKeyId),
@@ -935,7 +953,14 @@ describe.skipIf(!moto.available)(
         expect(r.moto.raw.SubjectFromWebIdentityToken).toBeUndefined();
         // Beyond the role's MaxSessionDuration: ValidationError (AWS); moto issues credentials.
         expect(r.sandbox.tooLong).toEqual({ name: "ValidationError", status: 400 });
+        // AWS's wording, which openRoleSession's fallback recognizes.
+        expect(r.sandbox.tooLongMessage).toBe(
+          "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        );
+        expect(r.sandbox.session).toEqual({ credentials: true, shortSessionWarnings: 1 });
         expect(r.moto.tooLong).toBe("ok");
+        // So against moto the action never falls back: it gets the 7,200-s session it asked for.
+        expect(r.moto.session).toEqual({ credentials: true, shortSessionWarnings: 0 });
       });
     });
 
