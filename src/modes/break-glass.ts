@@ -19,13 +19,14 @@ import {
   breakGlassIssue,
   breakGlassRequestId,
 } from "../domain/break-glass.js";
+import { ceilingRefusal } from "../domain/ceiling.js";
 import { formatOwner } from "../domain/codeowners.js";
 import type { ElevateConfig } from "../domain/config.js";
 import { mdEscape } from "../domain/markdown.js";
 import type { ElevateEvent, NotificationRun } from "../domain/notifications.js";
 import { REQUESTS_DIR } from "../domain/request-path.js";
 import { loadActionConfig } from "./action-config.js";
-import { describeAwsError, grantRunbookParameters } from "./grant.js";
+import { describeAwsError, grantRunbookParameters, readGrantCeiling } from "./grant.js";
 import { publishEvents } from "./notify.js";
 import { loadCodeownersAt, ownersFor } from "./pr-review.js";
 
@@ -141,6 +142,19 @@ export async function runBreakGlass(ctx: ActionContext): Promise<BreakGlassRepor
     onShortSession: (message) => core.warning(message, { title: "Elevate: short AWS session" }),
   });
   const { ssm, sns } = createClients(config.aws.region, credentials);
+  // The stack's ceiling: a role or window it would refuse is refused here, naming
+  // the stack parameter, instead of starting a runbook that fails.
+  const ceiling = await readGrantCeiling(config, credentials);
+  if (!ceiling.ok) core.warning(`the stack's grant ceiling could not be checked before starting: ${ceiling.message}`);
+  const beyond = ceiling.ok ? ceilingRefusal(ceiling.ceiling, plan.grant, plan.role) : undefined;
+  if (beyond) {
+    core.error(beyond, { title: "Elevate: not allowed by the AWS stack" });
+    evidence.event = "refused";
+    evidence.refusal = beyond;
+    await recordEvidence(ctx, evidence);
+    await notify(sns, config, ctx, plan, evidence, "refused", beyond);
+    return { ...base, status: "refused", plan, message: beyond, evidence };
+  }
   let result: AutomationResult;
   try {
     const executionId = await startAutomation(ssm, {

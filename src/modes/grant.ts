@@ -425,7 +425,7 @@ function baseEvidence(
  * grant runbook with ssm:GetDocument. Never throws: when it cannot be read the
  * run says why and goes on, because the runbook enforces the ceiling anyway.
  */
-async function readGrantCeiling(config: ElevateConfig, credentials: RoleSession): Promise<CeilingRead> {
+export async function readGrantCeiling(config: ElevateConfig, credentials: RoleSession): Promise<CeilingRead> {
   const { ssm } = createClients(config.aws.region, credentials);
   try {
     return ceilingFromDocument(await readDocumentContent(ssm, config.aws.grantDocument));

@@ -5,6 +5,7 @@
  * parameter to update, and starts no runbook. Grants inside the ceiling go on.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { workflowDispatchEvent } from "../../sandbox/harness/events.js";
 import { type ElevateWorld, requestYaml } from "../../sandbox/world.js";
 import {
   E2E_TIMEOUT_MS,
@@ -34,6 +35,11 @@ beforeAll(async () => {
       "  ec2-long:",
       `    arn: ${EXAMPLE_ROLE}`,
       "    maxDuration: 4h",
+      "  prod-breakglass:",
+      `    arn: ${OUTSIDE_ROLE}`,
+      "    breakGlass:",
+      "      maxDuration: 1h",
+      "      requesters: [bob]",
     ].join("\n"),
     stackParameters: { GrantableRoles: `${EXAMPLE_ROLE}=1h` },
   });
@@ -106,5 +112,31 @@ describe("the runbook stays the authority when the action cannot read the ceilin
       .join("\n");
     expect(text).toMatch(/unread-1: automation .* ended Failed: .*not in the stack's GrantableRoles/);
     expect(world.grantPolicies("alice.smith")).not.toContain("elevate-unread-1");
+  });
+});
+
+describe("break-glass is held to the same ceiling", { timeout: E2E_TIMEOUT_MS }, () => {
+  it("refuses a break-glass role the stack does not list, naming GrantableRoles, and starts nothing", async () => {
+    const before = [...world.aws.state.executions.values()].length;
+    const event = workflowDispatchEvent({
+      repository: world.scenario.webhookRepository(),
+      sender: "bob",
+      sha: world.scenario.mainSha(),
+      workflowPath: ".github/workflows/elevate-breakglass.yml",
+      inputs: { role: "prod-breakglass", duration: "30m", reason: "Payments API is down, restart the fleet (INC-77)" },
+    });
+    const run = await world.runAction("grant", event, {
+      oidc: { workflowPath: ".github/workflows/elevate-breakglass.yml" },
+    });
+    expect(run.exitCode).not.toBe(0);
+    expect(
+      errors(run)
+        .map((a) => a.message)
+        .join("\n"),
+    ).toMatch(
+      /role prod-breakglass \(arn:aws:iam::123456789012:role\/admin\/ProdAdmin\) is not in the AWS stack's grant catalog.*GrantableRoles/,
+    );
+    expect([...world.aws.state.executions.values()]).toHaveLength(before);
+    expect(world.grantPolicies("bob")).toEqual([]);
   });
 });
