@@ -118,7 +118,13 @@ describe("validate - (standard input)", () => {
     expect(run.code).toBe(1);
     const [result] = JSON.parse(run.stdout);
     expect(result.file).toBe("requests/ec2-admin/x-2.yaml");
-    expect(result.errors[0]).toMatchObject({ line: 2 });
+    expect(result.errors).toEqual([
+      {
+        line: 3,
+        col: 3,
+        message: 'this line is indented under "role"; start it in the same column as the key above',
+      },
+    ]);
   });
 
   it("refuses more than the 8 KiB a request file may hold", async () => {

@@ -89,7 +89,7 @@ describe("parseStrictYaml: refusals, each located", () => {
     ["C1 control (NEL)", "a: x\u0085y\n", 1, 5, /control character \(U\+0085\)/],
     ["bidi override", "a: safe\u202eevil\n", 1, 8, /bidirectional control/],
     ["complex key", "? [a]\n: b\n", 1, 3, /map keys/],
-    ["syntax error", "a: [1\n", 2, 1, /invalid YAML/],
+    ["unclosed flow list", "a: [1\n", 2, 1, /a \[ … \] or \{ … \} list is not closed; close it with \] or \}/],
   ])("%s", (_name, text, line, col, message) => {
     const found = problems(text);
     expect(found[0]).toMatchObject({ line, col });
@@ -147,5 +147,76 @@ describe("parseStrictYaml: refusals, each located", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("YAML syntax errors in our words, at the line and column to fix", () => {
+  const problems = (text: string) => {
+    const result = parseStrictYaml(text);
+    return result.ok ? [] : result.problems;
+  };
+  it.each([
+    [
+      "a key indented under the line above (points at the indented line)",
+      "requester: alice\nrole: ec2-admin\n  duration: 1h\n",
+      3,
+      3,
+      'this line is indented under "role"; start it in the same column as the key above',
+    ],
+    [
+      "a mapping item out of line with its siblings",
+      "a:\n    b: 1\n  c: 2\n",
+      3,
+      1,
+      "this line is not indented like the lines before it; keys of one map start in the same column",
+    ],
+    [
+      "a tab as indentation",
+      "requester: alice\n\trole: x\n",
+      2,
+      1,
+      "a tab indents this line; YAML indents with spaces only",
+    ],
+    [
+      "an unclosed quote",
+      'reason: "abc\nrole: x\n',
+      3,
+      1,
+      "a quoted value is not closed; end it with the same quote (\" or ') on its line",
+    ],
+    [
+      "a value containing ': '",
+      "reason: fix: the thing\n",
+      1,
+      9,
+      'the value contains ": "; put it in quotes, e.g. reason: "fix: the thing"',
+    ],
+    [
+      "no space after the colon",
+      "role:x\nduration: 1h\n",
+      1,
+      1,
+      '"role:x" is not a "key: value" line; put a space after the colon',
+    ],
+    ["a line with no colon", "a\nb: 1\n", 1, 1, '"a" is not a "key: value" line'],
+    [
+      "a reserved first character",
+      "reason: @alice fix\n",
+      1,
+      9,
+      "a plain value cannot start with @; put the value in quotes",
+    ],
+    [
+      "a bad escape",
+      'reason: "a\\qb"\n',
+      1,
+      11,
+      "invalid escape \\q in a double-quoted value; write \\\\ for a backslash, or use single quotes",
+    ],
+    ["a list item among keys", "- a\nrole: x\n", 2, 1, 'unexpected text here; expected "key: value" lines'],
+  ])("%s", (_name, text, line, col, message) => {
+    const found = problems(text);
+    expect(found).toEqual([{ line, col, message }]);
+    expect(message).not.toMatch(/compact mappings|implicit key|invalid YAML/i);
   });
 });
