@@ -182,7 +182,7 @@ export async function runDemo(): Promise<number> {
     const w = world!;
     const run = await w.runAction(
       "revoke",
-      scheduleEvent({ repository: w.scenario.webhookRepository(), cron: "*/10 * * * *", sha: w.scenario.mainSha() }),
+      scheduleEvent({ repository: w.scenario.webhookRepository(), cron: "17 * * * *", sha: w.scenario.mainSha() }),
     );
     claim(run.exitCode === 0, `the revoke failed: ${actionProblem(run)}`);
     claim(JSON.parse(run.outputs.revoked ?? "[]").includes(requestId), "the revoke output does not list the request");

@@ -169,11 +169,15 @@ ${membersTokenStep("      ")}
 }
 
 export function revokeWorkflow(uses: string): string {
-  return `# Elevate revoke: deletes expired grant policies, revokes grants whose request file was
-# deleted on main (or the one request given to a manual run), cuts off sessions that
-# outlive their grant, closes request PRs whose window has passed, and reports drift.
-# It reads the grants from IAM itself, so it needs no git state to be safe: a missed
-# run only delays cleanup, because every grant policy expires by itself.
+  return `# Elevate revoke: the safety net. Each grant ends in AWS by itself at its notAfter
+# (its own EventBridge Scheduler schedule runs Elevate-ExpireGrant: policy deleted,
+# sessions cut off), and an early revoke ends it at once; this run repairs whatever a
+# missed or failed schedule left (grant policies past their window, cut-offs to clear),
+# revokes grants whose request file was deleted on main (or the one request given to a
+# manual run), closes request PRs whose window has passed, finishes AWS-side approved
+# grants and reports drift. It reads the grants from IAM itself, so it needs no git
+# state to be safe: a missed run only delays cleanup, because every grant policy
+# expires by itself.
 #
 # This is the only workflow whose job may assume the revoke role (its own role, pinned
 # like the grant role to this repository, refs/heads/main and this workflow file).
@@ -181,8 +185,12 @@ name: Elevate revoke
 
 on:
   schedule:
-    # Every 10 minutes (UTC). Scheduled runs use the default branch's workflow.
-    - cron: "*/10 * * * *"
+    # Hourly (UTC), at minute 17: GitHub delays runs queued at the top of the hour the
+    # most. Scheduled runs use the default branch's workflow. A shorter interval shortens
+    # only what still waits for this run (a missed schedule's repair, AWS-side approved
+    # grants, "requested" notifications) at 24 runs a day per step of the interval
+    # (docs/architecture.md, "What ends access").
+    - cron: "17 * * * *"
   workflow_dispatch:
     inputs:
       request:

@@ -86,7 +86,7 @@ const scheduled = () =>
     "revoke",
     scheduleEvent({
       repository: world.scenario.webhookRepository(),
-      cron: "*/10 * * * *",
+      cron: "17 * * * *",
       sha: world.scenario.mainSha(),
     }),
   );

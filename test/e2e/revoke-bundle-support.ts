@@ -140,7 +140,7 @@ export async function grantThroughPr(
 export function scheduledRun(world: ElevateWorld): EventEnvelope {
   return scheduleEvent({
     repository: world.scenario.webhookRepository(),
-    cron: "*/10 * * * *",
+    cron: "17 * * * *",
     sha: world.scenario.mainSha(),
   });
 }
