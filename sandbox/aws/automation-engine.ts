@@ -274,7 +274,7 @@ async function runExecution(exec: AutomationExecutionRecord, deps: EngineDeps): 
           // The wait may outlast the service role session; later steps assume it again.
           credential = undefined;
         } else {
-          jumpTo = await runStep(step, record, variables, credential, deps);
+          jumpTo = await runStep(step, record, variables, credential, deps, exec);
         }
         break;
       } catch (err) {
@@ -615,6 +615,7 @@ async function runStep(
   variables: Map<string, ParameterValue>,
   credential: IssuedCredential | undefined,
   deps: EngineDeps,
+  exec: AutomationExecutionRecord,
 ): Promise<string | undefined> {
   let inputs: Record<string, unknown>;
   try {
@@ -633,7 +634,7 @@ async function runStep(
     case "aws:branch":
       return branch(step, inputs);
     case "aws:sleep":
-      // The sandbox does not hold executions for real durations; time is the test's to move.
+      await sleepStep(inputs, exec, deps);
       return undefined;
     default:
       throw new StepFailure(`Action ${step.action} is not supported`, "InputValidation", "Action");
@@ -707,6 +708,61 @@ async function executeAwsApi(
     outputs[o.Name] = asStrings(value);
   }
   record.Outputs = outputs;
+}
+
+// --- aws:sleep ------------------------------------------------------------------------------
+// "aws:sleep – Delay an automation": Duration (ISO 8601) or Timestamp ("If the specified
+// date and time has passed, the action proceeds immediately"); at most 604799 s.
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-sleep.html
+// The sandbox waits on its own clock: a Timestamp sleep ends when the clock reaches it
+// (a test moves the clock; a following clock gets there in real time). While it waits the
+// execution counts as idle (its `done` resolves), like an aws:approve step waiting for
+// signals; a Duration sleep ends at once (the sandbox never holds a run for real minutes).
+
+const SLEEP_MAX_SECONDS = 604_799;
+
+async function sleepStep(inputs: Record<string, unknown>, exec: AutomationExecutionRecord, deps: EngineDeps) {
+  const { Duration: duration, Timestamp: timestamp } = inputs;
+  if ((duration === undefined) === (timestamp === undefined)) {
+    throw new StepFailure("aws:sleep takes exactly one of Duration and Timestamp", "InputValidation", "Action");
+  }
+  if (duration !== undefined) {
+    if (typeof duration !== "string" || !/^P(?!$)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/.test(duration)) {
+      throw new StepFailure(
+        `aws:sleep Duration ${String(duration)} is not an ISO 8601 duration`,
+        "InputValidation",
+        "Action",
+      );
+    }
+    return;
+  }
+  const until = typeof timestamp === "string" ? new Date(timestamp) : new Date(Number.NaN);
+  if (
+    typeof timestamp !== "string" ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/.test(timestamp) ||
+    Number.isNaN(until.getTime())
+  ) {
+    throw new StepFailure(
+      `aws:sleep Timestamp ${String(timestamp)} is not an ISO 8601 timestamp`,
+      "InputValidation",
+      "Action",
+    );
+  }
+  const clock = deps.core.clock;
+  if (until.getTime() - clock.now().getTime() > SLEEP_MAX_SECONDS * 1000) {
+    throw new StepFailure(
+      "Automation supports a maximum delay of 604799 seconds (7 days)",
+      "InputValidation",
+      "Action",
+    );
+  }
+  if (clock.now().getTime() >= until.getTime()) return;
+  markIdle(exec);
+  // Unref'd: a sleep nobody moves the clock for must not keep the process alive.
+  while (clock.now().getTime() < until.getTime() && !exec.stopRequested) {
+    await new Promise<void>((r) => setTimeout(r, 20).unref());
+  }
+  markBusy(exec);
 }
 
 // --- aws:executeScript ----------------------------------------------------------------------

@@ -92,7 +92,8 @@ describe("the grant schedules its own end", () => {
     ]);
     const s = world.aws.state.schedules.get(`${world.aws.defaultAccountId}/elevate/alice-short`);
     expect(s).toMatchObject({
-      scheduleExpression: "at(2026-11-30T09:00:00)",
+      // The minute before notAfter (Scheduler's 60 s precision); the runbook waits for notAfter.
+      scheduleExpression: "at(2026-11-30T08:59:00)",
       scheduleExpressionTimezone: "UTC",
       actionAfterCompletion: "DELETE",
       flexibleTimeWindow: { Mode: "OFF" },
@@ -107,6 +108,7 @@ describe("the grant schedules its own end", () => {
         AutomationAssumeRole: [world.outputs.AutomationRoleArn],
         RequestId: ["alice-short"],
         UserName: ["alice.smith"],
+        NotAfter: ["2026-11-30T09:00:00Z"],
       },
     });
     // The schedule was created by the grant runbook (the automation role), before the policy.
@@ -293,6 +295,7 @@ describe("a schedule that fires after an early revoke, twice or late is a no-op 
               AutomationAssumeRole: [world.outputs.AutomationRoleArn],
               RequestId: ["dave-revoked"],
               UserName: ["dave"],
+              NotAfter: ["2026-11-30T12:00:00Z"],
             },
           }),
         },
@@ -340,6 +343,7 @@ describe("a schedule that fires after an early revoke, twice or late is a no-op 
               AutomationAssumeRole: [world.outputs.AutomationRoleArn],
               RequestId: ["bob-late"],
               UserName: ["bob"],
+              NotAfter: ["2026-11-30T12:00:00Z"],
             },
           }),
         },
@@ -377,5 +381,38 @@ describe("a missed schedule: the hourly safety net repairs it", () => {
     expect(run.exitCode, run.stdout).toBe(0);
     expect(jsonOutput(run, "revoked")).toEqual(["alice-missed"]);
     expect(await sessionWorks(world, session)).toMatch(/AccessDenied/);
+  });
+});
+
+describe("the end comes at notAfter, not before", () => {
+  it("the run fired in the minute before notAfter waits for it: the session works until notAfter and is denied right after", async () => {
+    await moveClock("2026-11-30T15:00:00Z");
+    await grantThroughPr(world, {
+      author: "carol",
+      approver: "bob",
+      files: { "requests/ec2-admin/carol-exact.yaml": requestYaml({ requester: "carol", duration: "1h" }) },
+    });
+    await moveClock("2026-11-30T15:59:30Z");
+    const session = await takeSession(world, "carol");
+    // at(15:59:00) fires by 15:59:59 at the latest; Elevate-ExpireGrant then sleeps until 16:00:00.
+    await moveClock("2026-11-30T15:59:59Z");
+    expect(world.aws.state.scheduleInvocations.at(-1)).toMatchObject({ name: "carol-exact", outcome: "Invoked" });
+    const [waiting] = expireExecutions("carol-exact");
+    expect(waiting?.currentStepName).toBe("waitForNotAfter");
+    expect(await sessionWorks(world, session)).toBe(true);
+    expect(world.grantPolicies("carol")).toEqual(["elevate-carol-exact"]);
+
+    world.aws.clock.set(at("2026-11-30T16:00:00Z"));
+    const deadline = Date.now() + 30_000;
+    let works = await sessionWorks(world, session);
+    while (works === true && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      works = await sessionWorks(world, session);
+    }
+    expect(works).toMatch(/AccessDenied/);
+    await world.aws.state.waitForExecution(waiting?.id as string);
+    expect(waiting?.status).toBe("Success");
+    expect(cutoffTime(world, EXAMPLE_ROLE, "carol")).toBe("2026-11-30T16:00:01Z");
+    expect(world.grantPolicies("carol")).toEqual([]);
   });
 });

@@ -145,7 +145,9 @@ describe("runbook structure", () => {
           expireGrant: ["expireGrant"],
         };
         for (const s of runbook.mainSteps) {
-          expect(["aws:executeAwsApi", "aws:branch", "aws:executeScript"]).toContain(s.action);
+          expect(["aws:executeAwsApi", "aws:branch", "aws:executeScript", "aws:sleep"]).toContain(s.action);
+          // The one wait: Elevate-ExpireGrant, fired in the minute before NotAfter, waits for it.
+          if (s.action === "aws:sleep") expect(`${key}.${s.name}`).toBe("expireGrant.waitForNotAfter");
           if (s.action === "aws:executeScript") {
             expect(scripts[key] ?? [], `${key}: ${s.name}`).toContain(s.name);
             if (s.name === "checkCeiling") expect(runbook.mainSteps.indexOf(s)).toBe(0);
