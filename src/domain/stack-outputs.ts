@@ -38,6 +38,8 @@ export interface StackOutputs {
   stackName?: string;
   /** OutputKey → OutputValue, every output of the stack. */
   values: ReadonlyMap<string, string>;
+  /** ParameterKey → ParameterValue, as deployed (describe-stacks lists them beside the outputs). */
+  parameters: ReadonlyMap<string, string>;
 }
 
 export type StackOutputsResult = { ok: true; outputs: StackOutputs } | { ok: false; message: string };
@@ -89,7 +91,13 @@ export function parseStackOutputs(text: string): StackOutputsResult {
       message: `has no output ${missing.join(", ")}; is it the Elevate stack (infra/template.yaml), fully created?`,
     };
   }
-  const result: StackOutputs = { values };
+  const parameters = new Map<string, string>();
+  for (const parameter of Array.isArray(stack.Parameters) ? stack.Parameters : []) {
+    if (isRecord(parameter) && typeof parameter.ParameterKey === "string" && typeof parameter.ParameterValue === "string") {
+      parameters.set(parameter.ParameterKey, parameter.ParameterValue);
+    }
+  }
+  const result: StackOutputs = { values, parameters };
   if (typeof stack.StackName === "string") result.stackName = stack.StackName;
   return { ok: true, outputs: result };
 }

@@ -12,7 +12,8 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findRepoRoot, listRequestFiles } from "../adapters/repo.js";
 import { type CliCommand, type CliContext, EXIT, stringOption, UsageError } from "../cli/args.js";
-import { DEFAULT_CONFIG_PATH, type ElevateConfig, loadConfig } from "../domain/config.js";
+import { DEFAULT_CONFIG_PATH, type ElevateConfig, loadConfig, MAX_CONFIG_BYTES } from "../domain/config.js";
+import { awsFindings, type Locate } from "../domain/doctor-aws.js";
 import { codeownersFindings } from "../domain/doctor-codeowners.js";
 import { type Finding, finding, formatFinding, hasErrors, sortFindings } from "../domain/doctor-findings.js";
 import { expectedSubjects, githubFindings } from "../domain/doctor-github.js";
@@ -20,8 +21,10 @@ import { WORKFLOW_FILES, type WorkflowFile, workflowFindings } from "../domain/d
 import { FILE_START } from "../domain/errors.js";
 import { validateRequest } from "../domain/request.js";
 import { duplicateIdMessage, findDuplicateRequestIds, looksLikeRequestFile } from "../domain/request-path.js";
-import { MAX_YAML_BYTES } from "../domain/strict-yaml.js";
+import { MAX_YAML_BYTES, parseStrictYaml } from "../domain/strict-yaml.js";
+import { gatherAwsFacts } from "./doctor-aws.js";
 import { gatherGitHubFacts, githubAccess, repositoryOf } from "./doctor-github.js";
+import { readStackOutputs } from "./init.js";
 import { CODEOWNERS_LOCATIONS } from "./pr-review.js";
 
 /** The branch the stack's roles trust (infra/template.yaml pins refs/heads/main). */
@@ -40,6 +43,8 @@ export interface OfflineFacts {
   findings: Finding[];
   requestFiles: number;
   codeowners: { path: string; text: string } | undefined;
+  /** Where each config key is, for findings about the config made by the online checks. */
+  locateInConfig: Locate;
 }
 
 /** Config, CODEOWNERS, workflows and request files of the repository at `root`. */
@@ -56,6 +61,12 @@ export async function offlineChecks(root: string, configFile = DEFAULT_CONFIG_PA
     const loaded = loadConfig(configText, configFile);
     if (loaded.errors) findings.push(...loaded.errors.map((e) => finding(e.file, e, "error", e.message)));
     else config = loaded.config;
+  }
+
+  let locateInConfig: Locate = () => FILE_START;
+  if (config && configText) {
+    const parsed = parseStrictYaml(configText, { maxBytes: MAX_CONFIG_BYTES });
+    if (parsed.ok) locateInConfig = (path) => parsed.document.locate(path);
   }
 
   const codeownersPath = CODEOWNERS_LOCATIONS.find((path) => existsSync(join(root, path)));
@@ -102,7 +113,7 @@ export async function offlineChecks(root: string, configFile = DEFAULT_CONFIG_PA
       findings.push(finding(path, error, "warning", `${error.message} (a request file in this state grants nothing)`));
     }
   }
-  return { root, configFile, config, findings, requestFiles: files.length, codeowners };
+  return { root, configFile, config, findings, requestFiles: files.length, codeowners, locateInConfig };
 }
 
 function summary(findings: readonly Finding[], what: string): string {
@@ -114,7 +125,7 @@ function summary(findings: readonly Finding[], what: string): string {
 
 export const doctorCommand: CliCommand = {
   summary: "Check the config, CODEOWNERS, workflows and request files before the first real pull request.",
-  usage: "[--config F] [--github [--repo OWNER/NAME]]",
+  usage: "[--config F] [--github] [--aws [--stack-outputs FILE|-]] [--repo OWNER/NAME]",
   description: [
     "Offline, from the working tree at the repository root: the config (schema and cross-field rules);",
     "CODEOWNERS (syntax, every role folder owned, the config and workflows owned, owners that are not",
@@ -125,6 +136,11 @@ export const doctorCommand: CliCommand = {
     "the rules on main (a pull request, code-owner review, dismissed stale approvals, approval of the",
     "most recent push, the check required, no bypass), that every team owner resolves with the members",
     "token, and that the OIDC subject is not customized; it prints the subject the AWS roles must trust.",
+    "--aws (AWS credentials that may read IAM and SSM) also checks, in the config's region: each runbook's",
+    "default version is its latest, the GitHub OIDC provider exists for sts.amazonaws.com, the grant and",
+    "revoke roles trust this repository, and every configured IAM user is eligible (EligibleUserPath, tag",
+    "elevate:eligible=true). With --stack-outputs (describe-stacks JSON, - for standard input) it also",
+    "compares the stack's outputs with the config and its GrantableRoles with the role catalog.",
     "Findings print as FILE:LINE:COL: error: MESSAGE (or warning:, which does not fail).",
     "Exit status: 0 no errors, 1 errors found, 2 usage error.",
   ].join("\n"),
@@ -135,10 +151,16 @@ export const doctorCommand: CliCommand = {
       description: "config file, relative to the repository root (default: .github/elevate.yml)",
     },
     github: { type: "boolean", description: "also check branch rules, team owners and the OIDC subject on GitHub" },
+    aws: { type: "boolean", description: "also check the stack, runbooks, role trusts and IAM users in AWS" },
+    "stack-outputs": {
+      type: "string",
+      valueName: "FILE|-",
+      description: "with --aws: describe-stacks JSON of the Elevate stack (- reads standard input)",
+    },
     repo: {
       type: "string",
       valueName: "OWNER/NAME",
-      description: "the repository for --github (default: from the origin remote)",
+      description: "the repository for --github and --aws (default: from the origin remote)",
     },
   },
   positionals: { min: 0, max: 0 },
@@ -146,8 +168,17 @@ export const doctorCommand: CliCommand = {
     const { root, inGit } = await findRepoRoot(context.cwd);
     if (!inGit) throw new UsageError("not inside a git repository; run it in the access repository");
     const online = args.values.github === true;
+    const checkAws = args.values.aws === true;
+    const stackSource = stringOption(args, "stack-outputs");
+    if (stackSource !== undefined && !checkAws) throw new UsageError("--stack-outputs is read only with --aws");
     const access = online ? githubAccess(process.env) : undefined;
-    const repository = online ? await repositoryOf(root, stringOption(args, "repo")) : undefined;
+    const repository =
+      online || stringOption(args, "repo") !== undefined
+        ? await repositoryOf(root, stringOption(args, "repo"))
+        : checkAws
+          ? await repositoryOf(root, undefined).catch(() => undefined)
+          : undefined;
+    const stack = stackSource === undefined ? undefined : await readStackOutputs(context, stackSource);
     const facts = await offlineChecks(root, stringOption(args, "config") ?? DEFAULT_CONFIG_PATH);
     const all = [...facts.findings];
     const checked = ["config", "CODEOWNERS", "3 workflows"];
@@ -158,6 +189,17 @@ export const doctorCommand: CliCommand = {
       context.stderr.write(
         `elevate doctor: GitHub issues OIDC tokens for main of ${repository} with sub ${expectedSubjects(github).join(" or ")}\n`,
       );
+    }
+    if (checkAws) {
+      if (!facts.config) {
+        context.stderr.write("elevate doctor: --aws skipped: the config has errors\n");
+      } else {
+        const aws = await gatherAwsFacts(facts.config, stack, repository);
+        all.push(...awsFindings(aws, facts.config, facts.configFile, facts.locateInConfig));
+        checked.push(
+          `AWS ${facts.config.aws.accountId} ${facts.config.aws.region}${stack ? " and the stack's outputs" : ""}`,
+        );
+      }
     }
     const findings = sortFindings(all);
     for (const f of findings) context.stdout.write(`${formatFinding(f)}\n`);

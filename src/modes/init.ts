@@ -41,7 +41,7 @@ async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<stri
   return Buffer.concat(chunks).toString("utf8");
 }
 
-async function readStackOutputs(context: CliContext, source: string): Promise<StackOutputs> {
+export async function readStackOutputs(context: CliContext, source: string): Promise<StackOutputs> {
   let text: string;
   const label = source === "-" ? "standard input" : source;
   if (source === "-") {

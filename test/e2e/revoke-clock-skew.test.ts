@@ -1,6 +1,6 @@
 /**
  * Revoke mode through the action bundle with a runner whose clock is wrong
- * (DESIGN.md invariant 8, docs/threat-model.md "Time"). The world has one clock,
+ * (docs/threat-model.md invariant 8 and "Time"). The world has one clock,
  * AWS's; the runner's (ELEVATE_NOW) is skewed by `runnerSkewMs`. Every decision must
  * follow AWS's clock:
  *   - 5 minutes behind: an early revoke still cuts off a session assumed just before it;

@@ -1,0 +1,281 @@
+/**
+ * `elevate doctor --aws`: the config against the AWS side it relies on. The stack is the
+ * ceiling (its GrantableRoles, EligibleUserPath and the eligible-user tag bound what any
+ * grant can do); the config is the policy inside it. Pure: the facts are read by
+ * src/modes/doctor-aws.ts, the findings point at the config key each one is about.
+ */
+import { type ElevateConfig, findRole } from "./config.js";
+import { type Finding, finding } from "./doctor-findings.js";
+import { parseDuration } from "./duration.js";
+import type { SourcePosition } from "./errors.js";
+import { STACK_OUTPUT_KEYS, type StackOutputKey, type StackOutputs } from "./stack-outputs.js";
+
+/** The tag the stack requires on a user before the automation role may write its grant policy. */
+export const ELIGIBLE_TAG = { key: "elevate:eligible", value: "true" } as const;
+/** The audience GitHub's OIDC tokens carry for AWS (the trusts pin it). */
+export const STS_AUDIENCE = "sts.amazonaws.com";
+
+export type Fact<T> = { ok: true; value: T } | { ok: false; message: string };
+
+export interface DocumentFacts {
+  configKey: "grantDocument" | "revokeDocument" | "clearCutoffDocument" | "grantApprovalDocument";
+  name: string;
+  versions: Fact<{ defaultVersion: string; latestVersion: string }>;
+}
+
+export interface TrustFacts {
+  configKey: "grantRoleArn" | "revokeRoleArn";
+  arn: string;
+  /** The role's trust policy, decoded. */
+  trust: Fact<unknown>;
+}
+
+export interface UserFacts {
+  login: string;
+  iamUser: string;
+  user: Fact<{ path: string; tags: Record<string, string> }>;
+}
+
+export interface AwsFacts {
+  /** Describe-stacks outputs and parameters, when given. */
+  stack: StackOutputs | undefined;
+  documents: DocumentFacts[];
+  oidcProvider: { arn: string; clientIds: Fact<string[]> };
+  trusts: TrustFacts[];
+  users: UserFacts[];
+  /** OWNER/NAME the trusts must name. */
+  repository: string | undefined;
+}
+
+export type Locate = (path: readonly (string | number)[]) => SourcePosition;
+
+/** `ROLE_ARN=MAX_DURATION,…` (the GrantableRoles parameter) as ARN → milliseconds. */
+export function parseGrantableRoles(text: string): Map<string, number> {
+  const roles = new Map<string, number>();
+  for (const entry of text
+    .split(",")
+    .map((e) => e.trim())
+    .filter(Boolean)) {
+    const at = entry.lastIndexOf("=");
+    const duration = parseDuration(entry.slice(at + 1));
+    if (at > 0 && duration.ok) roles.set(entry.slice(0, at), duration.ms);
+  }
+  return roles;
+}
+
+/** Every `token.actions.githubusercontent.com:<claim>` value the statements of a trust policy require. */
+export function trustedClaims(trust: unknown, claim: string): string[] {
+  const statements = (trust as { Statement?: unknown })?.Statement;
+  const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
+  const values: string[] = [];
+  for (const statement of list as { Condition?: Record<string, Record<string, unknown>> }[]) {
+    for (const operator of Object.values(statement.Condition ?? {})) {
+      const value = operator[`token.actions.githubusercontent.com:${claim}`];
+      if (typeof value === "string") values.push(value);
+      else if (Array.isArray(value)) values.push(...value.map(String));
+    }
+  }
+  return values;
+}
+
+function subjectNames(sub: string, repository: string): boolean {
+  const [owner, name] = repository.split("/");
+  const lower = sub.toLowerCase();
+  return (
+    lower.startsWith(`repo:${repository.toLowerCase()}:`) ||
+    new RegExp(`^repo:${owner}@\\d+/${name}@\\d+:`, "i").test(sub)
+  );
+}
+
+function outputChecks(facts: AwsFacts, config: ElevateConfig, file: string, locate: Locate, out: Finding[]) {
+  if (!facts.stack) return;
+  const stack = facts.stack;
+  for (const [key, configKey] of Object.entries(STACK_OUTPUT_KEYS) as [StackOutputKey, string][]) {
+    if (!configKey.startsWith("aws.")) continue;
+    const field = configKey.slice(4) as keyof ElevateConfig["aws"];
+    const expected = stack.values.get(key);
+    const actual = config.aws[field];
+    if (expected === undefined) continue;
+    if (actual === undefined) {
+      out.push(
+        finding(file, locate(["aws"]), "warning", `${configKey} is not set, but the stack has ${key} ${expected}`),
+      );
+    } else if (actual !== expected) {
+      out.push(
+        finding(
+          file,
+          locate(["aws", field]),
+          "error",
+          `${configKey} is ${actual}, but the stack's ${key} is ${expected}`,
+        ),
+      );
+    }
+  }
+
+  const grantable = stack.parameters.get("GrantableRoles");
+  if (grantable !== undefined) {
+    const ceiling = parseGrantableRoles(grantable);
+    const arns = new Set<string>();
+    for (const key of Object.keys(config.roles)) {
+      const role = findRole(config, key);
+      if (!role) continue;
+      arns.add(role.arn);
+      const max = ceiling.get(role.arn);
+      if (max === undefined) {
+        out.push(
+          finding(
+            file,
+            locate(["roles", key, "arn"]),
+            "error",
+            `roles.${key}: the stack's GrantableRoles does not include ${role.arn}, so the grant runbook refuses every request for it; add ${role.arn}=${role.maxDuration} to the parameter`,
+          ),
+        );
+      } else if (role.maxDuration && role.maxDurationMs > max) {
+        out.push(
+          finding(
+            file,
+            locate(["roles", key]),
+            "error",
+            `roles.${key} allows ${role.maxDuration}, but the stack's GrantableRoles caps it lower; the runbook refuses longer requests: lower maxDuration or raise the parameter`,
+          ),
+        );
+      }
+    }
+    for (const arn of ceiling.keys()) {
+      if (!arns.has(arn)) {
+        out.push(
+          finding(
+            file,
+            locate(["roles"]),
+            "warning",
+            `the stack's GrantableRoles includes ${arn}, which no role of the config uses; remove it to keep the ceiling tight`,
+          ),
+        );
+      }
+    }
+  }
+}
+
+export function awsFindings(facts: AwsFacts, config: ElevateConfig, file: string, locate: Locate): Finding[] {
+  const out: Finding[] = [];
+  outputChecks(facts, config, file, locate, out);
+
+  for (const doc of facts.documents) {
+    const at = locate([
+      "aws",
+      doc.configKey === "grantDocument" || doc.configKey === "revokeDocument" ? doc.configKey : "grantDocument",
+    ]);
+    if (!doc.versions.ok) {
+      out.push(finding(file, at, "error", `cannot describe SSM document ${doc.name}: ${doc.versions.message}`));
+    } else if (doc.versions.value.defaultVersion !== doc.versions.value.latestVersion) {
+      out.push(
+        finding(
+          file,
+          at,
+          "warning",
+          `SSM document ${doc.name}: the default version is ${doc.versions.value.defaultVersion} but the latest is ${doc.versions.value.latestVersion}; Elevate starts $LATEST, but anyone running it by hand gets the old runbook (aws ssm update-document-default-version --name ${doc.name} --document-version ${doc.versions.value.latestVersion})`,
+        ),
+      );
+    }
+  }
+
+  const provider = facts.oidcProvider;
+  if (!provider.clientIds.ok) {
+    out.push(
+      finding(
+        file,
+        locate(["aws", "grantRoleArn"]),
+        "error",
+        `the GitHub OIDC provider ${provider.arn} cannot be read: ${provider.clientIds.message}; the grant and revoke workflows could not assume their roles`,
+      ),
+    );
+  } else if (!provider.clientIds.value.includes(STS_AUDIENCE)) {
+    out.push(
+      finding(
+        file,
+        locate(["aws", "grantRoleArn"]),
+        "error",
+        `the GitHub OIDC provider ${provider.arn} does not list the audience ${STS_AUDIENCE}`,
+      ),
+    );
+  }
+
+  for (const role of facts.trusts) {
+    const at = locate(["aws", role.configKey]);
+    if (!role.trust.ok) {
+      out.push(finding(file, at, "error", `cannot read the trust policy of ${role.arn}: ${role.trust.message}`));
+      continue;
+    }
+    const subjects = trustedClaims(role.trust.value, "sub");
+    if (subjects.length === 0) {
+      out.push(
+        finding(
+          file,
+          at,
+          "error",
+          `${role.arn} trusts no GitHub OIDC subject; its trust must pin the repository, main and its workflow`,
+        ),
+      );
+    } else if (facts.repository) {
+      const repository = facts.repository;
+      const others = subjects.filter((sub) => !subjectNames(sub, repository));
+      if (others.length > 0) {
+        out.push(
+          finding(
+            file,
+            at,
+            "error",
+            `${role.arn} trusts ${others.join(", ")}, not this repository ${repository}; redeploy the stack with GitHubOwner/GitHubRepo of ${repository}`,
+          ),
+        );
+      }
+    }
+    if (trustedClaims(role.trust.value, "repository_id").length === 0) {
+      out.push(
+        finding(
+          file,
+          at,
+          "warning",
+          `${role.arn} does not pin the repository id; a re-created repository of the same name would be trusted`,
+        ),
+      );
+    }
+  }
+
+  for (const user of facts.users) {
+    const at = locate(["users", user.login]);
+    if (!user.user.ok) {
+      out.push(
+        finding(
+          file,
+          at,
+          "error",
+          `users.${user.login}: IAM user ${user.iamUser} cannot be read: ${user.user.message}`,
+        ),
+      );
+      continue;
+    }
+    const eligiblePath = facts.stack?.parameters.get("EligibleUserPath");
+    if (eligiblePath !== undefined && !user.user.value.path.startsWith(eligiblePath)) {
+      out.push(
+        finding(
+          file,
+          at,
+          "error",
+          `users.${user.login}: IAM user ${user.iamUser} is at path ${user.user.value.path}, not under the stack's EligibleUserPath ${eligiblePath}; grants to it are refused (aws iam update-user --user-name ${user.iamUser} --new-path ${eligiblePath})`,
+        ),
+      );
+    }
+    if (user.user.value.tags[ELIGIBLE_TAG.key] !== ELIGIBLE_TAG.value) {
+      out.push(
+        finding(
+          file,
+          at,
+          "error",
+          `users.${user.login}: IAM user ${user.iamUser} is not tagged ${ELIGIBLE_TAG.key}=${ELIGIBLE_TAG.value}; grants to it are refused (aws iam tag-user --user-name ${user.iamUser} --tags Key=${ELIGIBLE_TAG.key},Value=${ELIGIBLE_TAG.value})`,
+        ),
+      );
+    }
+  }
+  return out;
+}

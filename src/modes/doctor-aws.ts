@@ -1,0 +1,103 @@
+/**
+ * `elevate doctor --aws`: reads, with the default AWS credential chain (read-only IAM
+ * and SSM calls), the facts src/domain/doctor-aws.ts judges: each runbook's versions,
+ * the GitHub OIDC provider, the grant and revoke roles' trust policies, and each
+ * configured IAM user's path and tags. The stack's outputs and parameters come from
+ * describe-stacks JSON (--stack-outputs), as for `elevate init`.
+ *
+ * Calls: iam:GetOpenIDConnectProvider, iam:GetRole, iam:GetUser, iam:ListUserTags,
+ * ssm:DescribeDocument.
+ */
+import {
+  GetOpenIDConnectProviderCommand,
+  GetRoleCommand,
+  GetUserCommand,
+  IAMClient,
+  ListUserTagsCommand,
+} from "@aws-sdk/client-iam";
+import { DescribeDocumentCommand, SSMClient } from "@aws-sdk/client-ssm";
+import type { ElevateConfig } from "../domain/config.js";
+import type { AwsFacts, DocumentFacts, Fact, UserFacts } from "../domain/doctor-aws.js";
+import { partitionOf } from "../domain/scaffold.js";
+import type { StackOutputs } from "../domain/stack-outputs.js";
+
+async function fact<T>(call: () => Promise<T>): Promise<Fact<T>> {
+  try {
+    return { ok: true, value: await call() };
+  } catch (error) {
+    const e = error as { name?: string; message?: string };
+    return { ok: false, message: `${e.name ?? "Error"}: ${e.message ?? String(error)}` };
+  }
+}
+
+export async function gatherAwsFacts(
+  config: ElevateConfig,
+  stack: StackOutputs | undefined,
+  repository: string | undefined,
+): Promise<AwsFacts> {
+  const region = config.aws.region;
+  const iam = new IAMClient({ region });
+  const ssm = new SSMClient({ region });
+  try {
+    const documents: DocumentFacts[] = [
+      { configKey: "grantDocument" as const, name: config.aws.grantDocument },
+      { configKey: "revokeDocument" as const, name: config.aws.revokeDocument },
+      ...(stack
+        ? [
+            { configKey: "clearCutoffDocument" as const, name: stack.values.get("ClearCutoffDocumentName") },
+            { configKey: "grantApprovalDocument" as const, name: stack.values.get("GrantApprovalDocumentName") },
+          ]
+        : []),
+    ]
+      .filter((d): d is { configKey: DocumentFacts["configKey"]; name: string } => typeof d.name === "string")
+      .map((d) => ({ ...d, versions: { ok: false, message: "not read" } as DocumentFacts["versions"] }));
+    for (const doc of documents) {
+      doc.versions = await fact(async () => {
+        const { Document } = await ssm.send(new DescribeDocumentCommand({ Name: doc.name }));
+        return { defaultVersion: Document?.DefaultVersion ?? "?", latestVersion: Document?.LatestVersion ?? "?" };
+      });
+    }
+
+    const providerArn =
+      stack?.values.get("OidcProviderArn") ??
+      `arn:${partitionOf(region)}:iam::${config.aws.accountId}:oidc-provider/token.actions.githubusercontent.com`;
+    const clientIds = await fact(async () => {
+      const response = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn }));
+      return response.ClientIDList ?? [];
+    });
+
+    const trusts: AwsFacts["trusts"] = [];
+    for (const configKey of ["grantRoleArn", "revokeRoleArn"] as const) {
+      const arn = config.aws[configKey];
+      const name = arn.slice(arn.lastIndexOf("/") + 1);
+      trusts.push({
+        configKey,
+        arn,
+        trust: await fact(async () => {
+          const { Role } = await iam.send(new GetRoleCommand({ RoleName: name }));
+          return JSON.parse(decodeURIComponent(Role?.AssumeRolePolicyDocument ?? "{}")) as unknown;
+        }),
+      });
+    }
+
+    const users: UserFacts[] = [];
+    for (const [login, iamUser] of Object.entries(config.users)) {
+      users.push({
+        login,
+        iamUser,
+        user: await fact(async () => {
+          const { User } = await iam.send(new GetUserCommand({ UserName: iamUser }));
+          const { Tags } = await iam.send(new ListUserTagsCommand({ UserName: iamUser }));
+          return {
+            path: User?.Path ?? "/",
+            tags: Object.fromEntries((Tags ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
+          };
+        }),
+      });
+    }
+    return { stack, documents, oidcProvider: { arn: providerArn, clientIds }, trusts, users, repository };
+  } finally {
+    iam.destroy();
+    ssm.destroy();
+  }
+}
