@@ -93,7 +93,11 @@ export function parseStackOutputs(text: string): StackOutputsResult {
   }
   const parameters = new Map<string, string>();
   for (const parameter of Array.isArray(stack.Parameters) ? stack.Parameters : []) {
-    if (isRecord(parameter) && typeof parameter.ParameterKey === "string" && typeof parameter.ParameterValue === "string") {
+    if (
+      isRecord(parameter) &&
+      typeof parameter.ParameterKey === "string" &&
+      typeof parameter.ParameterValue === "string"
+    ) {
       parameters.set(parameter.ParameterKey, parameter.ParameterValue);
     }
   }
