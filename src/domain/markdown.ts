@@ -2,7 +2,7 @@
  * The one way text from outside (a pull request, a request file, a workflow
  * dispatch, a review, an AWS approver's comment, an error message quoting any
  * of them) enters the Markdown the bot writes: PR comments, review issues,
- * step summaries, the audit log (DESIGN.md invariant 10). Pure: no I/O.
+ * step summaries, the audit log (docs/threat-model.md invariant 10). Pure: no I/O.
  */
 
 /**

@@ -19,7 +19,7 @@ import { type Finding, finding, formatFinding, hasErrors, sortFindings } from ".
 import { expectedSubjects, githubFindings } from "../domain/doctor-github.js";
 import { WORKFLOW_FILES, type WorkflowFile, workflowFindings } from "../domain/doctor-workflows.js";
 import { FILE_START } from "../domain/errors.js";
-import { validateRequest } from "../domain/request.js";
+import { parseTimestamp, validateRequest } from "../domain/request.js";
 import { duplicateIdMessage, findDuplicateRequestIds, looksLikeRequestFile } from "../domain/request-path.js";
 import { MAX_YAML_BYTES, parseStrictYaml } from "../domain/strict-yaml.js";
 import { gatherAwsFacts } from "./doctor-aws.js";
@@ -34,6 +34,19 @@ async function readText(path: string, maxBytes: number): Promise<string | undefi
   const bytes = await readFile(path).catch(() => undefined);
   if (bytes === undefined) return undefined;
   return bytes.length > maxBytes ? undefined : bytes.toString("utf8");
+}
+
+/**
+ * The time a merged request file is judged at: its own `start` when it has one (so a
+ * window long closed, or a start far from today, is history rather than a problem), else
+ * any time at all (no rule of a request without `start` depends on the clock).
+ */
+function judgedAt(bytes: Uint8Array): Date {
+  const parsed = parseStrictYaml(bytes);
+  const value = parsed.ok ? parsed.document.value : null;
+  const start = value && typeof value === "object" && !Array.isArray(value) ? value.start : undefined;
+  const at = typeof start === "string" ? parseTimestamp(start) : undefined;
+  return at?.ok ? at.date : new Date(0);
 }
 
 export interface OfflineFacts {
@@ -95,8 +108,7 @@ export async function offlineChecks(root: string, configFile = DEFAULT_CONFIG_PA
     }).findings,
   );
 
-  // Merged request files stay as the record; they are judged for shape, not for time
-  // (a window long closed is history, not a problem), so the clock is the epoch.
+  // Merged request files stay as the record; they are judged for shape, not for time.
   const files = (await listRequestFiles(root)).filter(looksLikeRequestFile);
   const duplicates = findDuplicateRequestIds(files);
   for (const path of files) {
@@ -108,7 +120,7 @@ export async function offlineChecks(root: string, configFile = DEFAULT_CONFIG_PA
       findings.push(finding(path, FILE_START, "warning", "cannot be read as a request file (missing or over 8 KiB)"));
       continue;
     }
-    const result = validateRequest({ text: bytes, path, config, now: new Date(0) });
+    const result = validateRequest({ text: bytes, path, config, now: judgedAt(bytes) });
     for (const error of result.errors) {
       findings.push(finding(path, error, "warning", `${error.message} (a request file in this state grants nothing)`));
     }
