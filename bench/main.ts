@@ -7,6 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { CLI_FULL, CLI_QUICK, runCliThroughputBench } from "./cli-throughput.js";
 import { COLD_FULL, COLD_QUICK, runColdStartBench } from "./cold-start.js";
+import { EXPIRY_FULL, EXPIRY_QUICK, runExpiryBench } from "./expiry.js";
 import { GRANT_FULL, GRANT_QUICK, runGrantOverheadBench } from "./grant-overhead.js";
 import { INVENTORY_FULL, INVENTORY_QUICK, runInventoryBench } from "./inventory.js";
 import type { BenchResult, CommonOptions } from "./lib/result.js";
@@ -16,6 +17,7 @@ export const BENCHMARKS: Record<string, (common: CommonOptions) => Promise<Bench
   "cold-start": (c) => runColdStartBench({ ...c, ...(c.quick ? COLD_QUICK : COLD_FULL) }),
   throughput: (c) => runCliThroughputBench({ ...c, ...(c.quick ? CLI_QUICK : CLI_FULL) }),
   "grant-overhead": (c) => runGrantOverheadBench({ ...c, ...(c.quick ? GRANT_QUICK : GRANT_FULL) }),
+  expiry: (c) => runExpiryBench({ ...c, ...(c.quick ? EXPIRY_QUICK : EXPIRY_FULL) }),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { runCliThroughputBench } from "../../bench/cli-throughput.js";
 import { runColdStartBench } from "../../bench/cold-start.js";
+import { runExpiryBench } from "../../bench/expiry.js";
 import { runGrantOverheadBench } from "../../bench/grant-overhead.js";
 import { naiveCalls, runInventoryBench } from "../../bench/inventory.js";
 import { esbuildPlainBundle } from "../../bench/lib/builds.js";
@@ -70,4 +71,14 @@ describe("bench smoke", () => {
     const calls = Number(/\d+/.exec(row(result.rows, /AWS calls up to/).ours)?.[0]);
     expect(calls).toBeGreaterThanOrEqual(1);
   }, 60_000);
+
+  it("expiry: one grant ends in the sandbox with no GitHub run; the Actions-run rows are exact", async () => {
+    const result = await runExpiryBench({ ...quiet, runs: 1 });
+    expect(row(result.rows, /notAfter → both sessions/).ours).toMatch(/^median \d/);
+    expect(row(result.rows, /scheduled revoke runs per 30-day month/)).toMatchObject({
+      ours: "720 (hourly)",
+      baseline: "4320 (every 10 min)",
+    });
+    expect(row(result.rows, /one safety-net run/).ours).toMatch(/\d/);
+  }, 120_000);
 });
