@@ -1390,18 +1390,29 @@ describe.skipIf(!moto.available)(
           })
           .filter((r) => r.steps.length > 0);
 
-      function render(value: unknown, where: string): unknown {
+      /**
+       * Interpolates `{{ Parameter }}` and `{{ step.Output }}`. An output of an earlier
+       * aws:executeAwsApi step is the value that step returned on this target; an output of a
+       * step that is not compared here (aws:executeScript) takes the sample value of its name
+       * (`{{ stampCutOff.RevokedAt }}` -> RevokedAt).
+       */
+      function render(value: unknown, where: string, stepOutputs: Map<string, unknown>): unknown {
         if (typeof value === "string") {
           return value.replace(/\{\{\s*([^{}\s]+)\s*\}\}/g, (_, name: string) => {
-            const v = RUNBOOK_PARAMETERS[name];
+            const fromStep = stepOutputs.get(name);
+            if (typeof fromStep === "string") return fromStep;
+            const dot = name.indexOf(".");
+            const v =
+              RUNBOOK_PARAMETERS[name] ??
+              (dot > 0 && !name.includes(":") ? RUNBOOK_PARAMETERS[name.slice(dot + 1)] : undefined);
             if (v === undefined)
               throw new Error(`${where} uses {{ ${name} }}: give it a sample value in RUNBOOK_PARAMETERS`);
             return v;
           });
         }
-        if (Array.isArray(value)) return value.map((v) => render(v, where));
+        if (Array.isArray(value)) return value.map((v) => render(v, where, stepOutputs));
         if (value && typeof value === "object") {
-          return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v, where)]));
+          return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v, where, stepOutputs)]));
         }
         return value;
       }
@@ -1457,9 +1468,13 @@ describe.skipIf(!moto.available)(
           const r = await both(async (t) => {
             await seed(t);
             const results: { step: string; api: string; outcome: unknown; outputs: Record<string, unknown> }[] = [];
+            const stepOutputs = new Map<string, unknown>();
             for (const step of steps) {
               const where = `${name} step ${step.name}`;
-              const { Service, Api, ...params } = render(step.inputs ?? {}, where) as Record<string, unknown>;
+              const { Service, Api, ...params } = render(step.inputs ?? {}, where, stepOutputs) as Record<
+                string,
+                unknown
+              >;
               const service = SERVICES[String(Service).toLowerCase()];
               if (!service)
                 throw new Error(`${where} calls service ${String(Service)}: add its SDK client to SERVICES`);
@@ -1471,7 +1486,10 @@ describe.skipIf(!moto.available)(
               const outputs: Record<string, unknown> = {};
               if (called.ok) {
                 const { $metadata: _, ...body } = called.value;
-                for (const o of step.outputs ?? []) outputs[o.Name] = selectPath(body, o.Selector);
+                for (const o of step.outputs ?? []) {
+                  outputs[o.Name] = selectPath(body, o.Selector);
+                  stepOutputs.set(`${step.name}.${o.Name}`, outputs[o.Name]);
+                }
               }
               results.push({ step: step.name, api: `${String(Service)}.${api}`, outcome: verdict(called), outputs });
             }
