@@ -13,7 +13,8 @@ export interface ParameterSpec {
   type: ParameterType;
   description?: string;
   default?: unknown;
-  allowedValues?: string[];
+  /** Strings for the string types; integers for Integer (see validateAutomationDocument). */
+  allowedValues?: (string | number)[];
   allowedPattern?: string;
   minItems?: number;
   maxItems?: number;
@@ -236,11 +237,20 @@ export function validateAutomationDocument(raw: unknown): AutomationDocument {
           throw invalidContent(`Parameter '${name}': allowedPattern is not a valid regular expression`);
         }
       }
-      if (
-        spec.allowedValues !== undefined &&
-        !(Array.isArray(spec.allowedValues) && spec.allowedValues.every((v) => typeof v === "string"))
-      ) {
-        throw invalidContent(`Parameter '${name}': allowedValues must be a list of strings`);
+      // AWS documents allowedValues as "an array of values allowed for the parameter",
+      // without saying how a string is compared with an Integer's value. The sandbox
+      // accepts only the unambiguous forms: integers for an Integer parameter, strings
+      // for the others ("Data elements and parameters", AWS Systems Manager User Guide).
+      if (spec.allowedValues !== undefined) {
+        const integer = spec.type === "Integer";
+        if (
+          !Array.isArray(spec.allowedValues) ||
+          !spec.allowedValues.every((v) => (integer ? Number.isInteger(v) : typeof v === "string"))
+        ) {
+          throw invalidContent(
+            `Parameter '${name}': allowedValues must be a list of ${integer ? "integers for an Integer parameter" : "strings"}`,
+          );
+        }
       }
       parameters.set(name, spec as unknown as ParameterSpec);
     }
@@ -408,7 +418,7 @@ export function resolveParameters(
 
 function coerce(name: string, spec: ParameterSpec, values: string[]): ParameterValue {
   const checkString = (v: string): void => {
-    if (spec.allowedValues && !spec.allowedValues.includes(v)) {
+    if (spec.allowedValues && !spec.allowedValues.includes(spec.type === "Integer" ? Number(v) : v)) {
       throw invalidParams(
         `Parameter "${name}" value "${v}" is not one of the allowed values ${JSON.stringify(spec.allowedValues)}`,
       );

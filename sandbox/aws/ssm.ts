@@ -225,6 +225,19 @@ function metadataJson(e: AutomationExecutionRecord) {
   };
 }
 
+/**
+ * A StartTimeBefore/After filter value. The API reference gives no format; the
+ * sandbox accepts only the unambiguous one, UTC in whole seconds
+ * (`2026-11-30T08:00:00Z`), so a caller that sends milliseconds or an offset is
+ * caught here rather than by AWS.
+ */
+function filterTime(key: string, value: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(value)) {
+    throw validation(`Filter ${key} value '${value}' must be a UTC time in whole seconds, e.g. 2026-11-30T08:00:00Z`);
+  }
+  return new Date(value);
+}
+
 /** Times out overdue aws:approve steps and waits until their executions have finished. */
 async function settleOverdue(state: SsmState, now: Date): Promise<void> {
   await Promise.all(expireOverdueApprovals(state.executions.values(), now).map((e) => e.done));
@@ -547,10 +560,10 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
             rows = rows.filter((e) => values.includes(e.id));
             break;
           case "StartTimeBefore":
-            rows = rows.filter((e) => values.some((v) => e.startTime < new Date(v)));
+            rows = rows.filter((e) => values.some((v) => e.startTime < filterTime(f.Key as string, v)));
             break;
           case "StartTimeAfter":
-            rows = rows.filter((e) => values.some((v) => e.startTime > new Date(v)));
+            rows = rows.filter((e) => values.some((v) => e.startTime > filterTime(f.Key as string, v)));
             break;
           default:
             throw validation(`Filter key ${String(f.Key)} is not supported by the sandbox`);

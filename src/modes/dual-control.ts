@@ -167,7 +167,9 @@ async function listGateExecutions(ssm: SSMClient, document: string, since: Date)
       new DescribeAutomationExecutionsCommand({
         Filters: [
           { Key: "DocumentNamePrefix", Values: [document] },
-          { Key: "StartTimeAfter", Values: [since.toISOString()] },
+          // Whole seconds (truncated, so the window only widens): the filter's value
+          // format is not documented beyond a time, and the sandbox accepts only this one.
+          { Key: "StartTimeAfter", Values: [formatIamTime(since)] },
         ],
         MaxResults: 50,
         ...(nextToken ? { NextToken: nextToken } : {}),

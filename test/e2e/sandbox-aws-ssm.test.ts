@@ -563,6 +563,24 @@ describe("Automation executions", () => {
     );
     expect(next.AutomationExecutionMetadataList?.length).toBeGreaterThan(0);
 
+    // Start-time filters: UTC, whole seconds (what Elevate sends); anything else is refused.
+    const since = (value: string) =>
+      ssm.send(
+        new DescribeAutomationExecutionsCommand({
+          Filters: [
+            { Key: "DocumentNamePrefix", Values: ["Test-Grant"] },
+            { Key: "StartTimeAfter", Values: [value] },
+          ],
+        }),
+      );
+    const start = sandbox.clock.now();
+    const wholeSecond = `${new Date(start.getTime() - 60_000).toISOString().slice(0, 19)}Z`;
+    expect((await since(wholeSecond)).AutomationExecutionMetadataList?.length).toBeGreaterThan(0);
+    expect((await since("2999-01-01T00:00:00Z")).AutomationExecutionMetadataList).toEqual([]);
+    for (const bad of ["2026-11-30T08:00:00.000Z", "2026-11-30T09:00:00+01:00", "yesterday"]) {
+      expect(await errorOf(since(bad))).toMatchObject({ name: "ValidationException" });
+    }
+
     sandbox.knobs.latencyMs = 30;
     try {
       const { AutomationExecutionId: id } = await ssm.send(

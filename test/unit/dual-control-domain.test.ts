@@ -124,6 +124,16 @@ describe("gate parameters", () => {
     expect(() => resolveParameters(doc, parameters)).not.toThrow();
     expect(() => resolveParameters(doc, { ...parameters, Approvers: [`${BOB}*`] })).toThrow(/allowed pattern/);
     expect(() => resolveParameters(doc, { ...parameters, MinApprovals: ["11"] })).toThrow(/allowed values/);
+    expect(() => resolveParameters(doc, { ...parameters, MinApprovals: ["0"] })).toThrow(/allowed values/);
+    expect(() => resolveParameters(doc, { ...parameters, MinApprovals: ["1.0"] })).toThrow(/must be an integer/);
+    // The Integer parameter's allowedValues are integers: strings would leave the
+    // comparison to behaviour AWS does not document, and the sandbox refuses them.
+    const raw = parseDocumentContent(readFileSync(path, "utf8"), "YAML") as {
+      parameters: Record<string, { allowedValues?: unknown[] }>;
+    };
+    expect(raw.parameters.MinApprovals?.allowedValues).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    raw.parameters.MinApprovals!.allowedValues = ["1", "2"];
+    expect(() => validateAutomationDocument(raw)).toThrow(/allowedValues must be a list of integers/);
     expect(parameters).toMatchObject({
       RequestId: ["inc-1234"],
       EarliestStart: ["2026-11-30T09:00:00Z"],
