@@ -173,4 +173,38 @@ describe("revoker on the sandbox", () => {
     );
     expect(executions.AutomationExecution?.DocumentName).toBe("Elevate-Revoke");
   });
+
+  it("an id that is a prefix of another grant's id: the revoke finds only its own policy (exact membership)", async () => {
+    sandbox.clock.set(new Date("2026-11-30T14:00:00Z"));
+    await grant("abc-2", "bob", "2026-11-30T14:00:00Z", "2026-11-30T16:00:00Z");
+    const revokeAbc = async () => {
+      const started = await ssm.send(
+        new StartAutomationExecutionCommand({
+          DocumentName: "Elevate-Revoke",
+          DocumentVersion: "$LATEST",
+          Parameters: {
+            AutomationAssumeRole: [deployed.outputs.AutomationRoleArn as string],
+            RequestId: ["abc"],
+            UserName: ["bob"],
+            RoleName: ["EC2_FullAccess_Role"],
+            CutOff: ["false"],
+            RevokedAt: ["2026-11-30T14:00:00Z"],
+          },
+        }),
+      );
+      return sandbox.state.waitForExecution(started.AutomationExecutionId as string);
+    };
+    // elevate-abc is not there (elevate-abc-2 is): "already revoked" succeeds and deletes nothing.
+    const absent = await revokeAbc();
+    expect(absent.status).toBe("Success");
+    expect(absent.steps.map((s) => s.StepName)).not.toContain("deleteGrantPolicy");
+    expect(absent.steps.find((s) => s.StepName === "findGrantPolicy")?.Outputs?.Listed).toEqual(["false"]);
+    expect(Object.keys(sandbox.state.userPolicies("bob"))).toEqual(["elevate-abc-2"]);
+    // With elevate-abc there too, only elevate-abc goes.
+    await grant("abc", "bob", "2026-11-30T14:00:00Z", "2026-11-30T15:00:00Z");
+    const present = await revokeAbc();
+    expect(present.status).toBe("Success");
+    expect(present.steps.map((s) => s.StepName)).toContain("deleteGrantPolicy");
+    expect(Object.keys(sandbox.state.userPolicies("bob"))).toEqual(["elevate-abc-2"]);
+  });
 });

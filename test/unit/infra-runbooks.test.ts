@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
 import {
   parseRunbook,
   type Runbook,
@@ -38,14 +39,14 @@ function step(runbook: Runbook, name: string) {
 }
 
 const VALID: Record<string, string[]> = {
-  AutomationAssumeRole: [ROLE, "arn:aws-us-gov:iam::210987654321:role/service-role/elevate.automation"],
+  AutomationAssumeRole: [ROLE, "arn:aws:iam::210987654321:role/service-role/elevate.automation"],
   RequestId: ["abc", "inc-1234-resize-asg", `a${"b".repeat(62)}`],
   UserName: ["alice", "alice.smith", "bob+ops@example.com", "svc_user=1,x-y", "a".repeat(64)],
   RoleName: ["EC2_FullAccess_Role", "prod-admin", "a.b@c"],
   RoleArn: [
     "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role",
     "arn:aws:iam::123456789012:role/prod-admin",
-    "arn:aws-cn:iam::123456789012:role/a/b/c/Deep.Path_Role",
+    "arn:aws:iam::123456789012:role/a/b/c/Deep.Path_Role",
   ],
   NotBefore: ["2026-11-30T09:00:00Z"],
   NotAfter: ["2026-11-30T11:30:00Z"],
@@ -90,6 +91,9 @@ const HOSTILE: Record<string, string[]> = {
     "arn:aws:iam::123456789012:role/../admin",
     "arn:aws:iam::123456789012:user/alice",
     "arn:aws:iam::12345678901:role/x",
+    // Commercial AWS only (docs/infra.md, "Partitions").
+    "arn:aws-cn:iam::123456789012:role/elevate-automation",
+    "arn:aws-us-gov:iam::123456789012:role/elevate-automation",
     `${ROLE}"`,
     `${ROLE}\n`,
   ],
@@ -97,6 +101,8 @@ const HOSTILE: Record<string, string[]> = {
   UserName: ["a".repeat(65), "alice/bob", "alice:x", "alice;x", "alice#", ".."],
   RoleName: ["a".repeat(65), "path/role", "role:x", ".."],
   RoleArn: [
+    "arn:aws-cn:iam::123456789012:role/prod-admin",
+    "arn:aws-us-gov:iam::123456789012:role/prod-admin",
     "arn:aws:iam::123456789012:role/*",
     "arn:aws:iam::123456789012:role/elevated/*",
     "arn:aws:iam::123456789012:role/Admin?",
@@ -138,10 +144,12 @@ describe("runbook structure", () => {
         // The scripts: Elevate-Grant's checkCeiling (first, before anything is written) and,
         // since issue 14, the expiry schedule (create, delete) and the AWS-side expiry, which
         // reads every grant of the user: they need loops and error codes that steps lack.
+        // Revoke and ClearCutoff test list membership exactly (aws:branch has no such test).
         const scripts: Record<string, string[]> = {
           grant: ["checkCeiling", "scheduleExpiry"],
           // stampCutOff: the cut-off time on AWS's clock, right before the cut-off is written.
-          revoke: ["stampCutOff", "deleteExpirySchedule"],
+          revoke: ["findGrantPolicy", "stampCutOff", "deleteExpirySchedule"],
+          clearCutoff: ["findCutOffPolicy"],
           expireGrant: ["expireGrant"],
         };
         for (const s of runbook.mainSteps) {
@@ -293,7 +301,7 @@ const arbRequestId = fc
   .map(([head, tail]) => head + tail);
 const arbRoleArn = fc
   .tuple(
-    fc.constantFrom("aws", "aws-cn", "aws-us-gov"),
+    fc.constantFrom("aws"),
     fc.stringMatching(/^[0-9]{12}$/),
     fc.array(arbName, { maxLength: 3 }),
     arbName,
@@ -359,13 +367,14 @@ describe("Elevate-Revoke", () => {
   it("deletes the grant policy only when ListUserPolicies shows it (NoSuchEntity never reached)", () => {
     const list = step(revoke, "listGrantPolicies");
     expect(list.inputs).toMatchObject({ Api: "ListUserPolicies", UserName: "{{ UserName }}" });
-    const choose = step(revoke, "chooseDeleteGrant").inputs as { Choices: Record<string, string>[]; Default: string };
+    expect(step(revoke, "findGrantPolicy").inputs).toMatchObject({
+      Handler: "is_listed",
+      InputPayload: { Name: "elevate-{{ RequestId }}", Names: "{{ listGrantPolicies.PolicyNames }}" },
+    });
+    const choose = step(revoke, "chooseDeleteGrant").inputs as { Choices: Record<string, unknown>[]; Default: string };
+    // An exact test: no Contains (a substring test on strings, undocumented on a StringList).
     expect(choose.Choices).toEqual([
-      {
-        NextStep: "deleteGrantPolicy",
-        Variable: "{{ listGrantPolicies.PolicyNames }}",
-        Contains: "elevate-{{ RequestId }}",
-      },
+      { NextStep: "deleteGrantPolicy", Variable: "{{ findGrantPolicy.Listed }}", BooleanEquals: true },
     ]);
     expect(choose.Default).toBe("chooseCutOff");
     expect(step(revoke, "deleteGrantPolicy").inputs).toMatchObject({
@@ -426,13 +435,13 @@ describe("Elevate-ClearCutoff", () => {
       Api: "ListRolePolicies",
       RoleName: "{{ RoleName }}",
     });
-    const choose = step(clear, "chooseDeleteCutOff").inputs as { Choices: Record<string, string>[]; Default: string };
+    expect(step(clear, "findCutOffPolicy").inputs).toMatchObject({
+      Handler: "is_listed",
+      InputPayload: { Name: "elevate-cutoff-{{ UserName }}", Names: "{{ listRolePolicies.PolicyNames }}" },
+    });
+    const choose = step(clear, "chooseDeleteCutOff").inputs as { Choices: Record<string, unknown>[]; Default: string };
     expect(choose.Choices).toEqual([
-      {
-        NextStep: "deleteCutOffPolicy",
-        Variable: "{{ listRolePolicies.PolicyNames }}",
-        Contains: "elevate-cutoff-{{ UserName }}",
-      },
+      { NextStep: "deleteCutOffPolicy", Variable: "{{ findCutOffPolicy.Listed }}", BooleanEquals: true },
     ]);
     expect(choose.Default).toBe("listRemainingPolicies");
     expect(step(clear, "deleteCutOffPolicy").inputs).toEqual({
@@ -441,6 +450,36 @@ describe("Elevate-ClearCutoff", () => {
       RoleName: "{{ RoleName }}",
       PolicyName: "elevate-cutoff-{{ UserName }}",
     });
+  });
+});
+
+describe("the exact membership test of Elevate-Revoke and Elevate-ClearCutoff (is_listed)", () => {
+  const scripts = [
+    ["Elevate-Revoke", step(runbooks.revoke, "findGrantPolicy")],
+    ["Elevate-ClearCutoff", step(runbooks.clearCutoff, "findCutOffPolicy")],
+  ] as const;
+  const run = (script: (typeof scripts)[number][1], Name: string, Names: unknown) =>
+    runPythonScript({
+      script: script.inputs.Script as string,
+      handler: script.inputs.Handler as string,
+      payload: { Name, Names },
+      now: new Date("2026-11-30T08:00:00Z"),
+    });
+
+  it.each(scripts)("%s: a whole name only, never a prefix, suffix or substring", async (_, script) => {
+    expect(await run(script, "elevate-abc", ["elevate-abc"])).toEqual({ Payload: { listed: true } });
+    expect(await run(script, "elevate-abc", ["other", "elevate-abc", "elevate-abc-2"])).toEqual({
+      Payload: { listed: true },
+    });
+    for (const names of [["elevate-abc-2"], ["x-elevate-abc"], ["elevate-ab"], ["ELEVATE-ABC"], []]) {
+      expect(await run(script, "elevate-abc", names)).toEqual({ Payload: { listed: false } });
+    }
+    // A list that arrives as JSON text is read as a list, not searched as a string.
+    expect(await run(script, "elevate-abc", '["elevate-abc-2"]')).toEqual({ Payload: { listed: false } });
+    expect(await run(script, "elevate-abc", '["elevate-abc"]')).toEqual({ Payload: { listed: true } });
+    expect(await run(script, "elevate-abc", "elevate-abc-2")).toEqual({ Payload: { listed: false } });
+    // Anything else fails the step.
+    expect(await run(script, "elevate-abc", { a: 1 })).toMatchObject({ ErrorType: "TypeError" });
   });
 });
 

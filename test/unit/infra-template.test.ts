@@ -523,6 +523,20 @@ describe("dual control on the revoke role (EnableDualControl)", () => {
   });
 });
 
+describe("partitions", () => {
+  it("deploys in the aws partition only: the trusts pin claims STS evaluates in commercial Regions", () => {
+    expect(plan().resources.length).toBeGreaterThan(0);
+    for (const [partition, region] of [
+      ["aws-cn", "cn-north-1"],
+      ["aws-us-gov", "us-gov-west-1"],
+    ]) {
+      expect(() =>
+        planDeployment({ template: TEMPLATE, parameters: BASE, accountId: ACCOUNT, region, partition }),
+      ).toThrow(/Rules\.CommercialPartitionOnly.*aws partition \(commercial Regions\) only/);
+    }
+  });
+});
+
 describe("grant and revoke role sessions", () => {
   it("allow a session that covers the longest wait (timeout-seconds 3,600) plus margin", () => {
     const p = plan();
