@@ -300,12 +300,7 @@ const arbRequestId = fc
   )
   .map(([head, tail]) => head + tail);
 const arbRoleArn = fc
-  .tuple(
-    fc.constantFrom("aws"),
-    fc.stringMatching(/^[0-9]{12}$/),
-    fc.array(arbName, { maxLength: 3 }),
-    arbName,
-  )
+  .tuple(fc.constantFrom("aws"), fc.stringMatching(/^[0-9]{12}$/), fc.array(arbName, { maxLength: 3 }), arbName)
   .map(([partition, account, path, name]) => `arn:${partition}:iam::${account}:role/${[...path, name].join("/")}`);
 const arbSecond = fc
   .date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2099-12-31T23:59:59Z"), noInvalidDate: true })
