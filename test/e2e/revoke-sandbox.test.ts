@@ -189,6 +189,8 @@ describe("revoker on the sandbox", () => {
             RoleName: ["EC2_FullAccess_Role"],
             CutOff: ["false"],
             RevokedAt: ["2026-11-30T14:00:00Z"],
+            StampAtRunTime: ["false"],
+            StampNotAfter: ["9999-12-31T23:59:59Z"],
           },
         }),
       );

@@ -529,7 +529,7 @@ describe("partitions", () => {
     for (const [partition, region] of [
       ["aws-cn", "cn-north-1"],
       ["aws-us-gov", "us-gov-west-1"],
-    ]) {
+    ] as const) {
       expect(() =>
         planDeployment({ template: TEMPLATE, parameters: BASE, accountId: ACCOUNT, region, partition }),
       ).toThrow(/Rules\.CommercialPartitionOnly.*aws partition \(commercial Regions\) only/);
