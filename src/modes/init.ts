@@ -148,7 +148,7 @@ export const initCommand: CliCommand = {
         "Next:",
         "  1. Add users and roles to .github/elevate.yml, and one CODEOWNERS line per role.",
         `  2. Replace @${input.repository.owner}/platform in .github/CODEOWNERS with your platform team.`,
-        "  3. Run 'elevate doctor' (offline), then 'elevate doctor --github --aws' with credentials.",
+        "  3. Run 'elevate doctor' (offline), then 'elevate doctor --github' and 'elevate doctor --aws --stack-outputs FILE'.",
         "",
       ].join("\n"),
     );
