@@ -18,7 +18,8 @@ import {
 } from "../adapters/github.js";
 import { capReportLines } from "../domain/approver-cap.js";
 import { formatOwner } from "../domain/codeowners.js";
-import { type ElevateConfig, loadConfig } from "../domain/config.js";
+import { type ElevateConfig, findRole, loadConfig } from "../domain/config.js";
+import { gateApproverProblem } from "../domain/dual-control.js";
 import type { LocatedError } from "../domain/errors.js";
 import { humanDuration } from "../domain/grant-report.js";
 import { mdEscape } from "../domain/markdown.js";
@@ -245,6 +246,14 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
       continue;
     }
     const plan = planned.plan;
+    // The grant refuses a dual-control request only its requester could approve in AWS; say so now.
+    const roleKey = file.split("/")[1] ?? "";
+    const awsApproval = findRole(config, roleKey)?.awsApproval;
+    const gateProblem = awsApproval && gateApproverProblem(awsApproval, roleKey, plan.iamUser);
+    if (gateProblem) {
+      results.push(fail(gateProblem));
+      continue;
+    }
     const { owners } = ownersFor(codeowners, file);
     let approvals: string;
     let capNote: string | undefined;

@@ -151,8 +151,18 @@ describe("dual control through the bundle", () => {
   }, 120_000);
 
   it("the sole AWS-side approver's own request is refused before any gate starts (she never approves herself)", async () => {
-    const { merged } = await mergeRequest("dual-own", "carol");
-    const grant = await world.runAction("grant", merged.pushEvent);
+    const pr = world.scenario.openRequestPr({
+      author: "carol",
+      files: {
+        "requests/ec2-dual/dual-own.yaml": requestYaml({ requester: "carol", role: "ec2-dual", duration: "1h" }),
+      },
+    });
+    pr.approve("bob");
+    // The PR check says so before the merge, as the grant will.
+    const check = await world.runAction("check", pr.pullRequestEvent());
+    expect(check.exitCode).not.toBe(0);
+    expect(check.annotations.map((a) => a.message).join("\n")).toMatch(/never approves her own request/);
+    const grant = await world.runAction("grant", pr.merge("merge").pushEvent);
     expect(grant.exitCode).not.toBe(0);
     expect(list(grant, "refused")).toEqual(["dual-own"]);
     expect(grant.annotations.filter((a) => a.level === "error").map((a) => a.message)).toContainEqual(
