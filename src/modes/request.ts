@@ -18,10 +18,8 @@ import { listRequestFiles } from "../adapters/repo.js";
 import { type CliCommand, type CliContext, UsageError } from "../cli/args.js";
 import { DEFAULT_CONFIG_PATH, findUser, GITHUB_LOGIN } from "../domain/config.js";
 import { formatLocatedError, type LocatedError, quote } from "../domain/errors.js";
-import { humanDuration } from "../domain/grant-report.js";
 import {
   MAX_START_LEAD_DAYS,
-  MAX_START_LEAD_MS,
   REQUEST_KEYS,
   type RequestKey,
   ticketRequiredMessage,
@@ -410,14 +408,6 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
     role: options.role,
     idFlag: options.id !== undefined,
   });
-  if (options.start !== undefined && validated.request?.start) {
-    const lead = validated.request.start.getTime() - now.getTime();
-    if (lead > MAX_START_LEAD_MS) {
-      problems.push(
-        `--start ${shellQuote(options.start)}: the window would open ${humanDuration(lead)} from now; a request may start at most ${MAX_START_LEAD_DAYS} days ahead, so ask nearer the time`,
-      );
-    }
-  }
   if (problems.length > 0 || !validated.request) {
     for (const problem of problems) io.stderr(`${PROGRAM_REQUEST}: ${problem}\n`);
     io.stderr(
