@@ -226,6 +226,12 @@ describe("subjects", () => {
     );
   });
 
+  /** The event without requester and role, so the subject falls back to the ids. */
+  const withoutWho = (event: ElevateEvent): ElevateEvent => {
+    const { requester: _requester, role: _role, ...rest } = event;
+    return rest as ElevateEvent;
+  };
+
   it("are always ASCII, one line, less than 100 characters, starting with a letter or digit (property)", () => {
     fc.assert(
       fc.property(
@@ -235,6 +241,13 @@ describe("subjects", () => {
           for (const subject of [
             snsSubject(text),
             notificationSubject({ ...EXAMPLES[type], requester: text, role: text, policyName: text }),
+            // Hostile long ids (requestId and iamUser reach the subject when requester or role is absent).
+            notificationSubject({
+              ...withoutWho(EXAMPLES[type]),
+              requestId: text,
+              iamUser: text,
+              policyName: `elevate-${text}`,
+            }),
           ]) {
             expect(subject).toMatch(/^[A-Za-z0-9][\x20-\x7e]*$/);
             expect(subject.length).toBeLessThan(100);
@@ -243,6 +256,16 @@ describe("subjects", () => {
       ),
     );
     expect(snsSubject(`x${"y".repeat(200)}`)).toBe(`x${"y".repeat(95)}...`);
+    // The longest ids the schemas allow (63-character request id, 64-character IAM user, 64-character role key).
+    const longest = notificationSubject({
+      ...EXAMPLES.revoked,
+      requester: "r".repeat(39),
+      iamUser: "u".repeat(64),
+      role: "k".repeat(63),
+      requestId: `a${"b".repeat(62)}`,
+    });
+    expect(longest.length).toBe(99);
+    expect(longest.endsWith("...")).toBe(true);
     expect(snsSubject("héllo\nworld")).toBe("h?llo world");
   });
 });
