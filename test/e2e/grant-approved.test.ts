@@ -119,7 +119,11 @@ describe("an approved request merged with a merge commit", { timeout: E2E_TIMEOU
       expect(otherName.ok ? "" : otherName.error).toMatch(/AccessDenied/);
       // Someone else holds no grant.
       expect(await world.tryAssume("bob")).toMatchObject({ ok: false });
-      // The window's bounds are inclusive, and outside them AWS itself refuses.
+      // The window's bounds are inclusive, and outside them AWS itself refuses. This probes
+      // the policy's own window: the grant's expiry schedule must not fire while the clock
+      // visits notAfter and comes back (it would end the grant for real; expire-grant-bundle
+      // tests that).
+      world.aws.knobs.dropAllInvocations = true;
       world.aws.clock.set(at(-1000));
       expect(await world.tryAssume("alice.smith")).toMatchObject({ ok: false });
       world.aws.clock.set(at(HOUR));
@@ -128,6 +132,7 @@ describe("an approved request merged with a merge commit", { timeout: E2E_TIMEOU
       expect(await world.tryAssume("alice.smith")).toMatchObject({ ok: false });
     } finally {
       world.aws.clock.set(WORLD_START);
+      world.aws.knobs.dropAllInvocations = false;
     }
   });
 
