@@ -3,8 +3,8 @@
  * (RFC 9110 section 6.6.1, the time the response was generated, whole seconds).
  * Every time that decides access in the revoker (which grants have expired, which
  * cut-offs can be cleared, which executions belong to an earlier run) is read here,
- * never from the runner's own clock, which can be minutes or hours off (DESIGN
- * invariant 8, docs/threat-model.md "Time").
+ * never from the runner's own clock, which can be minutes or hours off (invariant 8
+ * of docs/threat-model.md, and its section "A runner with a wrong clock").
  *
  * The estimate is a lower bound: AWS's time when a response arrives is at least the
  * second its `Date` names, so `now()` errs early by at most about a second plus the

@@ -4,20 +4,29 @@
  *     every `elevate-*` inline policy of every user, and the cut-off policies on
  *     the roles, read with GetAccountAuthorizationDetails in ⌈(users + roles) / 1000⌉
  *     calls (its MaxItems counts users and roles together);
- *   - git (what was asked for and granted): request files added on the default
- *     branch, read with one `git log`, and the evidence notes in refs/notes/elevate
- *     (grant evidence, and break-glass evidence for grants without a request file),
- *     read with one `git notes list` and one `git cat-file --batch`.
+ *   - git (what was asked for): request files added on the default branch, read with
+ *     one `git log` of its first-parent history;
+ *   - SSM (what Elevate granted): the successful Elevate-Grant executions and their exact
+ *     parameters (readGrantRecords), the authority for break-glass grants, which have
+ *     no request file.
+ * The evidence notes in refs/notes/elevate are evidence for people (`elevate audit`),
+ * never an authority here: anyone who can push that ref could write one.
  */
 import { GetRoleCommand, type IAMClient } from "@aws-sdk/client-iam";
+import {
+  DescribeAutomationExecutionsCommand,
+  GetAutomationExecutionCommand,
+  type SSMClient,
+} from "@aws-sdk/client-ssm";
 import { type RoleDetail, readAuthorizationDetails, type UserDetail } from "../adapters/aws.js";
 import { git, gitBytes, NOTES_REF, readFileAt } from "../adapters/git.js";
 import { breakGlassGrantOf, parseBreakGlassEvidence } from "../domain/break-glass.js";
 import { type ElevateConfig, findRole, findUser } from "../domain/config.js";
 import { iamPolicySize, parseGrantPolicy } from "../domain/grant-policy.js";
-import { parseEvidenceNote, parseRoleArn } from "../domain/grant-report.js";
+import { parseRoleArn } from "../domain/grant-report.js";
 import { parseRequestPath } from "../domain/request-path.js";
 import {
+  type GrantRecord,
   type Inventory,
   type InventoryRole,
   type KnownRequest,
@@ -131,12 +140,7 @@ const HEADER_END = "\x1d";
 
 /** A request file added on the default branch, with the commit that added it and its committer time (the merge time). */
 export type GitRequest = KnownRequest & { file: string; addCommit: string; addedAt: Date };
-/** A break-glass grant, known from its evidence line alone (there is no request file). */
-export type BreakGlassRequest = KnownRequest & {
-  breakGlass: { commit: string };
-  granted: NonNullable<KnownRequest["granted"]>;
-};
-export type KnownEntry = GitRequest | BreakGlassRequest;
+export type KnownEntry = GitRequest;
 
 /**
  * Every note of `ref`, by the object it annotates, in two git calls: `git notes
@@ -181,13 +185,9 @@ export async function readAllNotes(cwd: string, ref: string = NOTES_REF): Promis
  *     log`. `-m --first-parent` shows each merge commit's changes against the branch
  *     it was merged into, so a PR's request file is "added" by its merge commit (where
  *     the evidence note is) and a file added only on an unmerged branch is not seen;
- *   - the grant evidence (`elevate.grant/v1`) in the notes of those commits;
- *   - break-glass grants (`elevate.breakglass/v1` "granted" lines), which have no
- *     request file: their note is on whatever commit of the default branch the
- *     break-glass workflow ran at, so every note is read (readAllNotes), and a line
- *     counts only on the commit it names, when that commit is in the history of `ref`.
- * The checkout must have full history (actions/checkout `fetch-depth: 0`) and the
- * notes fetched (elevate-revoke.yml fetches refs/notes/elevate).
+ * Nothing is taken from the evidence notes: what was granted comes from AWS
+ * (readGrantRecords, the approval gates). The checkout must have full history
+ * (actions/checkout `fetch-depth: 0`).
  */
 export async function readKnownRequests(cwd: string, ref: string): Promise<Map<string, KnownEntry>> {
   // A revision given on the command line must never be read as a git option (`--output=…`).
@@ -196,7 +196,6 @@ export async function readKnownRequests(cwd: string, ref: string): Promise<Map<s
   if (shallow === "true") {
     throw new Error("the checkout is shallow; check out with 'fetch-depth: 0' so request history can be read");
   }
-  const notes = await readAllNotes(cwd);
   const out = await git(cwd, [
     "-c",
     "core.quotePath=false",
@@ -242,54 +241,17 @@ export async function readKnownRequests(cwd: string, ref: string): Promise<Map<s
         if (entry && entry.file === path) entry.deleted = true;
       }
     }
-    for (const evidence of parseEvidenceNote(notes.get(sha) ?? "")) {
-      const entry = files.get(evidence.requestId);
-      if (!entry || evidence.event !== "granted" || !evidence.window || !evidence.iamUser || !evidence.roleArn)
-        continue;
-      const notBefore = new Date(evidence.window.notBefore);
-      const notAfter = new Date(evidence.window.notAfter);
-      if (Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) continue;
-      entry.granted = { iamUser: evidence.iamUser, roleArn: evidence.roleArn, notBefore, notAfter };
-      if (typeof evidence.requester === "string") entry.requester = evidence.requester;
-    }
   }
   for (const [id, entry] of files) known.set(id, entry);
 
-  const glass = [...notes].flatMap(([commit, text]) =>
-    parseBreakGlassEvidence(text).map((evidence) => ({ commit, evidence })),
-  );
-  if (glass.length > 0) {
-    const history = new Set((await git(cwd, ["rev-list", ref, "--"])).split("\n").filter((l) => l !== ""));
-    for (const { commit, evidence } of glass) {
-      // The line must be on the commit it names, and that commit on this branch.
-      if (evidence.commit !== commit || !history.has(commit)) continue;
-      const grant = breakGlassGrantOf(evidence);
-      // Break-glass ids are reserved (request files cannot use them), so no entry is replaced.
-      if (!grant || files.has(grant.requestId)) continue;
-      known.set(grant.requestId, {
-        requestId: grant.requestId,
-        deleted: false,
-        granted: {
-          iamUser: grant.iamUser,
-          roleArn: grant.roleArn,
-          notBefore: grant.notBefore,
-          notAfter: grant.notAfter,
-        },
-        breakGlass: { commit },
-        requester: evidence.requester,
-        ...(evidence.role ? { role: evidence.role } : {}),
-      });
-    }
-  }
   return known;
 }
 
 /**
- * For the given request ids that have no evidence note, reads the request file as
- * added and resolves its user and role against the config; a file that cannot be
- * read leaves `requested` unset (drift "unverifiable"). Only the ids of live grants
- * are passed, so this costs one `git show` per grant without evidence. Break-glass
- * grants always have their evidence (that is how they are known).
+ * For the given request ids, reads the request file as added and resolves its user
+ * and role against the config; a file that cannot be read leaves `requested` unset
+ * (drift "unverifiable"). Only the ids of live grants are passed, so this costs one
+ * `git show` per live grant.
  */
 export async function completeRequestFacts(
   cwd: string,
@@ -300,7 +262,7 @@ export async function completeRequestFacts(
   for (const id of requestIds) {
     const entry = known.get(id);
     if (!entry || !("addCommit" in entry)) continue;
-    if (entry.granted || entry.requested) continue;
+    if (entry.requested) continue;
     const text = await readFileAt(cwd, entry.addCommit, entry.file);
     const facts = text === undefined ? undefined : readRequestFacts(text);
     if (!facts || facts.durationMs === undefined) continue;
@@ -315,5 +277,99 @@ export async function completeRequestFacts(
       ...(iamUser ? { iamUser } : {}),
       ...(roleArn ? { roleArn } : {}),
     };
+  }
+}
+
+// --- SSM ------------------------------------------------------------------------------------
+
+/**
+ * A grant can be attached at most this long before its window opens (the stack's
+ * MaxGrantLeadTime default, 7 days) plus a day: executions that started earlier than
+ * this before the oldest live grant's notBefore cannot be that grant's.
+ */
+export const GRANT_RECORD_LOOKBACK_MS = 8 * 86_400_000;
+
+/**
+ * The successful executions of the grant document `document` started since `since`,
+ * with their parameters: one DescribeAutomationExecutions listing (50 a page) and one
+ * GetAutomationExecution each (the listing has no parameters). Oldest first.
+ * Needs ssm:DescribeAutomationExecutions and ssm:GetAutomationExecution (the revoke role
+ * has both).
+ */
+export async function readGrantRecords(ssm: SSMClient, document: string, since: Date): Promise<GrantRecord[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await ssm.send(
+      new DescribeAutomationExecutionsCommand({
+        Filters: [
+          { Key: "DocumentNamePrefix", Values: [document] },
+          { Key: "ExecutionStatus", Values: ["Success"] },
+          { Key: "StartTimeAfter", Values: [since.toISOString()] },
+        ],
+        MaxResults: 50,
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+    );
+    for (const e of out.AutomationExecutionMetadataList ?? []) {
+      // The filter is a prefix: keep the grant document itself only; only Success granted.
+      if (e.DocumentName === document && e.AutomationExecutionStatus === "Success" && e.AutomationExecutionId) {
+        ids.push(e.AutomationExecutionId);
+      }
+    }
+    nextToken = out.NextToken;
+  } while (nextToken);
+  const records: { record: GrantRecord; startedAt: number }[] = [];
+  for (const executionId of ids) {
+    const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
+    const e = out.AutomationExecution;
+    if (e?.DocumentName !== document || e.AutomationExecutionStatus !== "Success") continue;
+    const p = (e.Parameters ?? {}) as Record<string, string[] | undefined>;
+    const one = (name: string): string | undefined => (p[name]?.length === 1 ? p[name]?.[0] : undefined);
+    const requestId = one("RequestId");
+    const iamUser = one("UserName");
+    const roleArn = one("RoleArn");
+    const notBefore = new Date(one("NotBefore") ?? "");
+    const notAfter = new Date(one("NotAfter") ?? "");
+    if (!requestId || !iamUser || !roleArn || Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) {
+      continue;
+    }
+    records.push({
+      record: { executionId, requestId, iamUser, roleArn, notBefore, notAfter },
+      startedAt: e.ExecutionStartTime?.getTime() ?? 0,
+    });
+  }
+  return records.sort((a, b) => a.startedAt - b.startedAt).map((r) => r.record);
+}
+
+/**
+ * Who dispatched a break-glass grant and for which catalog role, for the messages
+ * people read (notifications): taken from its evidence line only when that line
+ * describes exactly the grant its Elevate-Grant execution made. Accounts for nothing:
+ * the execution already did (accountGrantRecords). Mutates the entries of `known`.
+ */
+export async function describeBreakGlassFromNotes(
+  cwd: string,
+  known: ReadonlyMap<string, KnownRequest>,
+): Promise<void> {
+  const glass = [...known.values()].filter((k) => k.breakGlass && k.grantRecords && k.grantRecords.length > 0);
+  if (glass.length === 0) return;
+  const notes = await readAllNotes(cwd);
+  for (const text of notes.values()) {
+    for (const evidence of parseBreakGlassEvidence(text)) {
+      const entry = known.get(evidence.requestId);
+      const grant = breakGlassGrantOf(evidence);
+      if (!entry?.breakGlass || !grant || entry.requester !== undefined) continue;
+      const matches = (entry.grantRecords ?? []).some(
+        (r) =>
+          r.iamUser === grant.iamUser &&
+          r.roleArn === grant.roleArn &&
+          r.notBefore.getTime() === grant.notBefore.getTime() &&
+          r.notAfter.getTime() === grant.notAfter.getTime(),
+      );
+      if (!matches) continue;
+      entry.requester = evidence.requester;
+      if (evidence.role) entry.role = evidence.role;
+    }
   }
 }

@@ -30,6 +30,7 @@ import type { ElevateEvent, NotificationRun } from "../domain/notifications.js";
 import { validateRequest } from "../domain/request.js";
 import { parseRequestPath, REQUEST_ID } from "../domain/request-path.js";
 import {
+  accountGrantRecords,
   type CutoffClear,
   type DriftFinding,
   type KnownRequest,
@@ -43,7 +44,14 @@ import {
 import { loadActionConfig } from "./action-config.js";
 import { resolvePendingApprovals } from "./dual-control.js";
 import { describeAwsError } from "./grant.js";
-import { completeRequestFacts, readInventory, readKnownRequests } from "./inventory.js";
+import {
+  completeRequestFacts,
+  describeBreakGlassFromNotes,
+  GRANT_RECORD_LOOKBACK_MS,
+  readGrantRecords,
+  readInventory,
+  readKnownRequests,
+} from "./inventory.js";
 import { mapLimited } from "./map-limited.js";
 import { publishEvents } from "./notify.js";
 
@@ -283,9 +291,8 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
       gitKnown,
       inventory.grants.map((g) => g.requestId),
     );
-    // A grant attached by this or an earlier run for an approved AWS-side gate has no
-    // evidence note (the revoke job cannot write notes): its window starts at the
-    // approval, which the gate's own record fixes, so the trusted gate is the evidence.
+    // A grant attached for an approved AWS-side gate starts at the approval, which the
+    // gate's own record in SSM fixes: the trusted gate is the authority for its window.
     for (const gate of report.approvalGates ?? []) {
       const entry = gate.requestId === undefined ? undefined : gitKnown.get(gate.requestId);
       if (gate.status !== "granted" || !entry || entry.granted) continue;
@@ -297,11 +304,33 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
         notAfter: new Date(gate.notAfter),
       };
     }
-    known = gitKnown;
+    known = new Map<string, KnownRequest>(gitKnown);
   } catch (error) {
     const why = `git history could not be read (${(error as Error).message}); drift was not judged this run, expired and withdrawn grants were still revoked`;
     report.problems.push(why);
     core.warning(why, { title: "Elevate: drift not checked" });
+  }
+  // What Elevate granted comes from AWS, not from the evidence notes: the successful
+  // Elevate-Grant executions, with their exact parameters (break-glass grants have no
+  // other authority). Without them drift is not judged: a break-glass grant would look
+  // unaccounted for and be revoked.
+  if (known && inventory.grants.length > 0) {
+    const starts = inventory.grants.flatMap((g) => (g.policy ? [g.policy.notBefore.getTime()] : []));
+    const since = new Date(Math.min(awsNow().getTime(), ...starts) - GRANT_RECORD_LOOKBACK_MS);
+    try {
+      const records = await readGrantRecords(ssm, config.aws.grantDocument, since);
+      accountGrantRecords(
+        known,
+        records,
+        inventory.grants.map((g) => g.requestId),
+      );
+      await describeBreakGlassFromNotes(ctx.workspace, known);
+    } catch (error) {
+      known = undefined;
+      const why = `the Elevate-Grant executions could not be read from SSM (${describeAwsError(error)}); drift was not judged this run, expired and withdrawn grants were still revoked`;
+      report.problems.push(why);
+      core.warning(why, { title: "Elevate: drift not checked" });
+    }
   }
 
   const plan = planRevocations({

@@ -9,16 +9,30 @@
  * Exit status: 0 no drift, 1 drift found, 2 usage, config or credential error.
  */
 import { IAMClient } from "@aws-sdk/client-iam";
+import { SSMClient } from "@aws-sdk/client-ssm";
 import { AwsClock, observeAwsTime } from "../adapters/aws-clock.js";
 import { knownProfiles, sharedFilePaths } from "../adapters/aws-profiles.js";
 import { type CliCommand, choiceOption, EXIT, type ParsedArgs, stringOption, UsageError } from "../cli/args.js";
 import { formatLocatedError } from "../domain/errors.js";
 import { formatIamTime } from "../domain/grant-policy.js";
 import { humanDuration } from "../domain/grant-report.js";
-import { type DriftFinding, type KnownRequest, planRevocations, type RevokePlan } from "../domain/revoke-plan.js";
+import { RESERVED_ID_PREFIX } from "../domain/request-path.js";
+import {
+  accountGrantRecords,
+  type DriftFinding,
+  type KnownRequest,
+  planRevocations,
+  type RevokePlan,
+} from "../domain/revoke-plan.js";
 import { closestName } from "../domain/suggest.js";
 import { describeAwsError } from "./grant.js";
-import { completeRequestFacts, readInventory, readKnownRequests } from "./inventory.js";
+import {
+  completeRequestFacts,
+  GRANT_RECORD_LOOKBACK_MS,
+  readGrantRecords,
+  readInventory,
+  readKnownRequests,
+} from "./inventory.js";
 import { loadWorkspaceConfig, openWorkspace } from "./validate.js";
 
 export interface StatusRow {
@@ -287,6 +301,32 @@ export async function runStatus(options: StatusOptions, io: StatusIo): Promise<n
   } catch (error) {
     return fail("git", `cannot read request history at ${options.ref}: ${(error as Error).message}`);
   }
+  // A break-glass grant has no request file: only its Elevate-Grant execution in SSM
+  // accounts for it (never its evidence note). Read only when there is one.
+  const glass = read.inventory.grants.map((g) => g.requestId).filter((id) => id.startsWith(RESERVED_ID_PREFIX));
+  if (glass.length > 0) {
+    const ssm = new SSMClient({
+      region,
+      maxAttempts: 6,
+      retryMode: "adaptive",
+      ...(options.profile !== undefined ? { profile: options.profile } : {}),
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+    });
+    try {
+      const records = await readGrantRecords(
+        ssm,
+        config.aws.grantDocument,
+        new Date(now().getTime() - GRANT_RECORD_LOOKBACK_MS),
+      );
+      accountGrantRecords(known as Map<string, KnownRequest>, records, glass);
+    } catch (error) {
+      io.stderr(
+        `${PROGRAM_STATUS}: break-glass grants not verified: the Elevate-Grant executions could not be read from SSM (${describeAwsError(error)}; needs ssm:DescribeAutomationExecutions and ssm:GetAutomationExecution)\n`,
+      );
+    } finally {
+      ssm.destroy();
+    }
+  }
   const readAt = now();
   const plan = planRevocations({
     inventory: read.inventory,
@@ -329,13 +369,14 @@ export const statusCommand: CliCommand = {
   description: [
     "Reads every elevate-* grant policy from IAM with read-only credentials from the default AWS",
     "credential chain (region: the config's aws.region), shows each window and the time remaining,",
-    "and matches it to its request file and grant evidence in git (history of REF, default HEAD;",
-    "fetch the notes first: git fetch origin refs/notes/elevate:refs/notes/elevate).",
+    "and matches it to its request file merged in git (history of REF, default HEAD); a break-glass",
+    "grant to its Elevate-Grant execution in SSM (ssm:DescribeAutomationExecutions, GetAutomationExecution).",
+    "Evidence notes are never taken as proof of a grant.",
     "--profile picks a named profile of ~/.aws/config or ~/.aws/credentials, like aws --profile.",
     'With --format json a failure prints {"error": {"kind", "message"}} on stdout (kind: config, profile,',
     "credentials, access-denied, network, aws, git) besides the message on stderr.",
-    "Drift is what the revoke workflow would report or revoke: a grant no merged request accounts",
-    "for, a window that differs from its request, a policy not of Elevate's exact shape.",
+    "Drift is what the revoke workflow would report or revoke: a grant no merged request (or break-glass",
+    "execution) accounts for, a window beyond its request, a policy not of Elevate's exact shape.",
     "Exit status: 0 no drift, 1 drift found, 2 usage, config or credential error.",
   ].join("\n"),
   options: {

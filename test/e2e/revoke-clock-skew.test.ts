@@ -89,7 +89,8 @@ describe("revoke mode decides by AWS's clock, not the runner's", () => {
     expect((await world.tryAssume("alice.smith")).ok).toBe(false);
     // dave's grant and access are untouched.
     expect((await world.tryAssume("dave")).ok).toBe(true);
-    expect(run.stdout).toMatch(/the runner's clock is 300 s behind AWS's/);
+    // About 300 s: the frozen world stands still while the runner's clock runs on (a loaded machine).
+    expect(run.stdout).toMatch(/the runner's clock is (2[5-9]\d|300) s behind AWS's/);
   });
 
   it("runner 2 h ahead: no live grant expires, no cut-off is cleared, no open request is closed", async () => {
@@ -112,7 +113,7 @@ describe("revoke mode decides by AWS's clock, not the runner's", () => {
 
     expect(world.github.pullRequest(world.repository, openPr).state).toBe("open");
     expect(run.summary).toContain("| dave-live | dave |");
-    expect(run.stdout).toMatch(/the runner's clock is 7200 s ahead of AWS's/);
+    expect(run.stdout).toMatch(/the runner's clock is 72\d\d s ahead of AWS's/);
   });
 
   it("the same runner, once AWS's clock has passed the window and the session maximum, expires and clears", async () => {
@@ -158,5 +159,5 @@ describe("revoke mode decides by AWS's clock, not the runner's", () => {
     expect(await sessionWorks(world, (between as { credentials: Credentials }).credentials)).toMatch(/AccessDenied/);
     // The report gives the time the runbook wrote.
     expect(run.summary).toContain("before 2026-11-30T09:30:00Z");
-  });
+  }, 120_000);
 });

@@ -53,7 +53,23 @@ function grantFor(requestId: string, notBefore: string, notAfter: string) {
     requestId,
     file: `requests/ec2-admin/${requestId}.yaml`,
     deleted: false,
-    granted: { iamUser: "alice", roleArn: ROLE, notBefore: T(notBefore), notAfter: T(notAfter) },
+    // The merged request and its Elevate-Grant execution (SSM) account for it.
+    requested: {
+      iamUser: "alice",
+      roleArn: ROLE,
+      durationMs: T(notAfter).getTime() - T(notBefore).getTime(),
+      mergedAt: T(notBefore),
+    },
+    grantRecords: [
+      {
+        executionId: `exec-${requestId}`,
+        requestId,
+        iamUser: "alice",
+        roleArn: ROLE,
+        notBefore: T(notBefore),
+        notAfter: T(notAfter),
+      },
+    ],
   };
   return { text, inventoryGrant, known };
 }

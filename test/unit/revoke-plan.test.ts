@@ -70,12 +70,23 @@ function knownFor(...grants: InventoryGrant[]): Map<string, KnownRequest> {
         requestId: g.requestId,
         file: `requests/ec2-admin/${g.requestId}.yaml`,
         deleted: false,
-        granted: {
+        // The merged request that asked for exactly this grant, and its Elevate-Grant execution (SSM).
+        requested: {
           iamUser: g.iamUser,
           roleArn: g.policy?.roleArn as string,
-          notBefore: g.policy?.notBefore as Date,
-          notAfter: g.policy?.notAfter as Date,
+          durationMs: (g.policy?.notAfter.getTime() ?? 0) - (g.policy?.notBefore.getTime() ?? 0),
+          mergedAt: g.policy?.notBefore as Date,
         },
+        grantRecords: [
+          {
+            executionId: `exec-${g.requestId}`,
+            requestId: g.requestId,
+            iamUser: g.iamUser,
+            roleArn: g.policy?.roleArn as string,
+            notBefore: g.policy?.notBefore as Date,
+            notAfter: g.policy?.notAfter as Date,
+          },
+        ],
       },
     ]),
   );
@@ -408,10 +419,11 @@ describe("planRevocations: drift", () => {
     expect(plan.drift).toEqual([]);
   });
 
-  it("finds a window that differs from the evidence by one second", () => {
+  it("finds a window that differs from its Elevate-Grant execution by one second", () => {
     const known = knownFor(active);
     const entry = known.get("no-request") as KnownRequest;
-    entry.granted = { ...(entry.granted as NonNullable<KnownRequest["granted"]>), notAfter: T("2026-11-30T12:59:59Z") };
+    const [record] = entry.grantRecords ?? [];
+    entry.grantRecords = [{ ...(record as NonNullable<typeof record>), notAfter: T("2026-11-30T12:59:59Z") }];
     const plan = planRevocations({
       inventory: inventory({ grants: [active] }),
       now: NOW,

@@ -15,6 +15,7 @@ import { buildNotification } from "../../src/domain/notifications.js";
 import { validateRequest } from "../../src/domain/request.js";
 import { parseRequestPath, RESERVED_ID_PREFIX } from "../../src/domain/request-path.js";
 import {
+  accountGrantRecords,
   driftOf,
   type Inventory,
   type InventoryGrant,
@@ -79,19 +80,23 @@ describe("the breakglass- id prefix is reserved", () => {
   });
 });
 
-describe("approver-capped windows are judged against the evidence", () => {
-  // Requested 2h from 11:00; an approver capped it to 30m, and the evidence note says so.
+describe("approver-capped windows are judged against the merged request and the Elevate-Grant execution", () => {
+  // Requested 2h from 11:00; an approver capped it to 30m, and Elevate-Grant ran with 30m (SSM).
   const capped = grant("resize", "alice", "2026-11-30T11:00:00Z", "2026-11-30T11:30:00Z");
   const known: KnownRequest = {
     requestId: "resize",
     file: "requests/ec2-admin/resize.yaml",
     deleted: false,
-    granted: {
-      iamUser: "alice",
-      roleArn: ROLE,
-      notBefore: T("2026-11-30T11:00:00Z"),
-      notAfter: T("2026-11-30T11:30:00Z"),
-    },
+    grantRecords: [
+      {
+        executionId: "exec-resize",
+        requestId: "resize",
+        iamUser: "alice",
+        roleArn: ROLE,
+        notBefore: T("2026-11-30T11:00:00Z"),
+        notAfter: T("2026-11-30T11:30:00Z"),
+      },
+    ],
     requested: { durationMs: 2 * 3_600_000, mergedAt: T("2026-11-30T11:00:00Z"), iamUser: "alice", roleArn: ROLE },
   };
 
@@ -122,7 +127,9 @@ describe("approver-capped windows are judged against the evidence", () => {
     expect(plan.drift).toEqual([
       expect.objectContaining({
         kind: "window-mismatch",
-        message: expect.stringContaining("the evidence says 2026-11-30T11:00:00Z – 2026-11-30T11:30:00Z"),
+        message: expect.stringContaining(
+          "no successful Elevate-Grant execution has its parameters (the latest, exec-resize, granted",
+        ),
       }),
     ]);
     expect(plan.revoke.map((r) => [r.requestId, r.reason])).toEqual([["resize", "drift"]]);
@@ -148,15 +155,17 @@ describe("break-glass grants in the plan", () => {
   const known: KnownRequest = {
     requestId: "breakglass-4242",
     deleted: false,
-    granted: {
-      iamUser: "bob",
-      roleArn: ROLE,
-      notBefore: T("2026-11-30T08:00:00Z"),
-      notAfter: T("2026-11-30T08:30:00Z"),
-    },
-    breakGlass: { commit: "a".repeat(40) },
-    requester: "bob",
-    role: "prod-admin",
+    grantRecords: [
+      {
+        executionId: "exec-glass",
+        requestId: "breakglass-4242",
+        iamUser: "bob",
+        roleArn: ROLE,
+        notBefore: T("2026-11-30T08:00:00Z"),
+        notAfter: T("2026-11-30T08:30:00Z"),
+      },
+    ],
+    breakGlass: { executionId: "exec-glass" },
   };
 
   it("is kept inside its window, revoked as expired after it, and early on request", () => {
@@ -179,7 +188,7 @@ describe("break-glass grants in the plan", () => {
     expect(early.revoke).toEqual([expect.objectContaining({ reason: "early", cutOff: true })]);
   });
 
-  it("without its evidence it is drift, and the message says which evidence is missing", () => {
+  it("without its Elevate-Grant execution it is drift, and the message says a note is no authority", () => {
     const plan = planRevocations({
       inventory: inventory([glass]),
       now: T("2026-11-30T08:10:00Z"),
@@ -191,15 +200,25 @@ describe("break-glass grants in the plan", () => {
       expect.objectContaining({
         kind: "unknown-request",
         action: "report",
-        message: expect.stringContaining("no break-glass evidence"),
+        message: expect.stringContaining(
+          "no successful Elevate-Grant execution for breakglass-4242 (SSM) accounts for it; a break-glass evidence note is no authority",
+        ),
       }),
     ]);
   });
 
-  it("a different window than its evidence is drift that names the evidence commit", () => {
+  it("a different window than its execution is drift that names the execution", () => {
     const longer = grant("breakglass-4242", "bob", "2026-11-30T08:00:00Z", "2026-11-30T09:00:00Z");
     const found = driftOf(longer as InventoryGrant & { policy: NonNullable<InventoryGrant["policy"]> }, known);
-    expect(found?.message).toContain(`break-glass evidence on ${"a".repeat(12)}`);
+    expect(found?.kind).toBe("window-mismatch");
+    expect(found?.message).toContain("(break-glass Elevate-Grant execution exec-glass)");
+  });
+
+  it("is known from its execution alone (accountGrantRecords), never from a note", () => {
+    const fromSsm = new Map<string, KnownRequest>();
+    accountGrantRecords(fromSsm, known.grantRecords ?? [], ["breakglass-4242", "breakglass-9999", "resize"]);
+    expect([...fromSsm.keys()]).toEqual(["breakglass-4242"]);
+    expect(fromSsm.get("breakglass-4242")).toEqual(known);
   });
 });
 
@@ -252,7 +271,7 @@ function glassLine(fields: Partial<BreakGlassEvidence> & { requestId: string; co
   return `${JSON.stringify(evidence)}\n`;
 }
 
-describe("readKnownRequests: request files, grant evidence and break-glass evidence", () => {
+describe("readKnownRequests: request files from git; evidence notes are read for people, never as authority", () => {
   let dir: string;
   let requestCommit: string;
   let glassCommit: string;
@@ -313,31 +332,16 @@ describe("readKnownRequests: request files, grant evidence and break-glass evide
     expect(await readAllNotes(dir, "refs/notes/nothing-here")).toEqual(new Map());
   });
 
-  it("knows the capped grant from its evidence and the break-glass grant from its line on main", async () => {
+  it("knows the merged request file, but takes no grant from its note and no break-glass grant from a note", async () => {
     const known = await readKnownRequests(dir, "main");
-    expect([...known.keys()].sort()).toEqual(["breakglass-4242", "resize"]);
+    expect([...known.keys()].sort()).toEqual(["resize"]);
     expect(known.get("resize")).toMatchObject({
       file: "requests/ec2-admin/resize.yaml",
       deleted: false,
-      requester: "alice",
       role: "ec2-admin",
-      granted: { iamUser: "alice.smith", notBefore: T("2026-11-30T08:00:00Z"), notAfter: T("2026-11-30T08:30:00Z") },
     });
-    expect(known.get("breakglass-4242")).toEqual({
-      requestId: "breakglass-4242",
-      deleted: false,
-      granted: {
-        iamUser: "bob",
-        roleArn: ROLE,
-        notBefore: T("2026-11-30T08:00:00Z"),
-        notAfter: T("2026-11-30T08:30:00Z"),
-      },
-      breakGlass: { commit: glassCommit },
-      requester: "bob",
-      role: "prod-admin",
-    });
-    // From the side branch, its own break-glass line counts.
-    expect((await readKnownRequests(dir, "side")).has("breakglass-5000")).toBe(true);
+    expect(known.get("resize")).not.toHaveProperty("granted");
+    expect((await readKnownRequests(dir, "side")).has("breakglass-5000")).toBe(false);
   });
 });
 

@@ -140,7 +140,7 @@ describe("elevate status", () => {
     });
   });
 
-  it("exits 1 on drift: a grant with no request, and a window that differs from the evidence", async () => {
+  it("exits 1 on drift: a grant with no request, and a window longer than the merged request (its note is no authority)", async () => {
     iamMock.on(GetAccountAuthorizationDetailsCommand).resolves({
       UserDetailList: [
         {
@@ -161,7 +161,7 @@ describe("elevate status", () => {
     expect(code).toBe(1);
     expect(stdout).toMatch(/resize-asg \(drift\)\s+alice\.smith/);
     expect(stdout).toMatch(/sneaky-one \(drift\)\s+mallory/);
-    expect(stdout).toContain("window-mismatch: its window is 2026-11-30T11:00:00Z – 2026-11-30T15:00:00Z");
+    expect(stdout).toContain("window-mismatch: its window lasts 14400 s, the request asks for 7200 s");
     expect(stdout).toContain("unknown-request: no request file requests/<role>/sneaky-one.yaml");
   });
 
