@@ -22,7 +22,7 @@ import { type RoleDetail, readAuthorizationDetails, type UserDetail } from "../a
 import { git, gitBytes, NOTES_REF, readFileAt } from "../adapters/git.js";
 import { breakGlassGrantOf, parseBreakGlassEvidence } from "../domain/break-glass.js";
 import { type ElevateConfig, findRole, findUser } from "../domain/config.js";
-import { iamPolicySize, parseGrantPolicy } from "../domain/grant-policy.js";
+import { formatIamTime, iamPolicySize, parseGrantPolicy } from "../domain/grant-policy.js";
 import { parseRoleArn } from "../domain/grant-report.js";
 import { parseRequestPath } from "../domain/request-path.js";
 import {
@@ -305,7 +305,8 @@ export async function readGrantRecords(ssm: SSMClient, document: string, since: 
         Filters: [
           { Key: "DocumentNamePrefix", Values: [document] },
           { Key: "ExecutionStatus", Values: ["Success"] },
-          { Key: "StartTimeAfter", Values: [since.toISOString()] },
+          // Whole seconds, as dual-control.ts passes it (truncated: the window only widens).
+          { Key: "StartTimeAfter", Values: [formatIamTime(since)] },
         ],
         MaxResults: 50,
         ...(nextToken ? { NextToken: nextToken } : {}),
