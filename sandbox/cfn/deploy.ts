@@ -11,6 +11,7 @@ import {
   AttachRolePolicyCommand,
   CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
+  CreateUserCommand,
   IAMClient,
   type Tag as IamTag,
   PutRolePolicyCommand,
@@ -86,6 +87,8 @@ const SUPPORTED: Record<string, { required: string[]; optional: string[] }> = {
       "Tags",
     ],
   },
+  // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-user.html
+  "AWS::IAM::User": { required: [], optional: ["UserName", "Path", "Tags"] },
   // https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-ssm-document.html
   "AWS::SSM::Document": {
     required: ["Content"],
@@ -124,6 +127,12 @@ function identityFor(
       const arn = `arn:${p}:iam::${account}:role${rolePath}${name}`;
       return { ref: name, attributes: { Arn: arn } };
     }
+    case "AWS::IAM::User": {
+      // Ref returns the user name; Fn::GetAtt Arn its ARN.
+      const name = str("UserName") ?? generatedName(ctx.stackName, logicalId, 64);
+      const arn = `arn:${p}:iam::${account}:user${str("Path") ?? "/"}${name}`;
+      return { ref: name, attributes: { Arn: arn } };
+    }
     case "AWS::SSM::Document": {
       const name = str("Name") ?? generatedName(ctx.stackName, logicalId, 128);
       return { ref: name, attributes: {} };
@@ -148,6 +157,7 @@ function identityFor(
 export const NAME_PROPERTY: Record<string, string | undefined> = {
   "AWS::IAM::OIDCProvider": undefined,
   "AWS::IAM::Role": "RoleName",
+  "AWS::IAM::User": "UserName",
   "AWS::SSM::Document": "Name",
   "AWS::SNS::Topic": "TopicName",
   "AWS::Scheduler::ScheduleGroup": "Name",
@@ -362,6 +372,13 @@ export async function createResource(
           await clients.iam.send(new AttachRolePolicyCommand({ RoleName: id.ref, PolicyArn: arn }));
         }
       }
+      return;
+    }
+    case "AWS::IAM::User": {
+      const out = await clients.iam.send(
+        new CreateUserCommand({ UserName: id.ref, Path: (props.Path as string | undefined) ?? "/", Tags: tagsOf(props) }),
+      );
+      expectSame(`${resource.logicalId} ARN`, id.attributes.Arn as string, out.User?.Arn);
       return;
     }
     case "AWS::SSM::Document": {

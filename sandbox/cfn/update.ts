@@ -75,6 +75,7 @@ import { isPlainObject, parseTemplate, TemplateError } from "./template.js";
 const REPLACEMENT_PROPERTIES: Record<string, string[]> = {
   "AWS::IAM::OIDCProvider": ["Url"],
   "AWS::IAM::Role": ["RoleName", "Path"],
+  "AWS::IAM::User": ["UserName", "Path"],
   "AWS::SNS::Topic": ["TopicName", "FifoTopic"],
   "AWS::SSM::Document": ["Name", "DocumentType"],
   "AWS::Scheduler::ScheduleGroup": ["Name"],
@@ -85,6 +86,7 @@ const IN_PLACE_PROPERTIES: Record<string, string[]> = {
   "AWS::IAM::OIDCProvider": [],
   // UpdateAssumeRolePolicy, UpdateRole, PutRolePolicy / DeleteRolePolicy.
   "AWS::IAM::Role": ["AssumeRolePolicyDocument", "Description", "MaxSessionDuration", "Policies"],
+  "AWS::IAM::User": [],
   "AWS::SNS::Topic": [],
   // UpdateMethod itself changes nothing in SSM; the others go through UpdateDocument.
   "AWS::SSM::Document": ["Content", "DocumentFormat", "TargetType", "UpdateMethod"],

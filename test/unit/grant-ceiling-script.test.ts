@@ -59,7 +59,19 @@ describe("the runbook wires the stack's ceiling into the step", () => {
       RoleArn: "{{ RoleArn }}",
       NotBefore: "{{ NotBefore }}",
       NotAfter: "{{ NotAfter }}",
-      GrantableRoles: { "Fn::Join": [",", { Ref: "GrantableRoles" }] },
+      // The smoke-test canary joins the catalog only when the stack creates it.
+      GrantableRoles: {
+        "Fn::If": [
+          "ShouldCreateSmokeTestCanary",
+          {
+            "Fn::Join": [
+              ",",
+              [{ "Fn::Join": [",", { Ref: "GrantableRoles" }] }, { "Fn::Sub": "${SmokeTestRole.Arn}=15m" }],
+            ],
+          },
+          { "Fn::Join": [",", { Ref: "GrantableRoles" }] },
+        ],
+      },
       MaxGrantLeadTime: { Ref: "MaxGrantLeadTime" },
       GrantStartTolerance: { Ref: "GrantStartTolerance" },
     });
