@@ -288,6 +288,14 @@ export class IamStore {
     return cred;
   }
 
+  /** The user's access keys (not the sessions issued from them). */
+  listAccessKeys(accountId: string, userName: string): IssuedCredential[] {
+    const user = this.getUser(accountId, userName);
+    return [...this.credentials.values()].filter(
+      (c) => c.principal.kind === "user" && c.principal.user === user && c.accessKeyId.startsWith("AKIA"),
+    );
+  }
+
   deleteAccessKey(accountId: string, userName: string, accessKeyId: string): void {
     const cred = this.credentials.get(accessKeyId);
     const user = this.getUser(accountId, userName);

@@ -221,6 +221,24 @@ export const iamHandlers: Record<string, QueryHandler> = {
     return null;
   },
 
+  async ListAccessKeys(params, ctx, core) {
+    const principal = requirePrincipal(ctx);
+    const account = principal.accountId;
+    const userName = optional(params, "UserName") ?? (principal.kind === "user" ? principal.user.userName : undefined);
+    if (userName === undefined) throw errors.validation("Must specify userName when calling with non-User credentials");
+    await authorizeOnUser(ctx, core, "iam:ListAccessKeys", account, userName);
+    const keys = core.store.listAccessKeys(account, userName).sort((a, b) => byName(a.accessKeyId, b.accessKeyId));
+    return {
+      AccessKeyMetadata: keys.map((k) => ({
+        UserName: userName,
+        AccessKeyId: k.accessKeyId,
+        Status: "Active",
+        CreateDate: k.createDate,
+      })),
+      IsTruncated: false,
+    };
+  },
+
   async PutUserPolicy(params, ctx, core) {
     const account = requirePrincipal(ctx).accountId;
     const userName = required(params, "UserName");

@@ -376,7 +376,11 @@ export async function createResource(
     }
     case "AWS::IAM::User": {
       const out = await clients.iam.send(
-        new CreateUserCommand({ UserName: id.ref, Path: (props.Path as string | undefined) ?? "/", Tags: tagsOf(props) }),
+        new CreateUserCommand({
+          UserName: id.ref,
+          Path: (props.Path as string | undefined) ?? "/",
+          Tags: tagsOf(props),
+        }),
       );
       expectSame(`${resource.logicalId} ARN`, id.attributes.Arn as string, out.User?.Arn);
       return;

@@ -2,8 +2,9 @@
  * `elevate doctor`: checks an access repository before its first real pull request.
  * Offline (always): the config, CODEOWNERS against the config, the three workflows and
  * the request files. Online, on request: `--github` (branch rules, team owners, the
- * OIDC subject) and `--aws` (the stack against the config). Each check is a pure
- * function over gathered facts (src/domain/doctor-*.ts); this module only reads.
+ * OIDC subject), `--aws` (the stack against the config) and `--smoke` (a live
+ * grant → assume → revoke round trip on the stack's canary, src/modes/doctor-smoke.ts).
+ * Each check is a pure function over gathered facts (src/domain/doctor-*.ts).
  *
  * Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error.
  */
@@ -17,6 +18,7 @@ import { awsFindings, type Locate } from "../domain/doctor-aws.js";
 import { codeownersFindings } from "../domain/doctor-codeowners.js";
 import { type Finding, finding, formatFinding, hasErrors, sortFindings } from "../domain/doctor-findings.js";
 import { expectedSubjects, githubFindings } from "../domain/doctor-github.js";
+import { formatSmokeStep, smokeFindings, smokeTarget } from "../domain/doctor-smoke.js";
 import { WORKFLOW_FILES, type WorkflowFile, workflowFindings } from "../domain/doctor-workflows.js";
 import { FILE_START } from "../domain/errors.js";
 import { parseTimestamp, validateRequest } from "../domain/request.js";
@@ -24,6 +26,7 @@ import { duplicateIdMessage, findDuplicateRequestIds, looksLikeRequestFile } fro
 import { MAX_YAML_BYTES, parseStrictYaml } from "../domain/strict-yaml.js";
 import { gatherAwsFacts } from "./doctor-aws.js";
 import { gatherGitHubFacts, githubAccess, repositoryOf } from "./doctor-github.js";
+import { runSmokeTest } from "./doctor-smoke.js";
 import { readStackOutputs } from "./init.js";
 import { CODEOWNERS_LOCATIONS } from "./pr-review.js";
 
@@ -137,7 +140,7 @@ function summary(findings: readonly Finding[], what: string): string {
 
 export const doctorCommand: CliCommand = {
   summary: "Check the config, CODEOWNERS, workflows and request files before the first real pull request.",
-  usage: "[--config F] [--github] [--aws [--stack-outputs FILE|-]] [--repo OWNER/NAME]",
+  usage: "[--config F] [--github] [--aws] [--smoke] [--stack-outputs FILE|-] [--repo OWNER/NAME]",
   description: [
     "Offline, from the working tree at the repository root: the config (schema and cross-field rules);",
     "CODEOWNERS (syntax, every role folder owned, the config and workflows owned, owners that are not",
@@ -153,6 +156,11 @@ export const doctorCommand: CliCommand = {
     "revoke roles trust this repository, and every configured IAM user is eligible (EligibleUserPath, tag",
     "elevate:eligible=true). With --stack-outputs (describe-stacks JSON, - for standard input) it also",
     "compares the stack's outputs with the config and its GrantableRoles with the role catalog.",
+    "--smoke (AWS credentials that may run the Elevate runbooks; needs --stack-outputs of a stack deployed with",
+    "CreateSmokeTestCanary=true) grants the canary role to the canary user for 15m through Elevate-Grant, assumes",
+    "it as that user with a temporary access key, revokes through Elevate-Revoke and checks a new assume is",
+    "denied; it deletes the access key, the grant policy and the expiry schedule whatever happened, and prints",
+    "each step (pass/fail/skipped) on standard error; each failed step is an error finding.",
     "Findings print as FILE:LINE:COL: error: MESSAGE (or warning:, which does not fail).",
     "Exit status: 0 no errors, 1 errors found, 2 usage error.",
   ].join("\n"),
@@ -164,10 +172,14 @@ export const doctorCommand: CliCommand = {
     },
     github: { type: "boolean", description: "also check branch rules, team owners and the OIDC subject on GitHub" },
     aws: { type: "boolean", description: "also check the stack, runbooks, role trusts and IAM users in AWS" },
+    smoke: {
+      type: "boolean",
+      description: "also run one live grant → assume → revoke round trip on the stack's canary (needs --stack-outputs)",
+    },
     "stack-outputs": {
       type: "string",
       valueName: "FILE|-",
-      description: "with --aws: describe-stacks JSON of the Elevate stack (- reads standard input)",
+      description: "with --aws or --smoke: describe-stacks JSON of the Elevate stack (- reads standard input)",
     },
     repo: {
       type: "string",
@@ -181,8 +193,16 @@ export const doctorCommand: CliCommand = {
     if (!inGit) throw new UsageError("not inside a git repository; run it in the access repository");
     const online = args.values.github === true;
     const checkAws = args.values.aws === true;
+    const smoke = args.values.smoke === true;
     const stackSource = stringOption(args, "stack-outputs");
-    if (stackSource !== undefined && !checkAws) throw new UsageError("--stack-outputs is read only with --aws");
+    if (stackSource !== undefined && !checkAws && !smoke) {
+      throw new UsageError("--stack-outputs is read only with --aws or --smoke");
+    }
+    if (smoke && stackSource === undefined) {
+      throw new UsageError(
+        "--smoke needs --stack-outputs (describe-stacks JSON of a stack with CreateSmokeTestCanary=true)",
+      );
+    }
     const access = online ? githubAccess(process.env) : undefined;
     const repository =
       online || stringOption(args, "repo") !== undefined
@@ -211,6 +231,23 @@ export const doctorCommand: CliCommand = {
         checked.push(
           `AWS ${facts.config.aws.accountId} ${facts.config.aws.region}${stack ? " and the stack's outputs" : ""}`,
         );
+      }
+    }
+    if (smoke) {
+      if (!facts.config) {
+        context.stderr.write("elevate doctor: --smoke skipped: the config has errors\n");
+      } else {
+        const read = smokeTarget(facts.config, stack);
+        if (!read.ok) {
+          all.push(finding(facts.configFile, FILE_START, "error", `smoke test: ${read.message}`));
+        } else {
+          const steps = await runSmokeTest(read.target, {
+            region: facts.config.aws.region,
+            onStep: (s) => context.stderr.write(`${formatSmokeStep(s)}\n`),
+          });
+          all.push(...smokeFindings(steps, facts.configFile));
+        }
+        checked.push("smoke test");
       }
     }
     const findings = sortFindings(all);

@@ -159,7 +159,7 @@ describe("elevate doctor --aws", () => {
   it("is a usage error to give --stack-outputs without --aws", async () => {
     const run = await runCli(["doctor", "--stack-outputs", "stack.json"], repo.root);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("--stack-outputs is read only with --aws");
+    expect(run.stderr).toContain("--stack-outputs is read only with --aws or --smoke");
   });
   // Last: it leaves the stack with a stale default version.
   it("warns when a runbook's default version is not its latest", async () => {
