@@ -108,6 +108,31 @@ describe("template parsing and intrinsic resolution", () => {
     );
   });
 
+  it("creates the smoke-test canary only when asked, its role in the ceiling for 15m", () => {
+    const payload = (q: DeploymentPlan) => {
+      const content = props(q, "GrantDocument").Content as { mainSteps: { inputs: { InputPayload: object } }[] };
+      return content.mainSteps[0]?.inputs.InputPayload as { GrantableRoles: string };
+    };
+    const off = plan({ GrantableRoles: `arn:aws:iam::${ACCOUNT}:role/A=1h` });
+    expect(off.resources.map((r) => r.logicalId)).not.toContain("SmokeTestUser");
+    expect(off.outputs.SmokeTestRoleArn).toBeUndefined();
+    expect(payload(off).GrantableRoles).toBe(`arn:aws:iam::${ACCOUNT}:role/A=1h`);
+
+    const on = plan({ GrantableRoles: `arn:aws:iam::${ACCOUNT}:role/A=1h`, CreateSmokeTestCanary: "true" });
+    const role = `arn:aws:iam::${ACCOUNT}:role/elevated/elevate-smoke-test-canary`;
+    expect(on.outputs).toMatchObject({ SmokeTestRoleArn: role, SmokeTestUserName: "elevate-smoke-test" });
+    expect(payload(on).GrantableRoles).toBe(`arn:aws:iam::${ACCOUNT}:role/A=1h,${role}=15m`);
+    expect(props(on, "SmokeTestUser")).toEqual({
+      UserName: "elevate-smoke-test",
+      Path: "/elevate/",
+      Tags: [{ Key: "elevate:eligible", Value: "true" }],
+    });
+    const canaryRole = props(on, "SmokeTestRole");
+    expect(canaryRole.Policies).toBeUndefined();
+    expect(canaryRole.ManagedPolicyArns).toBeUndefined();
+    expect(canaryRole.MaxSessionDuration).toBe(3600);
+  });
+
   it("rejects bad parameters with the parameter's name", () => {
     expect(() => plan({ GitHubOwner: "acme/evil" })).toThrow(/Parameters\.GitHubOwner/);
     expect(() => plan({ EligibleUserPath: "/" })).toThrow(/Parameters\.EligibleUserPath/);
