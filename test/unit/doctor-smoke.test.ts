@@ -40,7 +40,7 @@ if (!loaded.config) throw new Error(JSON.stringify(loaded.errors));
 const config = loaded.config;
 
 function stack(values: Record<string, string>): StackOutputs {
-  return { values: new Map(Object.entries(values)) } as StackOutputs;
+  return { values: new Map(Object.entries(values)), parameters: new Map() };
 }
 const CANARY = {
   SmokeTestUserName: "elevate-smoke-test",

@@ -66,7 +66,10 @@ describe("the runbook wires the stack's ceiling into the step", () => {
           {
             "Fn::Join": [
               ",",
-              [{ "Fn::Join": [",", { Ref: "GrantableRoles" }] }, { "Fn::Sub": "${SmokeTestRole.Arn}=15m" }],
+              [
+                { "Fn::Join": [",", { Ref: "GrantableRoles" }] },
+                { "Fn::Sub": ["$", "{SmokeTestRole.Arn}=15m"].join("") },
+              ],
             ],
           },
           { "Fn::Join": [",", { Ref: "GrantableRoles" }] },
