@@ -68,7 +68,8 @@ describe("the runbook wires the stack's ceiling into the step", () => {
               ",",
               [
                 { "Fn::Join": [",", { Ref: "GrantableRoles" }] },
-                { "Fn::Sub": ["$", "{SmokeTestRole.Arn}=15m"].join("") },
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax, not a JS template
+                { "Fn::Sub": "${SmokeTestRole.Arn}=15m" },
               ],
             ],
           },
