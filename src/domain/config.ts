@@ -48,8 +48,23 @@ export const IAM_USER_NAME = /^[\w+=,.@-]{1,64}$/;
 /** Role catalog key == folder name under `requests/`. */
 export const ROLE_KEY = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
-/** AWS partitions Elevate supports (ARN format: IAM User Guide, "IAM ARNs"). */
-const PARTITION = "aws|aws-us-gov|aws-cn";
+/**
+ * The AWS partition Elevate supports: `aws` (commercial Regions) only, as the
+ * template's CommercialPartitionOnly rule and the runbooks' patterns
+ * (docs/infra.md "Partitions": the role trusts rely on GitHub claim keys AWS
+ * documents for commercial Regions). ARN format: IAM User Guide, "IAM ARNs".
+ */
+const PARTITION = "aws";
+/** ARNs and Regions of the partitions Elevate does not support, to name them in errors. */
+const OTHER_PARTITION_ARN = /^arn:(aws-cn|aws-us-gov):/;
+const OTHER_PARTITION_REGION = /^(cn|us-gov)-/;
+const PARTITION_RULE = "Elevate supports the aws partition (commercial Regions) only; see docs/infra.md, Partitions";
+
+/** The problem with a value from a partition Elevate does not support, if it is one. */
+export function unsupportedPartitionProblem(value: string, what: "ARN" | "region"): string | undefined {
+  const other = what === "ARN" ? OTHER_PARTITION_ARN.test(value) : OTHER_PARTITION_REGION.test(value);
+  return other ? `${quote(value)} is outside the aws partition: ${PARTITION_RULE}` : undefined;
+}
 
 /**
  * A full, literal IAM role ARN: `arn:<partition>:iam::<12-digit account>:role/<path/><name>`.
@@ -96,6 +111,8 @@ function textField(check: (value: string) => string | undefined) {
 
 function roleArnProblem(value: string): string | undefined {
   if (/[*?]/.test(value)) return `${quote(value)} contains a wildcard; role ARNs must be full and literal`;
+  const partition = unsupportedPartitionProblem(value, "ARN");
+  if (partition) return partition;
   const match = ROLE_ARN.exec(value);
   if (!match) {
     return `${quote(value)} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<optional/path/><name>)`;
@@ -148,8 +165,10 @@ function strictMap<Shape extends z.ZodRawShape>(shape: Shape) {
 }
 
 const awsSchema = strictMap({
-  region: textField((v) =>
-    AWS_REGION.test(v) ? undefined : `${quote(v)} is not an AWS region name (e.g. ap-northeast-1)`,
+  region: textField(
+    (v) =>
+      unsupportedPartitionProblem(v, "region") ??
+      (AWS_REGION.test(v) ? undefined : `${quote(v)} is not an AWS region name (e.g. ap-northeast-1)`),
   ),
   accountId: textField((v) =>
     AWS_ACCOUNT_ID.test(v) ? undefined : `${quote(v)} is not a 12-digit AWS account id (write it in quotes)`,
@@ -159,8 +178,12 @@ const awsSchema = strictMap({
   automationRoleArn: roleArnField,
   grantDocument: textField(documentNameProblem),
   revokeDocument: textField(documentNameProblem),
-  notifyTopicArn: textField((v) =>
-    SNS_TOPIC_ARN.test(v) ? undefined : `${quote(v)} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`,
+  notifyTopicArn: textField(
+    (v) =>
+      unsupportedPartitionProblem(v, "ARN") ??
+      (SNS_TOPIC_ARN.test(v)
+        ? undefined
+        : `${quote(v)} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`),
   ).optional(),
 });
 
@@ -228,18 +251,21 @@ const awsApprovalSchema = strictMap({
       textField((v) =>
         /[*?]/.test(v)
           ? `${quote(v)} contains a wildcard; approvers must be full, literal IAM user or role ARNs`
-          : APPROVER_ARN.test(v)
-            ? undefined
-            : `${quote(v)} is not an IAM user or role ARN (arn:aws:iam::<12-digit account>:user/<name> or :role/<name>)`,
+          : (unsupportedPartitionProblem(v, "ARN") ??
+            (APPROVER_ARN.test(v)
+              ? undefined
+              : `${quote(v)} is not an IAM user or role ARN (arn:aws:iam::<12-digit account>:user/<name> or :role/<name>)`)),
       ),
     )
     .min(1, { error: "list at least one approver (an IAM user or role ARN)" })
     .max(MAX_AWS_APPROVERS, { error: `at most ${MAX_AWS_APPROVERS} approvers (an aws:approve limit)` }),
   minApprovals: approvalsField,
-  notificationTopicArn: textField((v) =>
-    APPROVAL_TOPIC_ARN.test(v)
-      ? undefined
-      : `${quote(v)} is not an SNS topic ARN whose name starts with "Automation" (AWS requires that prefix for approval topics)`,
+  notificationTopicArn: textField(
+    (v) =>
+      unsupportedPartitionProblem(v, "ARN") ??
+      (APPROVAL_TOPIC_ARN.test(v)
+        ? undefined
+        : `${quote(v)} is not an SNS topic ARN whose name starts with "Automation" (AWS requires that prefix for approval topics)`),
   ).optional(),
 }).superRefine((value, ctx) => {
   if (value.approvers.length > 0 && value.minApprovals > value.approvers.length) {

@@ -3,7 +3,7 @@
  * arguments (and of the stack's outputs when given). Nothing here touches the disk:
  * src/modes/init.ts checks the target and writes these files.
  */
-import { AWS_ACCOUNT_ID, AWS_REGION, GITHUB_LOGIN } from "./config.js";
+import { AWS_ACCOUNT_ID, AWS_REGION, GITHUB_LOGIN, unsupportedPartitionProblem } from "./config.js";
 import { SCAFFOLD_WORKFLOWS } from "./scaffold-workflows.js";
 import { type StackOutputs, stackOutput } from "./stack-outputs.js";
 
@@ -91,7 +91,9 @@ export function scaffoldInputProblems(input: ScaffoldInput): string[] {
   const problems: string[] = [];
   if (!AWS_ACCOUNT_ID.test(input.accountId))
     problems.push(`--account ${JSON.stringify(input.accountId)} is not a 12-digit AWS account id`);
-  if (!AWS_REGION.test(input.region))
+  const partition = unsupportedPartitionProblem(input.region, "region");
+  if (partition) problems.push(`--region ${partition}`);
+  else if (!AWS_REGION.test(input.region))
     problems.push(`--region ${JSON.stringify(input.region)} is not an AWS region name (e.g. eu-west-1)`);
   if (input.stack) {
     const region = stackOutput(input.stack, "Region");

@@ -193,6 +193,34 @@ describe("loadConfig", () => {
     expect(match).toMatchObject({ file: "cfg.yml", line, col });
   });
 
+  it.each([
+    ["  region: ap-northeast-1", "  region: cn-north-1", '"cn-north-1"', "aws.region"],
+    ["  region: ap-northeast-1", "  region: us-gov-west-1", '"us-gov-west-1"', "aws.region"],
+    [
+      "  grantRoleArn: arn:aws:iam::123456789012:role/elevate-grant",
+      "  grantRoleArn: arn:aws-cn:iam::123456789012:role/elevate-grant",
+      '"arn:aws-cn:iam::123456789012:role/elevate-grant"',
+      "aws.grantRoleArn",
+    ],
+    [
+      "  notifyTopicArn: arn:aws:sns:ap-northeast-1:123456789012:Elevate",
+      "  notifyTopicArn: arn:aws-us-gov:sns:us-gov-west-1:123456789012:Elevate",
+      '"arn:aws-us-gov:sns:us-gov-west-1:123456789012:Elevate"',
+      "aws.notifyTopicArn",
+    ],
+  ])("refuses the other partitions by name, at the value (%#)", (from, to, quoted, path) => {
+    const errors = errorsOf(edit(from, to));
+    const line = CONFIG_TEXT.split("\n").indexOf(from) + 1;
+    expect(errors).toContainEqual(
+      expect.objectContaining({
+        file: "cfg.yml",
+        line,
+        col: from.indexOf(": ") + 3,
+        message: `${path}: ${quoted} is outside the aws partition: Elevate supports the aws partition (commercial Regions) only; see docs/infra.md, Partitions`,
+      }),
+    );
+  });
+
   it("reports problems in several places in one pass", () => {
     const text = edit("version: 1", "version: 3").replace("requesters: [alice]", "requesters: [zed]");
     const errors = errorsOf(text);

@@ -137,25 +137,39 @@ describe("elevate init", () => {
     expect(doctor.stdout).toMatch(/elevate-grant\.yml:\d+:\d+: warning: acme\/elevate\/action@v1 is not pinned/);
   });
 
-  it("without stack outputs, writes the names the template gives its resources (partition from the region)", async () => {
+  it("without stack outputs, writes the names the template gives its resources", async () => {
     const repo = emptyRepo();
     const args = [...BASE];
-    args[6] = "cn-north-1";
+    args[6] = "eu-west-1";
     expect((await runCli(args, repo.root)).code).toBe(0);
     const loaded = loadConfig(readFileSync(join(repo.root, ".github/elevate.yml")), "elevate.yml");
     expect(loaded.errors).toBeUndefined();
     expect(loaded.config?.aws).toEqual({
-      region: "cn-north-1",
+      region: "eu-west-1",
       accountId: "123456789012",
-      grantRoleArn: "arn:aws-cn:iam::123456789012:role/elevate-grant",
-      revokeRoleArn: "arn:aws-cn:iam::123456789012:role/elevate-revoke",
-      automationRoleArn: "arn:aws-cn:iam::123456789012:role/elevate-automation",
+      grantRoleArn: "arn:aws:iam::123456789012:role/elevate-grant",
+      revokeRoleArn: "arn:aws:iam::123456789012:role/elevate-revoke",
+      automationRoleArn: "arn:aws:iam::123456789012:role/elevate-automation",
       grantDocument: "Elevate-Grant",
       revokeDocument: "Elevate-Revoke",
     });
     expect(loaded.config?.users).toEqual({});
     expect(loaded.config?.roles).toEqual({});
   });
+
+  it.each(["cn-north-1", "us-gov-west-1"])(
+    "refuses %s: only the aws partition is supported, nothing written",
+    async (region) => {
+      const repo = emptyRepo();
+      const args = [...BASE];
+      args[6] = region;
+      const result = await runCli(args, repo.root);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`--region "${region}" is outside the aws partition`);
+      expect(result.stderr).toContain("docs/infra.md, Partitions");
+      expect(existsSync(join(repo.root, ".github/elevate.yml"))).toBe(false);
+    },
+  );
 
   it.each([
     ["a file", "file"],
