@@ -36,7 +36,7 @@ export function parseGrantableRoles(text: string): CeilingRead {
     const cut = entry.lastIndexOf("=");
     const arn = cut < 0 ? "" : entry.slice(0, cut);
     const limit = cut < 0 ? undefined : parseDuration(entry.slice(cut + 1));
-    if (!/^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role\/\S+$/.test(arn) || !limit?.ok || entry.slice(cut + 1) === "") {
+    if (!/^arn:aws:iam::[0-9]{12}:role\/\S+$/.test(arn) || !limit?.ok || entry.slice(cut + 1) === "") {
       return {
         ok: false,
         message: `the stack parameter GrantableRoles has an entry ${JSON.stringify(entry)} that is not ROLE_ARN=MAX_DURATION`,

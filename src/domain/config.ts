@@ -76,7 +76,7 @@ export const ROLE_ARN = new RegExp(`^arn:(${PARTITION}):iam::(\\d{12}):role/((?:
 /** IAM: a role path is at most 512 characters, including the leading and trailing `/`. */
 const MAX_ROLE_PATH = 512;
 
-/** AWS region name, e.g. `ap-northeast-1`, `us-gov-west-1`, `cn-north-1`. */
+/** AWS region name, e.g. `ap-northeast-1` (the aws partition's; see unsupportedPartitionProblem). */
 export const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
 
 /** AWS account id: exactly 12 digits, written as a string (a YAML number would lose leading zeros). */

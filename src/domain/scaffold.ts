@@ -64,13 +64,6 @@ export function formatActionReference(action: ActionReference): string {
   return `${action.owner}/${action.repo}/${action.path}@${action.ref}`;
 }
 
-/** The AWS partition of a region (ARNs differ: `arn:aws-cn:…`, `arn:aws-us-gov:…`). */
-export function partitionOf(region: string): "aws" | "aws-cn" | "aws-us-gov" {
-  if (region.startsWith("cn-")) return "aws-cn";
-  if (region.startsWith("us-gov-")) return "aws-us-gov";
-  return "aws";
-}
-
 export interface ScaffoldInput {
   repository: RepositorySlug;
   accountId: string;
@@ -119,7 +112,7 @@ interface AwsSettings {
 
 /** The `aws:` block: from the stack's outputs, else the names infra/template.yaml gives its resources. */
 function awsSettings(input: ScaffoldInput): AwsSettings {
-  const role = (name: string) => `arn:${partitionOf(input.region)}:iam::${input.accountId}:role/${name}`;
+  const role = (name: string) => `arn:aws:iam::${input.accountId}:role/${name}`;
   const out = (key: Parameters<typeof stackOutput>[1]) => (input.stack ? stackOutput(input.stack, key) : undefined);
   const settings: AwsSettings = {
     grantRoleArn: out("GrantRoleArn") ?? role("elevate-grant"),
@@ -140,7 +133,7 @@ function configFile(input: ScaffoldInput): string {
     : "with the names infra/template.yaml gives its resources; check them against the stack's outputs";
   const exampleRole =
     (input.stack ? stackOutput(input.stack, "ExampleRoleArn") : undefined) ??
-    `arn:${partitionOf(input.region)}:iam::${input.accountId}:role/EC2_FullAccess_Role`;
+    `arn:aws:iam::${input.accountId}:role/EC2_FullAccess_Role`;
   return `# Elevate configuration for ${input.repository.owner}/${input.repository.name}: who may request which
 # AWS role, for how long, with how many approvals. Owned by the platform team (.github/CODEOWNERS).
 # Every key is checked and unknown keys are errors; the keys, their defaults and rules are in

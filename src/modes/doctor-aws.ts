@@ -18,7 +18,6 @@ import {
 import { DescribeDocumentCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { ElevateConfig } from "../domain/config.js";
 import type { AwsFacts, DocumentFacts, Fact, UserFacts } from "../domain/doctor-aws.js";
-import { partitionOf } from "../domain/scaffold.js";
 import type { StackOutputs } from "../domain/stack-outputs.js";
 
 async function fact<T>(call: () => Promise<T>): Promise<Fact<T>> {
@@ -60,7 +59,7 @@ export async function gatherAwsFacts(
 
     const providerArn =
       stack?.values.get("OidcProviderArn") ??
-      `arn:${partitionOf(region)}:iam::${config.aws.accountId}:oidc-provider/token.actions.githubusercontent.com`;
+      `arn:aws:iam::${config.aws.accountId}:oidc-provider/token.actions.githubusercontent.com`;
     const clientIds = await fact(async () => {
       const response = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn }));
       return response.ClientIDList ?? [];
