@@ -3,7 +3,7 @@
  * with CreateSmokeTestCanary=true (issue 13 §3): one real grant → assume → revoke
  * round trip on the canary, through the deployed runbooks, with the operator's
  * credentials; a broken setup fails with a clear finding; either way nothing is left
- * behind (no grant policy, no access key, no expiry schedule).
+ * behind (no grant policy, no access key, no expiry schedule), the revoke failing included.
  */
 import {
   IAMClient,
@@ -150,6 +150,31 @@ describe("elevate doctor --smoke", () => {
       ),
     ]);
     await expectNothingLeft();
+  });
+
+  it("when the revoke cannot run, deletes the grant policy, schedule and access key itself", async () => {
+    repo.write(
+      ".github/elevate.yml",
+      world.configText.replace(/revokeDocument: \S+/, "revokeDocument: Elevate-Missing"),
+    );
+    try {
+      const run = await smoke();
+      expect(run.code).toBe(1);
+      expect(run.smokeErrors).toEqual([
+        expect.stringMatching(
+          /error: smoke test: revoke the grant \(Elevate-Missing\) failed: AutomationDefinitionNotFoundException: /,
+        ),
+      ]);
+      expect(run.stderr).toMatch(/pass: assume .* as elevate-smoke-test, session name elevate-smoke-test: /);
+      expect(run.stderr).toMatch(/pass: clean up: delete access key \S+: deleted/);
+      expect(run.stderr).toMatch(/pass: clean up: grant policy elevate-smoke-test-\d{14}: was still there; deleted/);
+      expect(run.stderr).toMatch(
+        /pass: clean up: expiry schedule elevate\/smoke-test-\d{14}: was still there; deleted/,
+      );
+      await expectNothingLeft();
+    } finally {
+      repo.write(".github/elevate.yml", world.configText);
+    }
   });
 
   it("reports a stack without the canary, and needs the stack's outputs", async () => {
