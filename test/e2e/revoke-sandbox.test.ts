@@ -65,7 +65,7 @@ roles:
   return loaded.config;
 }
 
-/** One revoker pass as revoke mode makes it (no git: every grant is known as granted). */
+/** One revoker pass as revoke mode makes it (no git: every grant is known as its merged request). */
 async function revokePass(known: Map<string, KnownRequest>) {
   const now = sandbox.clock.now();
   const { inventory } = await readInventory(iam, sandbox.defaultAccountId, now);
@@ -91,7 +91,13 @@ function knownAs(...entries: [string, string, string, string][]): Map<string, Kn
         requestId: id,
         file: `requests/ec2-admin/${id}.yaml`,
         deleted: false,
-        granted: { iamUser: user, roleArn, notBefore: new Date(nb), notAfter: new Date(na) },
+        // Merged at its notBefore, for its whole window: what the default branch says.
+        requested: {
+          iamUser: user,
+          roleArn,
+          durationMs: new Date(na).getTime() - new Date(nb).getTime(),
+          mergedAt: new Date(nb),
+        },
       },
     ]),
   );
