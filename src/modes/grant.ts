@@ -455,15 +455,24 @@ export async function grantAll(
   /** The stack's ceiling, being read (runGrant starts this early); else read here. */
   pendingCeiling?: Promise<CeilingRead | undefined>,
 ): Promise<{ sns?: SNSClient }> {
-  /** A request that was planned but not granted: evidence, annotation and outcome say why. */
-  const fail = (g: (typeof toGrant)[number], why: string, executionId?: string) => {
+  /**
+   * A request that was planned but not granted: evidence, annotation and outcome say why.
+   * `refused` is a request the stack's ceiling does not allow; `failed`, anything else.
+   */
+  const fail = (
+    g: (typeof toGrant)[number],
+    why: string,
+    executionId?: string,
+    status: "failed" | "refused" = "failed",
+  ) => {
     g.evidence.event = "refused";
     g.evidence.refusal = why;
-    core.error(`${g.plan.requestId}: ${why}`, { file: g.change.path, title: "Elevate: grant failed" });
+    const title = status === "refused" ? "Elevate: not allowed by the AWS stack" : "Elevate: grant failed";
+    core.error(`${g.plan.requestId}: ${why}`, { file: g.change.path, title });
     report.outcomes.push({
       file: g.change.path,
       requestId: g.plan.requestId,
-      status: "failed",
+      status,
       message: why,
       plan: g.plan,
       ...(executionId ? { executionId } : {}),
@@ -486,21 +495,8 @@ export async function grantAll(
   const withinCeiling: typeof toGrant = [];
   for (const g of toGrant) {
     const why = ceiling?.ok ? ceilingRefusal(ceiling.ceiling, g.plan, roleKeyOf(g.change.path)) : undefined;
-    if (!why) {
-      withinCeiling.push(g);
-      continue;
-    }
-    g.evidence.event = "refused";
-    g.evidence.refusal = why;
-    core.error(`${g.plan.requestId}: ${why}`, { file: g.change.path, title: "Elevate: not allowed by the AWS stack" });
-    report.outcomes.push({
-      file: g.change.path,
-      requestId: g.plan.requestId,
-      status: "refused",
-      message: why,
-      plan: g.plan,
-      evidence: g.evidence,
-    });
+    if (why) fail(g, why, undefined, "refused");
+    else withinCeiling.push(g);
   }
   const started = await Promise.all(
     withinCeiling.map(async (g) => {
