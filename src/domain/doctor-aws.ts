@@ -4,9 +4,10 @@
  * grant can do); the config is the policy inside it. Pure: the facts are read by
  * src/modes/doctor-aws.ts, the findings point at the config key each one is about.
  */
+
+import { parseGrantableRoles } from "./ceiling.js";
 import { type ElevateConfig, findRole } from "./config.js";
 import { type Finding, finding } from "./doctor-findings.js";
-import { parseDuration } from "./duration.js";
 import type { SourcePosition } from "./errors.js";
 import { STACK_OUTPUT_KEYS, type StackOutputKey, type StackOutputs } from "./stack-outputs.js";
 
@@ -48,20 +49,6 @@ export interface AwsFacts {
 }
 
 export type Locate = (path: readonly (string | number)[]) => SourcePosition;
-
-/** `ROLE_ARN=MAX_DURATION,…` (the GrantableRoles parameter) as ARN → milliseconds. */
-export function parseGrantableRoles(text: string): Map<string, number> {
-  const roles = new Map<string, number>();
-  for (const entry of text
-    .split(",")
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const at = entry.lastIndexOf("=");
-    const duration = parseDuration(entry.slice(at + 1));
-    if (at > 0 && duration.ok) roles.set(entry.slice(0, at), duration.ms);
-  }
-  return roles;
-}
 
 /** Every `token.actions.githubusercontent.com:<claim>` value the statements of a trust policy require. */
 export function trustedClaims(trust: unknown, claim: string): string[] {
@@ -113,8 +100,14 @@ function outputChecks(facts: AwsFacts, config: ElevateConfig, file: string, loca
   }
 
   const grantable = stack.parameters.get("GrantableRoles");
-  if (grantable !== undefined) {
-    const ceiling = parseGrantableRoles(grantable);
+  // Read exactly as the grant runbook and the action read it (src/domain/ceiling.ts):
+  // a malformed parameter makes the runbook refuse every grant, so it is an error here.
+  const parsed = grantable === undefined ? undefined : parseGrantableRoles(grantable);
+  if (parsed && !parsed.ok) {
+    out.push(finding(file, locate(["roles"]), "error", `${parsed.message}; the grant runbook refuses every request`));
+  }
+  if (parsed?.ok) {
+    const ceiling = parsed.ceiling.roles;
     const arns = new Set<string>();
     for (const key of Object.keys(config.roles)) {
       const role = findRole(config, key);

@@ -108,6 +108,17 @@ describe("elevate doctor --aws", () => {
     repo.write("stack.json", describeStacks({ parameters: { GrantableRoles: "" } }));
     run = await doctor();
     expect(run.stdout).toMatch(/error: roles\.ec2-admin: the stack's GrantableRoles does not include/);
+    // Read as the runbook reads it: an ARN listed twice gets its longest maximum, and a
+    // malformed entry makes the runbook refuse every grant.
+    repo.write("stack.json", describeStacks({ parameters: { GrantableRoles: `${arn}=4h,${arn}=1h` } }));
+    run = await doctor();
+    expect(run.stdout).not.toMatch(/caps it lower/);
+    repo.write("stack.json", describeStacks({ parameters: { GrantableRoles: `${arn}=4h,not-an-arn` } }));
+    run = await doctor();
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /error: the stack parameter GrantableRoles has an entry "not-an-arn" that is not ROLE_ARN=MAX_DURATION; the grant runbook refuses every request/,
+    );
   });
 
   it("reports trusts that name another repository", async () => {
