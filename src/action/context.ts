@@ -1,38 +1,11 @@
 /**
- * What a mode needs from the runner, gathered once so that modes never read
- * process.env themselves (and tests can build one directly).
+ * Builds a mode's ActionContext (src/modes/action-context.ts) from the real
+ * GitHub Actions environment.
  */
 import { readFileSync } from "node:fs";
 import * as core from "@actions/core";
-import { createOctokit, type Octokit, type RepoRef } from "../adapters/github.js";
-import type { ActionInputs } from "./inputs.js";
-
-export interface RunInfo {
-  id: string;
-  attempt: string;
-  url: string;
-}
-
-export interface ActionContext {
-  inputs: ActionInputs;
-  /** The checked-out repository (GITHUB_WORKSPACE). */
-  workspace: string;
-  repo: RepoRef;
-  eventName: string;
-  // biome-ignore lint/suspicious/noExplicitAny: webhook payloads are read field by field and checked where used.
-  payload: Record<string, any>;
-  sha: string;
-  ref: string;
-  /** The default branch of the repository, from the payload, else `main`. */
-  defaultBranch: string;
-  serverUrl: string;
-  run: RunInfo;
-  octokit: Octokit;
-  /** For team membership; the members-token when given, else the github-token. */
-  membersOctokit: Octokit;
-  getIdToken(audience: string): Promise<string>;
-  now(): Date;
-}
+import { createOctokit } from "../adapters/github.js";
+import type { ActionContext, ActionInputs } from "../modes/action-context.js";
 
 function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];

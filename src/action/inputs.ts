@@ -3,22 +3,9 @@
  * the documentation; a test keeps the two in step).
  */
 import * as core from "@actions/core";
+import type { ActionInputs, Mode } from "../modes/action-context.js";
 
-export type Mode = "check" | "grant" | "revoke";
 export const MODES: readonly Mode[] = ["check", "grant", "revoke"];
-
-export interface ActionInputs {
-  mode: Mode;
-  configPath: string;
-  githubToken: string;
-  membersToken?: string;
-  timeoutSeconds: number;
-  /** revoke: revoke this request id early. */
-  request?: string;
-  /** revoke: what to do with drift. */
-  drift: "revoke" | "report";
-  dryRun: boolean;
-}
 
 export class InputError extends Error {}
 

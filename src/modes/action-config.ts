@@ -5,9 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as core from "@actions/core";
-import type { ActionContext } from "../action/context.js";
 import { type ElevateConfig, loadConfig } from "../domain/config.js";
 import type { LocatedError } from "../domain/errors.js";
+import type { ActionContext } from "./action-context.js";
 
 /** Problems as error annotations at file, line and column. */
 export function annotate(errors: readonly LocatedError[]): void {

@@ -1,6 +1,5 @@
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import type { ActionContext } from "../action/context.js";
 import {
   type AutomationResult,
   automationClientToken,
@@ -26,6 +25,7 @@ import { mdEscape } from "../domain/markdown.js";
 import type { ElevateEvent, NotificationRun } from "../domain/notifications.js";
 import { REQUESTS_DIR } from "../domain/request-path.js";
 import { loadActionConfig } from "./action-config.js";
+import type { ActionContext } from "./action-context.js";
 import { describeAwsError, grantRunbookParameters, readGrantCeiling } from "./grant.js";
 import { publishEvents } from "./notify.js";
 import { loadCodeownersAt, ownersFor } from "./pr-review.js";

@@ -7,7 +7,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as core from "@actions/core";
-import type { ActionContext } from "../action/context.js";
 import { changedFiles, ensureCommit, git, readBytesAt } from "../adapters/git.js";
 import {
   listPullRequestFiles,
@@ -32,6 +31,7 @@ import {
   looksLikeRequestFile,
 } from "../domain/request-path.js";
 import { annotate } from "./action-config.js";
+import type { ActionContext } from "./action-context.js";
 import {
   approverCaps,
   checkApprovals,

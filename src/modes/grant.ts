@@ -1,7 +1,6 @@
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { ActionContext } from "../action/context.js";
 import {
   type AutomationResult,
   automationClientToken,
@@ -52,6 +51,7 @@ import {
   requestIdOf as requestPathId,
 } from "../domain/request-path.js";
 import { annotate, loadActionConfig } from "./action-config.js";
+import type { ActionContext } from "./action-context.js";
 import { startApprovalGate } from "./dual-control.js";
 import { publishEvents } from "./notify.js";
 import {

@@ -1,7 +1,6 @@
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { ActionContext } from "../action/context.js";
 import {
   automationClientToken,
   createClients,
@@ -42,6 +41,7 @@ import {
   staleRequestEnd,
 } from "../domain/revoke-plan.js";
 import { loadActionConfig } from "./action-config.js";
+import type { ActionContext } from "./action-context.js";
 import { resolvePendingApprovals } from "./dual-control.js";
 import { describeAwsError } from "./grant.js";
 import {
