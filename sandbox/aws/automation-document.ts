@@ -59,6 +59,7 @@ export const SUPPORTED_ACTIONS = [
   "aws:branch",
   "aws:sleep",
   "aws:approve",
+  "aws:executeAutomation",
 ] as const;
 
 /**
@@ -343,6 +344,10 @@ export function validateAutomationDocument(raw: unknown): AutomationDocument {
     steps.flatMap((s) => [
       ...s.outputs.map((o) => `${s.name}.${o.Name}`),
       ...(s.action === "aws:approve" ? [`${s.name}.ApprovalStatus`, `${s.name}.ApproverDecisions`] : []),
+      // aws:executeAutomation's own outputs (automation-action-executeAutomation.html).
+      ...(s.action === "aws:executeAutomation"
+        ? [`${s.name}.ExecutionId`, `${s.name}.Status`, `${s.name}.Output`]
+        : []),
     ]),
   );
   for (const s of steps) {

@@ -89,6 +89,12 @@ export interface AutomationExecutionRecord {
   done: Promise<void>;
   /** The aws:approve step waiting for decisions, while there is one. */
   approval?: PendingApproval | undefined;
+  /** "CrossAccount" for the parent of a multi-account execution (sandbox/aws/multi-account.ts). */
+  automationType?: "Local" | "CrossAccount" | undefined;
+  targetLocations?: import("./multi-account.js").TargetLocation[] | undefined;
+  /** The multi-account parent or aws:executeAutomation primary that started this one. */
+  parentAutomationExecutionId?: string | undefined;
+  childExecutionIds?: string[] | undefined;
 }
 
 /** One approver's decision, as aws:approve reports it in ApproverDecisions. */
@@ -123,6 +129,12 @@ type ApprovalOutcome =
 export interface EngineDeps {
   core: SandboxCore;
   stepLatencyMs: () => number;
+  /** StartAutomationExecution as `credential`'s principal (aws:executeAutomation). */
+  startAutomation?: (input: {
+    credential: IssuedCredential;
+    body: Record<string, unknown>;
+    parentAutomationExecutionId: string;
+  }) => Promise<AutomationExecutionRecord>;
 }
 
 class StepFailure extends Error {
@@ -266,7 +278,12 @@ async function runExecution(exec: AutomationExecutionRecord, deps: EngineDeps): 
       try {
         // aws:executeScript runs with the same role: "the script … runs using the permissions of the
         // AutomationAssumeRole" (boto3 inside the script signs with it).
-        if ((step.action === "aws:executeAwsApi" || step.action === "aws:executeScript") && !credential) {
+        if (
+          (step.action === "aws:executeAwsApi" ||
+            step.action === "aws:executeScript" ||
+            step.action === "aws:executeAutomation") &&
+          !credential
+        ) {
           credential = await automationCredential(exec, deps);
         }
         if (step.action === "aws:approve") {
@@ -636,6 +653,9 @@ async function runStep(
     case "aws:sleep":
       await sleepStep(inputs, exec, deps);
       return undefined;
+    case "aws:executeAutomation":
+      await executeAutomation(step, record, inputs, variables, credential!, deps, exec);
+      return undefined;
     default:
       throw new StepFailure(`Action ${step.action} is not supported`, "InputValidation", "Action");
   }
@@ -708,6 +728,78 @@ async function executeAwsApi(
     outputs[o.Name] = asStrings(value);
   }
   record.Outputs = outputs;
+}
+
+// --- aws:executeAutomation ------------------------------------------------------------------
+// "aws:executeAutomation – Run another automation": inputs DocumentName, DocumentVersion,
+// RuntimeParameters and (for other accounts and Regions) TargetLocations; outputs
+// ExecutionId, Status and Output. "The secondary automation runs in the context of the
+// user who initiated the primary automation": the primary's role starts it (it needs
+// ssm:StartAutomationExecution on the secondary runbook). The step waits for it to end
+// and fails unless it succeeded.
+// https://docs.aws.amazon.com/systems-manager/latest/userguide/automation-action-executeAutomation.html
+
+const SECONDARY_TERMINAL = new Set(["Success", "Failed", "Cancelled", "TimedOut"]);
+
+async function executeAutomation(
+  step: StepSpec,
+  record: StepExecutionRecord,
+  inputs: Record<string, unknown>,
+  variables: Map<string, ParameterValue>,
+  credential: IssuedCredential,
+  deps: EngineDeps,
+  exec: AutomationExecutionRecord,
+): Promise<void> {
+  if (!deps.startAutomation) throw new StepFailure("aws:executeAutomation is not wired", "Invocation", "Internal");
+  const { DocumentName, DocumentVersion, RuntimeParameters, TargetLocations } = inputs;
+  if (typeof DocumentName !== "string") throw new StepFailure("DocumentName is required", "InputValidation", "Action");
+  const parameters: Record<string, string[]> = {};
+  if (RuntimeParameters !== undefined) {
+    if (typeof RuntimeParameters !== "object" || RuntimeParameters === null || Array.isArray(RuntimeParameters)) {
+      throw new StepFailure("RuntimeParameters must be a map", "InputValidation", "Action");
+    }
+    for (const [k, v] of Object.entries(RuntimeParameters as Record<string, unknown>)) {
+      parameters[k] = Array.isArray(v) ? v.map((x) => String(x)) : [String(v)];
+    }
+  }
+  let secondary: AutomationExecutionRecord;
+  try {
+    secondary = await deps.startAutomation({
+      credential,
+      parentAutomationExecutionId: exec.id,
+      body: {
+        DocumentName,
+        ...(typeof DocumentVersion === "string" ? { DocumentVersion } : {}),
+        Parameters: parameters,
+        ...(TargetLocations !== undefined ? { TargetLocations } : {}),
+      },
+    });
+  } catch (err) {
+    const e = err as { code?: string; name?: string; message?: string };
+    const code = e.code ?? e.name ?? "Error";
+    throw new StepFailure(
+      `An error occurred (${code}) when calling the StartAutomationExecution operation: ${e.message ?? ""}`,
+      "Invocation",
+      /AccessDenied/.test(code) ? "Permission" : "Action",
+    );
+  }
+  while (!SECONDARY_TERMINAL.has(secondary.status)) {
+    await secondary.done;
+    if (!SECONDARY_TERMINAL.has(secondary.status)) await sleep(20);
+  }
+  const output = JSON.stringify(secondary.outputs);
+  variables.set(`${step.name}.ExecutionId`, secondary.id);
+  variables.set(`${step.name}.Status`, secondary.status);
+  variables.set(`${step.name}.Output`, output);
+  record.Outputs = { ExecutionId: [secondary.id], Status: [secondary.status], Output: [output] };
+  if (secondary.status !== "Success") {
+    throw new StepFailure(
+      `The secondary automation ${secondary.id} (${String(DocumentName)}) ended ${secondary.status}${secondary.failureMessage ? `: ${secondary.failureMessage}` : ""}`,
+      "Invocation",
+      "Action",
+      { ExecutionId: [secondary.id] },
+    );
+  }
 }
 
 // --- aws:sleep ------------------------------------------------------------------------------

@@ -161,6 +161,16 @@ export class IamStore {
     this.now = now;
   }
 
+  /** A new (empty) account, e.g. one created in or invited to an organization. */
+  addAccount(accountId: string): Account {
+    if (!/^\d{12}$/.test(accountId)) throw new Error(`account id must be 12 digits, got '${accountId}'`);
+    const existing = this.accounts.get(accountId);
+    if (existing) return existing;
+    const account: Account = { accountId, users: new Map(), roles: new Map(), oidcProviders: new Map() };
+    this.accounts.set(accountId, account);
+    return account;
+  }
+
   account(accountId: string): Account {
     const account = this.accounts.get(accountId);
     if (!account) throw errors.noSuchEntity(`Account ${accountId} does not exist in the sandbox.`);

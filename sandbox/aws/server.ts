@@ -103,6 +103,8 @@ export interface AwsSandbox {
   /** Account admin of the default account: allowed everything (except what AWS forbids root, e.g. AssumeRole). */
   rootCredentials: Credentials;
   rootCredentialsFor(accountId: string): Credentials;
+  /** Adds an empty account (an account joining the organization later); no-op if it exists. */
+  addAccount(accountId: string): void;
   /** Environment variables for the given credentials (AWS_ACCESS_KEY_ID, …). */
   credentialsEnv(credentials: Credentials): Record<string, string>;
   clock: SandboxClock;
@@ -497,6 +499,12 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       AWS_EC2_METADATA_DISABLED: "true",
     },
     rootCredentials: toCredentials(rootByAccount.get(store.defaultAccountId)!),
+    addAccount(accountId) {
+      if (rootByAccount.has(accountId)) return;
+      store.addAccount(accountId);
+      rootByAccount.set(accountId, store.rootCredential(accountId));
+      scheduler.ensureDefaultGroup(accountId);
+    },
     rootCredentialsFor(accountId) {
       const c = rootByAccount.get(accountId);
       if (!c) throw new Error(`no account ${accountId} in this sandbox`);

@@ -21,6 +21,7 @@ import {
 import { authorizeCall, type CallContext, requirePrincipal, type SandboxCore } from "./context.js";
 import { AwsServiceError } from "./errors.js";
 import type { IssuedCredential } from "./iam-store.js";
+import { type ChildLaunch, parseTargetLocations, startCrossAccountExecution } from "./multi-account.js";
 import { epochSeconds } from "./wire.js";
 
 export type JsonHandler = (body: Record<string, unknown>, ctx: CallContext, core: SandboxCore) => Promise<unknown>;
@@ -203,7 +204,16 @@ function executionJson(e: AutomationExecutionRecord) {
     ExecutedBy: e.executedBy,
     CurrentStepName: e.currentStepName,
     CurrentAction: e.currentAction,
-    AutomationType: "Local",
+    AutomationType: e.automationType ?? "Local",
+    ...crossAccountFields(e),
+  };
+}
+
+/** What GetAutomationExecution / DescribeAutomationExecutions show of a multi-account relation. */
+function crossAccountFields(e: AutomationExecutionRecord) {
+  return {
+    ...(e.targetLocations ? { TargetLocations: e.targetLocations } : {}),
+    ...(e.parentAutomationExecutionId ? { ParentAutomationExecutionId: e.parentAutomationExecutionId } : {}),
   };
 }
 
@@ -221,7 +231,8 @@ function metadataJson(e: AutomationExecutionRecord) {
     CurrentStepName: e.currentStepName,
     CurrentAction: e.currentAction,
     FailureMessage: e.failureMessage,
-    AutomationType: "Local",
+    AutomationType: e.automationType ?? "Local",
+    ...crossAccountFields(e),
   };
 }
 
@@ -252,6 +263,229 @@ export interface SsmDeps {
 
 export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
   const { state } = deps;
+  function engineDeps(core: SandboxCore): EngineDeps {
+    return {
+      core,
+      ...deps.engine,
+      // aws:executeAutomation: the runbook's role (or caller) starts the secondary automation.
+      startAutomation: async (input) => {
+        const ctx: CallContext = {
+          service: "ssm",
+          action: "StartAutomationExecution",
+          principal: input.credential.principal,
+          region: core.region,
+          requestId: randomUUID(),
+          now: core.clock.now(),
+        };
+        const { AutomationExecutionId } = await startAutomationExecution(
+          input.body,
+          ctx,
+          core,
+          input.credential,
+          input.parentAutomationExecutionId,
+        );
+        return state.executions.get(AutomationExecutionId) as AutomationExecutionRecord;
+      },
+    };
+  }
+
+  /**
+   * A child of a multi-account execution: the central account's document version, run in
+   * the target account with the execution role's session as its caller (so a runbook
+   * without assumeRole acts as that role there).
+   */
+  async function launchExecution(core: SandboxCore, child: ChildLaunch): Promise<AutomationExecutionRecord> {
+    const parent = child.parent;
+    const ctx: CallContext = {
+      service: "ssm",
+      action: "StartAutomationExecution",
+      principal: child.credential.principal,
+      region: core.region,
+      requestId: randomUUID(),
+      now: core.clock.now(),
+    };
+    const assumeRole = parent.document.assumeRole;
+    const roleRef = assumeRole ? /^\{\{\s*([^{}\s]+)\s*\}\}$/.exec(assumeRole)?.[1] : undefined;
+    const assumeRoleArn = roleRef ? parent.resolved.get(roleRef) : assumeRole;
+    if (typeof assumeRoleArn === "string" && assumeRoleArn !== "") {
+      await authorizeCall(ctx, {
+        action: "iam:PassRole",
+        resource: assumeRoleArn,
+        resourceAccountId: /^arn:aws:iam::(\d{12}):/.exec(assumeRoleArn)?.[1] ?? child.accountId,
+        extraContext: { "iam:PassedToService": "ssm.amazonaws.com" },
+      });
+    }
+    const exec: AutomationExecutionRecord = {
+      ...parent,
+      id: randomUUID(),
+      accountId: child.accountId,
+      status: "Pending",
+      startTime: ctx.now,
+      endTime: undefined,
+      resolved: new Map(parent.resolved),
+      outputs: {},
+      steps: [],
+      failureMessage: undefined,
+      executedBy: child.credential.principal.arn,
+      callerCredential: child.credential,
+      clientToken: undefined,
+      stopRequested: false,
+      currentStepName: undefined,
+      currentAction: undefined,
+      done: Promise.resolve(),
+      approval: undefined,
+      automationType: "Local",
+      targetLocations: undefined,
+      parentAutomationExecutionId: parent.id,
+      childExecutionIds: undefined,
+    };
+    state.executions.set(exec.id, exec);
+    startEngine(exec, engineDeps(core));
+    return exec;
+  }
+
+  /**
+   * StartAutomationExecution for `ctx`'s signer, signed with `callerCredential`: the API
+   * handler's and aws:executeAutomation's common path. With TargetLocations the execution
+   * is a multi-account parent (sandbox/aws/multi-account.ts).
+   */
+  async function startAutomationExecution(
+    body: Record<string, unknown>,
+    ctx: CallContext,
+    core: SandboxCore,
+    callerCredential: IssuedCredential | undefined = deps.credentialOf(ctx),
+    parentAutomationExecutionId?: string,
+  ): Promise<{ AutomationExecutionId: string }> {
+    const principal = requirePrincipal(ctx);
+    const account = principal.accountId;
+    const name = str(body, "DocumentName", true);
+    const requestedVersion = str(body, "DocumentVersion");
+    // Automation authorizes against the automation-definition ARN with its version.
+    await authorizeCall(ctx, {
+      action: "ssm:StartAutomationExecution",
+      resource: `arn:aws:ssm:${core.region}:${account}:automation-definition/${name}:${requestedVersion ?? "$DEFAULT"}`,
+      resourceAccountId: account,
+    });
+    const mode = str(body, "Mode");
+    if (mode !== undefined && mode !== "Auto")
+      throw validation(`Mode ${mode} is not supported by the sandbox (Auto only)`);
+    for (const unsupported of ["Targets", "TargetMaps", "TargetParameterName", "TargetLocationsURL", "Runbooks"]) {
+      if (body[unsupported] !== undefined) throw validation(`${unsupported} is not supported by the sandbox`);
+    }
+    const targetLocations =
+      body.TargetLocations === undefined ? undefined : parseTargetLocations(body.TargetLocations, core.region);
+    const given = stringListMap(body.Parameters, "Parameters");
+    const clientToken = str(body, "ClientToken");
+    // "ClientToken … The token must be unique, is case insensitive, enforces the UUID format, and can't be reused."
+    if (clientToken !== undefined && !UUID.test(clientToken)) {
+      throw validation(
+        `1 validation error detected: Value '${clientToken}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}`,
+      );
+    }
+    let doc: SsmDocument;
+    try {
+      doc = findDocument(state, account, name);
+    } catch {
+      throw new AwsServiceError(
+        "AutomationDefinitionNotFoundException",
+        `Automation definition ${name} not found.`,
+        400,
+      );
+    }
+    let version: ReturnType<typeof findVersion>;
+    try {
+      version = findVersion(doc, requestedVersion);
+    } catch {
+      throw new AwsServiceError(
+        "AutomationDefinitionVersionNotFoundException",
+        `Automation definition ${name} version ${requestedVersion} not found.`,
+        400,
+      );
+    }
+    const fingerprint = JSON.stringify([
+      name,
+      version.version,
+      targetLocations ?? null,
+      Object.keys(given)
+        .sort()
+        .map((k) => [k, given[k]]),
+    ]);
+    if (clientToken !== undefined) {
+      const existingId = state.clientTokens.get(clientToken.toLowerCase());
+      const existing = existingId ? state.executions.get(existingId) : undefined;
+      if (existing) {
+        if (existing.requestFingerprint !== fingerprint) {
+          throw new AwsServiceError(
+            "IdempotentParameterMismatch",
+            "Error returned when an idempotent operation is retried and the parameters don't match the original call to the API with the same idempotency token.",
+            400,
+          );
+        }
+        return { AutomationExecutionId: existing.id };
+      }
+    }
+    const resolved = resolveParameters(version.parsed, given);
+    const assumeRole = version.parsed.assumeRole;
+    const roleRef = assumeRole ? /^\{\{\s*([^{}\s]+)\s*\}\}$/.exec(assumeRole)?.[1] : undefined;
+    const assumeRoleArn = roleRef ? resolved.get(roleRef) : assumeRole;
+    // A multi-account parent runs nothing itself: each child passes the role in its own account.
+    if (typeof assumeRoleArn === "string" && assumeRoleArn !== "" && targetLocations === undefined) {
+      // Passing a role to Automation needs iam:PassRole on it ("Configure a service role for Automation").
+      await authorizeCall(ctx, {
+        action: "iam:PassRole",
+        resource: assumeRoleArn,
+        resourceAccountId: /^arn:aws:iam::(\d{12}):/.exec(assumeRoleArn)?.[1] ?? account,
+        extraContext: { "iam:PassedToService": "ssm.amazonaws.com" },
+      });
+    }
+    if (!callerCredential) throw new AwsServiceError("InternalServerError", "caller credential not found", 500);
+    const parameters: Record<string, string[]> = {};
+    for (const [k, v] of resolved) {
+      parameters[k] = Array.isArray(v)
+        ? v.map((x) => (typeof x === "string" ? x : JSON.stringify(x)))
+        : [typeof v === "object" ? JSON.stringify(v) : String(v)];
+    }
+    const id = randomUUID();
+    const exec: AutomationExecutionRecord = {
+      id,
+      documentName: doc.name,
+      documentVersion: version.version,
+      document: version.parsed,
+      accountId: account,
+      status: "Pending",
+      startTime: ctx.now,
+      endTime: undefined,
+      parameters,
+      resolved,
+      outputs: {},
+      steps: [],
+      failureMessage: undefined,
+      executedBy: principal.arn,
+      callerCredential,
+      clientToken,
+      requestFingerprint: fingerprint,
+      stopRequested: false,
+      currentStepName: undefined,
+      currentAction: undefined,
+      done: Promise.resolve(),
+      ...(parentAutomationExecutionId !== undefined ? { parentAutomationExecutionId } : {}),
+    };
+    state.executions.set(id, exec);
+    if (clientToken !== undefined) state.clientTokens.set(clientToken.toLowerCase(), id);
+    if (targetLocations !== undefined) {
+      exec.automationType = "CrossAccount";
+      exec.targetLocations = targetLocations;
+      startCrossAccountExecution(exec, {
+        core,
+        executions: state.executions,
+        startChild: (child) => launchExecution(core, child),
+      });
+    } else {
+      startEngine(exec, engineDeps(core));
+    }
+    return { AutomationExecutionId: id };
+  }
+
   return {
     async CreateDocument(body, ctx, core) {
       const account = requirePrincipal(ctx).accountId;
@@ -392,120 +626,7 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
     },
 
     async StartAutomationExecution(body, ctx, core) {
-      const principal = requirePrincipal(ctx);
-      const account = principal.accountId;
-      const name = str(body, "DocumentName", true);
-      const requestedVersion = str(body, "DocumentVersion");
-      // Automation authorizes against the automation-definition ARN with its version.
-      await authorizeCall(ctx, {
-        action: "ssm:StartAutomationExecution",
-        resource: `arn:aws:ssm:${core.region}:${account}:automation-definition/${name}:${requestedVersion ?? "$DEFAULT"}`,
-        resourceAccountId: account,
-      });
-      const mode = str(body, "Mode");
-      if (mode !== undefined && mode !== "Auto")
-        throw validation(`Mode ${mode} is not supported by the sandbox (Auto only)`);
-      for (const unsupported of ["Targets", "TargetMaps", "TargetLocations", "TargetParameterName", "Runbooks"]) {
-        if (body[unsupported] !== undefined) throw validation(`${unsupported} is not supported by the sandbox`);
-      }
-      const given = stringListMap(body.Parameters, "Parameters");
-      const clientToken = str(body, "ClientToken");
-      // "ClientToken … The token must be unique, is case insensitive, enforces the UUID format, and can't be reused."
-      if (clientToken !== undefined && !UUID.test(clientToken)) {
-        throw validation(
-          `1 validation error detected: Value '${clientToken}' at 'clientToken' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-fA-F0-9]{8}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{4}-[a-fA-F0-9]{12}`,
-        );
-      }
-      let doc: SsmDocument;
-      try {
-        doc = findDocument(state, account, name);
-      } catch {
-        throw new AwsServiceError(
-          "AutomationDefinitionNotFoundException",
-          `Automation definition ${name} not found.`,
-          400,
-        );
-      }
-      let version: ReturnType<typeof findVersion>;
-      try {
-        version = findVersion(doc, requestedVersion);
-      } catch {
-        throw new AwsServiceError(
-          "AutomationDefinitionVersionNotFoundException",
-          `Automation definition ${name} version ${requestedVersion} not found.`,
-          400,
-        );
-      }
-      const fingerprint = JSON.stringify([
-        name,
-        version.version,
-        Object.keys(given)
-          .sort()
-          .map((k) => [k, given[k]]),
-      ]);
-      if (clientToken !== undefined) {
-        const existingId = state.clientTokens.get(clientToken.toLowerCase());
-        const existing = existingId ? state.executions.get(existingId) : undefined;
-        if (existing) {
-          if (existing.requestFingerprint !== fingerprint) {
-            throw new AwsServiceError(
-              "IdempotentParameterMismatch",
-              "Error returned when an idempotent operation is retried and the parameters don't match the original call to the API with the same idempotency token.",
-              400,
-            );
-          }
-          return { AutomationExecutionId: existing.id };
-        }
-      }
-      const resolved = resolveParameters(version.parsed, given);
-      const assumeRole = version.parsed.assumeRole;
-      const roleRef = assumeRole ? /^\{\{\s*([^{}\s]+)\s*\}\}$/.exec(assumeRole)?.[1] : undefined;
-      const assumeRoleArn = roleRef ? resolved.get(roleRef) : assumeRole;
-      if (typeof assumeRoleArn === "string" && assumeRoleArn !== "") {
-        // Passing a role to Automation needs iam:PassRole on it ("Configure a service role for Automation").
-        await authorizeCall(ctx, {
-          action: "iam:PassRole",
-          resource: assumeRoleArn,
-          resourceAccountId: /^arn:aws:iam::(\d{12}):/.exec(assumeRoleArn)?.[1] ?? account,
-          extraContext: { "iam:PassedToService": "ssm.amazonaws.com" },
-        });
-      }
-      const callerCredential = deps.credentialOf(ctx);
-      if (!callerCredential) throw new AwsServiceError("InternalServerError", "caller credential not found", 500);
-      const parameters: Record<string, string[]> = {};
-      for (const [k, v] of resolved) {
-        parameters[k] = Array.isArray(v)
-          ? v.map((x) => (typeof x === "string" ? x : JSON.stringify(x)))
-          : [typeof v === "object" ? JSON.stringify(v) : String(v)];
-      }
-      const id = randomUUID();
-      const exec: AutomationExecutionRecord = {
-        id,
-        documentName: doc.name,
-        documentVersion: version.version,
-        document: version.parsed,
-        accountId: account,
-        status: "Pending",
-        startTime: ctx.now,
-        endTime: undefined,
-        parameters,
-        resolved,
-        outputs: {},
-        steps: [],
-        failureMessage: undefined,
-        executedBy: principal.arn,
-        callerCredential,
-        clientToken,
-        requestFingerprint: fingerprint,
-        stopRequested: false,
-        currentStepName: undefined,
-        currentAction: undefined,
-        done: Promise.resolve(),
-      };
-      state.executions.set(id, exec);
-      if (clientToken !== undefined) state.clientTokens.set(clientToken.toLowerCase(), id);
-      startEngine(exec, { core, ...deps.engine });
-      return { AutomationExecutionId: id };
+      return startAutomationExecution(body, ctx, core);
     },
 
     async GetAutomationExecution(body, ctx, core) {
@@ -558,6 +679,14 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
             break;
           case "ExecutionId":
             rows = rows.filter((e) => values.includes(e.id));
+            break;
+          case "ParentExecutionId":
+            rows = rows.filter(
+              (e) => e.parentAutomationExecutionId !== undefined && values.includes(e.parentAutomationExecutionId),
+            );
+            break;
+          case "AutomationType":
+            rows = rows.filter((e) => values.includes(e.automationType ?? "Local"));
             break;
           case "StartTimeBefore":
             rows = rows.filter((e) => values.some((v) => e.startTime < filterTime(f.Key as string, v)));
