@@ -7,7 +7,8 @@ import type { SandboxClock } from "./clock.js";
 import { AwsServiceError } from "./errors.js";
 import type { IamStore, Principal } from "./iam-store.js";
 
-export type ServiceName = "iam" | "sts" | "sns" | "ssm" | "scheduler";
+/** SigV4 signing names: sso-admin signs as `sso`. */
+export type ServiceName = "iam" | "sts" | "sns" | "ssm" | "scheduler" | "sso" | "identitystore";
 
 export interface CallContext {
   service: ServiceName;
@@ -33,6 +34,8 @@ function accessDenied(service: ServiceName, message: string): AwsServiceError {
     case "ssm":
       return new AwsServiceError("AccessDeniedException", message, 400);
     case "scheduler":
+    case "sso":
+    case "identitystore":
       return new AwsServiceError("AccessDeniedException", message, 403);
     case "sns":
       return new AwsServiceError("AuthorizationError", message, 403);

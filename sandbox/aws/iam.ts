@@ -143,6 +143,23 @@ function oidcXml(p: OidcProvider): XmlValue {
   return { Url: p.url, ClientIDList: p.clientIds, ThumbprintList: p.thumbprints, CreateDate: p.createDate };
 }
 
+/**
+ * Roles Identity Center provisions (path /aws-reserved/sso.amazonaws.com/) are
+ * protected: IAM refuses to change them ("Cannot perform the operation on the protected
+ * role … - this role is only modifiable by AWS"). This is why no per-session cut-off
+ * can be written on an AWSReservedSSO role (docs/threat-model.md).
+ */
+function refuseProtectedRole(core: SandboxCore, account: string, roleName: string): void {
+  const role = core.store.account(account).roles.get(roleName);
+  if (role?.path.startsWith("/aws-reserved/sso.amazonaws.com/")) {
+    throw new AwsServiceError(
+      "UnmodifiableEntity",
+      `Cannot perform the operation on the protected role '${roleName}' - this role is only modifiable by AWS`,
+      400,
+    );
+  }
+}
+
 export const iamHandlers: Record<string, QueryHandler> = {
   async CreateUser(params, ctx, core) {
     const account = requirePrincipal(ctx).accountId;
@@ -353,6 +370,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
       resource: roleArn(core, account, roleName),
       resourceAccountId: account,
     });
+    refuseProtectedRole(core, account, roleName);
     core.store.deleteRole(account, roleName);
     return null;
   },
@@ -377,6 +395,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
       resource: roleArn(core, account, roleName),
       resourceAccountId: account,
     });
+    refuseProtectedRole(core, account, roleName);
     core.store.updateAssumeRolePolicy(account, roleName, required(params, "PolicyDocument"));
     return null;
   },
@@ -389,6 +408,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
       resource: roleArn(core, account, roleName),
       resourceAccountId: account,
     });
+    refuseProtectedRole(core, account, roleName);
     core.store.updateRole(
       account,
       roleName,
@@ -406,6 +426,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
       resource: roleArn(core, account, roleName),
       resourceAccountId: account,
     });
+    refuseProtectedRole(core, account, roleName);
     core.store.putRolePolicy(account, roleName, required(params, "PolicyName"), required(params, "PolicyDocument"));
     return null;
   },
@@ -431,6 +452,7 @@ export const iamHandlers: Record<string, QueryHandler> = {
       resource: roleArn(core, account, roleName),
       resourceAccountId: account,
     });
+    refuseProtectedRole(core, account, roleName);
     core.store.deleteRolePolicy(account, roleName, required(params, "PolicyName"));
     return null;
   },

@@ -7,12 +7,16 @@
  */
 import * as iamSdk from "@aws-sdk/client-iam";
 import { IAMClient } from "@aws-sdk/client-iam";
+import * as identityStoreSdk from "@aws-sdk/client-identitystore";
+import { IdentitystoreClient } from "@aws-sdk/client-identitystore";
 import * as schedulerSdk from "@aws-sdk/client-scheduler";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import * as snsSdk from "@aws-sdk/client-sns";
 import { SNSClient } from "@aws-sdk/client-sns";
 import * as ssmSdk from "@aws-sdk/client-ssm";
 import { SSMClient } from "@aws-sdk/client-ssm";
+import * as ssoAdminSdk from "@aws-sdk/client-sso-admin";
+import { SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import * as stsSdk from "@aws-sdk/client-sts";
 import { STSClient } from "@aws-sdk/client-sts";
 import type { SandboxCore } from "./context.js";
@@ -30,6 +34,12 @@ export const SDK_MODULES: Record<
   sns: { client: SNSClient as never, module: snsSdk as unknown as Record<string, unknown> },
   ssm: { client: SSMClient as never, module: ssmSdk as unknown as Record<string, unknown> },
   scheduler: { client: SchedulerClient as never, module: schedulerSdk as unknown as Record<string, unknown> },
+  // aws:executeAwsApi names services as botocore does: "sso-admin", "identitystore".
+  "sso-admin": { client: SSOAdminClient as never, module: ssoAdminSdk as unknown as Record<string, unknown> },
+  identitystore: {
+    client: IdentitystoreClient as never,
+    module: identityStoreSdk as unknown as Record<string, unknown>,
+  },
 };
 
 /** The SDK command class for `service`/`api` (any case for the first letter), or undefined. */

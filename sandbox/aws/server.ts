@@ -1,6 +1,6 @@
 /**
  * `startAwsSandbox`: one local HTTP server on 127.0.0.1 (ephemeral port) that
- * stands in for IAM, STS, SNS (AWS query protocol), SSM (AWS JSON 1.1) and
+ * stands in for IAM, STS, SNS (AWS query protocol), SSM, sso-admin, identitystore (AWS JSON 1.1) and
  * EventBridge Scheduler (REST-JSON), for the unmodified AWS SDK v3 clients. Every signed request is SigV4-verified
  * against credentials the sandbox issued, authorized with iam-simulate, and
  * recorded in `callLog`.
@@ -13,6 +13,8 @@ import type { CallContext, SandboxCore, ServiceName } from "./context.js";
 import { AwsServiceError } from "./errors.js";
 import { iamHandlers, type QueryHandler, unknownAction } from "./iam.js";
 import { type IamRole, IamStore, type IamUser, type IssuedCredential, type Principal } from "./iam-store.js";
+import { IdentityCenter } from "./identity-center.js";
+import { identityStoreHandlers, ssoAdminHandlers } from "./identity-center-api.js";
 import { requestId as newRequestId } from "./ids.js";
 import { createKnobs, type SandboxKnobs } from "./knobs.js";
 import {
@@ -86,6 +88,8 @@ export interface AwsSandboxState {
   scheduleGroups: Map<string, ScheduleGroupRecord>;
   /** Every time a schedule fired (or a knob dropped or failed it), in order. */
   scheduleInvocations: ScheduleInvocation[];
+  /** IAM Identity Center: instance, identity store users, permission sets, assignments, portal sign-in. */
+  identityCenter: IdentityCenter;
   /**
    * Fires the schedules due at the sandbox clock, then waits until no invocation is
    * in flight and every automation execution a schedule started is done. Moving the
@@ -130,6 +134,9 @@ function throttlingError(service: ServiceName): AwsServiceError {
   switch (service) {
     case "ssm":
       return new AwsServiceError("ThrottlingException", "Rate exceeded", 400);
+    case "sso":
+    case "identitystore":
+      return new AwsServiceError("ThrottlingException", "Rate exceeded", 429);
     case "sns":
       return new AwsServiceError("Throttling", "Rate exceeded", 400);
     case "scheduler":
@@ -172,7 +179,7 @@ function authErrorFor(service: ServiceName, failure: AuthFailure): AwsServiceErr
     }[failure.kind];
     return new AwsServiceError(code, failure.message, 403);
   }
-  const json = service === "ssm";
+  const json = service === "ssm" || service === "sso" || service === "identitystore";
   switch (failure.kind) {
     case "missing":
       return new AwsServiceError(
@@ -268,6 +275,16 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
     sts: stsHandlers({ issuers }),
     sns: snsHandlers(snsState),
   };
+  const identityCenter = new IdentityCenter(store, store.defaultAccountId, region, () => clock.now());
+  /** AWS JSON 1.1 services by X-Amz-Target prefix (the Smithy service shape name). */
+  const jsonServices: Record<string, { service: ServiceName; label: string; handlers: Record<string, JsonHandler> }> =
+    {};
+  jsonServices.SWBExternalService = { service: "sso", label: "sso-admin", handlers: ssoAdminHandlers(identityCenter) };
+  jsonServices.AWSIdentityStore = {
+    service: "identitystore",
+    label: "identitystore",
+    handlers: identityStoreHandlers(identityCenter),
+  };
   const jsonHandlers: Record<string, JsonHandler> = ssmHandlers({
     state: ssmState,
     engine: { stepLatencyMs: () => knobs.latencyMs },
@@ -349,7 +366,8 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
         return { status: 200, contentType: "application/json", payload: JSON.stringify(result) };
       };
     } else if (typeof target === "string") {
-      const m = /^AmazonSSM\.(\w+)$/.exec(target);
+      const m = /^(AmazonSSM|SWBExternalService|AWSIdentityStore)\.(\w+)$/.exec(target);
+      const json = m && m[1] !== "AmazonSSM" ? jsonServices[m[1]!] : undefined;
       const parsed = (() => {
         try {
           return body.length === 0 ? {} : (JSON.parse(body.toString("utf8")) as Record<string, unknown>);
@@ -357,8 +375,8 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
           return undefined;
         }
       })();
-      service = "ssm";
-      action = m?.[1] ?? target;
+      service = json?.service ?? "ssm";
+      action = m?.[2] ?? target;
       params = parsed ? summarize(Object.entries(parsed)) : {};
       renderError = (e) => ({ contentType: "application/x-amz-json-1.1", payload: jsonError(e) });
       run = async (ctx) => {
@@ -366,9 +384,13 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
         if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) {
           throw new AwsServiceError("SerializationException", "Request body is not a JSON object", 400);
         }
-        const handler = jsonHandlers[action];
+        const handler = (json?.handlers ?? jsonHandlers)[action];
         if (!handler)
-          throw new AwsServiceError("UnknownOperationException", `The sandbox does not implement SSM ${action}`, 400);
+          throw new AwsServiceError(
+            "UnknownOperationException",
+            `The sandbox does not implement ${json?.label ?? "SSM"} ${action}`,
+            400,
+          );
         const result = await handler(parsed, ctx, core);
         return { status: 200, contentType: "application/x-amz-json-1.1", payload: JSON.stringify(result) };
       };
@@ -493,6 +515,10 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       AWS_ENDPOINT_URL_SSM: endpoint,
       AWS_ENDPOINT_URL_SNS: endpoint,
       AWS_ENDPOINT_URL_SCHEDULER: endpoint,
+      // The SDK's names: "AWS_ENDPOINT_URL_" + the service id upper-cased, spaces as "_"
+      // ("SSO Admin", "identitystore").
+      AWS_ENDPOINT_URL_SSO_ADMIN: endpoint,
+      AWS_ENDPOINT_URL_IDENTITYSTORE: endpoint,
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
       // Keep child processes from probing instance metadata for credentials.
@@ -545,6 +571,7 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       schedules: schedulerState.schedules,
       scheduleGroups: schedulerState.groups,
       scheduleInvocations: schedulerState.invocations,
+      identityCenter,
       async settleSchedules() {
         scheduler.fireDue();
         await scheduler.settle();
