@@ -383,7 +383,8 @@ function configMismatch(request: GateRequest, config: ElevateConfig): string | u
   const keys = Object.keys(config.roles).filter((k) => findRole(config, k)?.arn === request.roleArn);
   const role = keys.map((k) => findRole(config, k)).find((r) => r?.awsApproval);
   if (!role?.awsApproval) return `no role in the catalog with ARN ${request.roleArn} requires AWS-side approval`;
-  if (!Object.values(config.users).includes(request.iamUser)) return `IAM user ${request.iamUser} is not under users`;
+  if (!Object.values(config.users).some((user) => user.iamUser === request.iamUser))
+    return `IAM user ${request.iamUser} is not under users`;
   if (!sameSet(request.approvers, gateApprovers(role.awsApproval, request.iamUser))) {
     return `its approvers differ from roles.${role.key}.awsApproval.approvers (without the requester's own IAM user)`;
   }

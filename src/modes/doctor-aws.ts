@@ -80,7 +80,8 @@ export async function gatherAwsFacts(
     }
 
     const users: UserFacts[] = [];
-    for (const [login, iamUser] of Object.entries(config.users)) {
+    for (const [login, { iamUser }] of Object.entries(config.users)) {
+      if (iamUser === undefined) continue; // an Identity Center user only: no IAM user to check
       users.push({
         login,
         iamUser,

@@ -23,6 +23,7 @@ interface Def {
   innerType?: z.ZodType;
   valueType?: z.ZodType;
   in?: z.ZodType;
+  options?: z.ZodType[];
 }
 const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: Def } })._zod.def;
 
@@ -36,6 +37,9 @@ function schemaKeys(schema: z.ZodType, prefix: string, out: string[], recordKey:
       return schemaKeys(def.innerType as z.ZodType, prefix, out, recordKey);
     case "pipe":
       return schemaKeys(def.in as z.ZodType, prefix, out, recordKey);
+    case "union": // `users.<login>`: text, or a map whose keys are documented
+      for (const option of def.options ?? []) schemaKeys(option, prefix, out, recordKey);
+      return out;
     case "object":
       for (const [key, value] of Object.entries(def.shape ?? {})) {
         const path = prefix ? `${prefix}.${key}` : key;
@@ -103,7 +107,8 @@ describe("docs/config.md", () => {
           schema = (def.innerType ?? def.in) as z.ZodType;
           def = defOf(schema);
         }
-        const next = segment.startsWith("<") ? def.valueType : def.shape?.[segment];
+        const shape = def.type === "union" ? def.options?.map((o) => defOf(o).shape).find((sh) => sh?.[segment]) : def.shape;
+        const next = segment.startsWith("<") ? def.valueType : shape?.[segment];
         if (!next) throw new Error(`no ${segment} in ${path}`);
         schema = next;
         isOptional = segment.startsWith("<") || defOf(next).type === "optional";

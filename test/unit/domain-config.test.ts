@@ -33,6 +33,7 @@ describe("loadConfig", () => {
     const config = exampleConfig();
     expect(resolveRoleSettings(config, "ec2-admin")).toEqual({
       key: "ec2-admin",
+      target: { kind: "role", roleArn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role" },
       arn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role",
       maxDuration: "2h",
       maxDurationMs: 7_200_000,
@@ -78,7 +79,7 @@ describe("loadConfig", () => {
       edit("  region: ap-northeast-1", "  region: ap-northeast-1\n  regoin: x"),
       4,
       3,
-      'unknown key "regoin" in aws; allowed keys: region, accountId, grantRoleArn, revokeRoleArn, automationRoleArn, grantDocument, revokeDocument, notifyTopicArn',
+      'unknown key "regoin" in aws; allowed keys: region, accountId, grantRoleArn, revokeRoleArn, automationRoleArn, grantDocument, revokeDocument, notifyTopicArn, identityCenter',
     ],
     [
       "unknown role key",

@@ -51,3 +51,36 @@ export const VALID_EC2 = {
   reason: "Resize the web ASG during INC-1234",
   ticket: "INC-1234",
 };
+
+// Both kinds of catalog entry (docs/config.md, "Identity Center permission sets").
+export const IC_INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef";
+export const IC_PERMISSION_SET = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef";
+
+/** A config with both kinds, as docs/config.md's organisation example. */
+export const IC_CONFIG = `version: 1
+aws:
+  region: ap-northeast-1
+  accountId: "123456789012"
+  grantRoleArn: arn:aws:iam::123456789012:role/elevate-grant
+  revokeRoleArn: arn:aws:iam::123456789012:role/elevate-revoke
+  automationRoleArn: arn:aws:iam::123456789012:role/elevate-automation
+  grantDocument: Elevate-Grant
+  revokeDocument: Elevate-Revoke
+  identityCenter:
+    instanceArn: ${IC_INSTANCE}
+    identityStoreId: d-0123456789
+users:
+  alice: alice.smith
+  bob:
+    iamUser: bob
+    identityCenterUser: bob@acme.com
+  dora:
+    identityCenterUser: dora@acme.com
+roles:
+  ec2-admin:
+    arn: arn:aws:iam::210987654321:role/elevated/EC2_FullAccess_Role
+  prod-admin:
+    permissionSet: ${IC_PERMISSION_SET}
+    account: "210987654321"
+    maxDuration: 2h
+`;

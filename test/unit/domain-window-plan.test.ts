@@ -107,7 +107,7 @@ describe("buildGrantPlan", () => {
     const result = buildGrantPlan(request, other, new Date());
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.message).toMatch(/not \(or no longer\) in the config's catalog/);
-    const movedUser = { ...config, users: { ...config.users, alice: "someone-else" } };
+    const movedUser = { ...config, users: { ...config.users, alice: { iamUser: "someone-else" } } };
     const result2 = buildGrantPlan(request, movedUser, new Date());
     expect(!result2.ok && result2.message).toMatch(/no longer\) mapped to IAM user "alice.smith"/);
   });
