@@ -107,7 +107,8 @@ describe("docs/config.md", () => {
           schema = (def.innerType ?? def.in) as z.ZodType;
           def = defOf(schema);
         }
-        const shape = def.type === "union" ? def.options?.map((o) => defOf(o).shape).find((sh) => sh?.[segment]) : def.shape;
+        const shape =
+          def.type === "union" ? def.options?.map((o) => defOf(o).shape).find((sh) => sh?.[segment]) : def.shape;
         const next = segment.startsWith("<") ? def.valueType : shape?.[segment];
         if (!next) throw new Error(`no ${segment} in ${path}`);
         schema = next;
