@@ -5,31 +5,40 @@
  * its help.
  */
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { UserInputError } from "../domain/errors.js";
 import { parseTimestamp } from "../domain/request.js";
 import { closestName } from "../domain/suggest.js";
+import type { CommandContext, CommandOutcome, Output } from "../modes/command-io.js";
+
+export type { Output };
+
+export const PROGRAM = "elevate";
 
 /** README.md "CLI": 0 success / all valid, 1 invalid, 2 usage or config error. */
 export const EXIT = Object.freeze({ OK: 0, INVALID: 1, USAGE: 2 });
 
-/** A command-line mistake: printed with a hint to `--help`, exit 2. */
-export class UsageError extends Error {
+/** The exit status for how a mode ended. */
+export function exitCode(outcome: CommandOutcome): number {
+  switch (outcome) {
+    case "ok":
+      return EXIT.OK;
+    case "problems":
+      return EXIT.INVALID;
+    case "failed":
+      return EXIT.USAGE;
+  }
+}
+
+/**
+ * A command-line mistake: printed with a hint to `--help`, exit 2. Modes raise
+ * the neutral `UserInputError` for bad values; the CLI treats both alike.
+ */
+export class UsageError extends UserInputError {
   override name = "UsageError";
 }
 
-export interface Output {
-  write(chunk: string): unknown;
-}
-
 /** Everything a command may touch, injected so tests run commands in-process. */
-export interface CliContext {
-  cwd: string;
-  stdout: Output;
-  stderr: Output;
-  /** The clock; commands read time only through this. */
-  now: () => Date;
-  /** Standard input, for `-` arguments; process.stdin when absent. */
-  stdin?: AsyncIterable<string | Uint8Array>;
-}
+export type CliContext = CommandContext;
 
 type ParseArgsOption = NonNullable<ParseArgsConfig["options"]>[string];
 
@@ -172,3 +181,10 @@ export function commandHelp(program: string, name: string, command: CliCommand):
   for (const [left, right] of rows) lines.push(`  ${left.padEnd(width)}  ${right}`);
   return `${lines.join("\n")}\n`;
 }
+
+/** `--config F` as validate and plan take it. */
+export const configOption = {
+  type: "string",
+  valueName: "F",
+  description: "config file, relative to the current directory (default: .github/elevate.yml at the repository root)",
+} as const;

@@ -67,3 +67,12 @@ export function quote(value: string, max = 80): string {
   const shown = cut.length > max ? `${cut.slice(0, max).join("")}…` : value;
   return JSON.stringify(shown);
 }
+
+/**
+ * Bad input from the person running a command (a flag's value, a file they
+ * named that cannot be read): raised before anything changes. Entry points
+ * show the message with how to call the command; the CLI exits 2.
+ */
+export class UserInputError extends Error {
+  override name = "UserInputError";
+}

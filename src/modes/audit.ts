@@ -10,7 +10,6 @@
  */
 import { execFile } from "node:child_process";
 import { NOTES_REF } from "../adapters/git.js";
-import { type CliCommand, choiceOption, stringOption, UsageError } from "../cli/args.js";
 import {
   AUDIT_FORMATS,
   type AuditFormat,
@@ -26,7 +25,8 @@ import {
   parseCatFileBatch,
   parseNotesList,
 } from "../domain/audit-log.js";
-import { type CommandIo, cliIo, EXIT_OK, EXIT_USAGE } from "./request.js";
+import { UserInputError } from "../domain/errors.js";
+import type { CommandIo, CommandOutcome } from "./command-io.js";
 
 /** Printed when the evidence notes are absent (a fresh clone does not fetch them). */
 export const FETCH_NOTES_HINT = `git fetch origin ${NOTES_REF}:${NOTES_REF}`;
@@ -117,22 +117,22 @@ export interface AuditOptions {
   until?: string | undefined;
 }
 
-/** Runs `elevate audit`; returns the exit code (0 printed, 2 usage error or not a git repository). */
-export async function runAudit(options: AuditOptions, io: CommandIo): Promise<number> {
+/** Runs `elevate audit`: `ok` printed, `failed` not a git repository or git failed. */
+export async function runAudit(options: AuditOptions, io: CommandIo): Promise<CommandOutcome> {
   const format = options.format ?? "md";
   if (!AUDIT_FORMATS.includes(format)) {
-    throw new UsageError(`--format must be one of ${AUDIT_FORMATS.join(", ")}, not ${JSON.stringify(format)}`);
+    throw new UserInputError(`--format must be one of ${AUDIT_FORMATS.join(", ")}, not ${JSON.stringify(format)}`);
   }
   const range: { since?: Date; until?: Date } = {};
   for (const bound of ["since", "until"] as const) {
     const text = options[bound];
     if (text === undefined) continue;
     const parsed = parseAuditDate(text, bound);
-    if (!parsed.ok) throw new UsageError(parsed.message);
+    if (!parsed.ok) throw new UserInputError(parsed.message);
     range[bound] = parsed.date;
   }
   if (range.since && range.until && range.since > range.until) {
-    throw new UsageError(`--since ${options.since} is after --until ${options.until}`);
+    throw new UserInputError(`--since ${options.since} is after --until ${options.until}`);
   }
 
   let topLevel: string;
@@ -142,7 +142,7 @@ export async function runAudit(options: AuditOptions, io: CommandIo): Promise<nu
     io.stderr(
       `${PROGRAM_AUDIT}: ${io.cwd} is not inside a git repository; run it in a clone of the Elevate repository\n`,
     );
-    return EXIT_USAGE;
+    return "failed";
   }
 
   let history: AuditHistory;
@@ -150,7 +150,7 @@ export async function runAudit(options: AuditOptions, io: CommandIo): Promise<nu
     history = await readAuditHistory(topLevel, io.env);
   } catch (error) {
     io.stderr(`${PROGRAM_AUDIT}: ${(error as Error).message}\n`);
-    return EXIT_USAGE;
+    return "failed";
   }
   const rows = filterAuditRows(history.rows, range);
   io.stdout(formatAuditRows(rows, format));
@@ -164,36 +164,7 @@ export async function runAudit(options: AuditOptions, io: CommandIo): Promise<nu
       );
     }
   }
-  return EXIT_OK;
+  return "ok";
 }
 
 const PROGRAM_AUDIT = "elevate audit";
-
-/** The `audit` entry of the CLI command table (src/cli/main.ts). */
-export const auditCommand: CliCommand = {
-  summary: "Print the audit log rebuilt from git history and the grant evidence notes.",
-  usage: "[--format md|json|csv] [--since DATE] [--until DATE]",
-  description: [
-    "One row per request file added to the current branch: requester, IAM user, role, reason, ticket,",
-    `PR, merge time, approvers, window, granted (execution id) or refused (why), early revocation and`,
-    `edits. Evidence comes from the git notes ${NOTES_REF}; fetch them first (${FETCH_NOTES_HINT}).`,
-    "DATE is YYYY-MM-DD (UTC; --until includes the day) or an RFC 3339 time; it filters by merge time.",
-    "Exit status: 0 printed, 2 usage error or not a git repository.",
-  ].join("\n"),
-  options: {
-    format: { type: "string", valueName: "md|json|csv", description: "output format (default: md)" },
-    since: { type: "string", valueName: "DATE", description: "only requests merged at or after DATE" },
-    until: { type: "string", valueName: "DATE", description: "only requests merged at or before DATE" },
-  },
-  positionals: { min: 0, max: 0 },
-  run(context, args) {
-    return runAudit(
-      {
-        format: choiceOption(args, "format", AUDIT_FORMATS),
-        since: stringOption(args, "since"),
-        until: stringOption(args, "until"),
-      },
-      cliIo(context),
-    );
-  },
-};

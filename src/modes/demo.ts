@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CliCommand, EXIT } from "../cli/args.js";
+import type { CommandContext, CommandOutcome } from "./command-io.js";
 
 /** The checkout root: the bundle is action/dist/cli/index.js, the source src/modes/demo.ts. */
 function findCheckoutRoot(start: string): string | undefined {
@@ -21,38 +21,26 @@ function findCheckoutRoot(start: string): string | undefined {
   return undefined;
 }
 
-export const demoCommand: CliCommand = {
-  summary: "Run the whole loop locally against the sandbox.",
-  usage: "",
-  description: [
-    "Starts local AWS and GitHub stand-ins, deploys infra/template.yaml into them, opens a request PR,",
-    "shows the check's plan, approves it as a code owner, merges, runs the grant through the committed",
-    "action bundle, proves the requester can assume the role (and others cannot), moves the clock past",
-    "the window, runs the revoke, and prints the audit. Each step checks what it claims.",
-    "Needs the Elevate source checkout with its dev dependencies (npm ci). Exit 0 only if every step passed.",
-  ].join("\n"),
-  options: {},
-  positionals: { min: 0, max: 0 },
-  async run(context) {
-    const root = findCheckoutRoot(dirname(fileURLToPath(import.meta.url)));
-    const tsx = root ? resolve(root, "node_modules", ".bin", "tsx") : undefined;
-    if (!root || !tsx || !existsSync(tsx)) {
-      context.stderr.write(
-        "elevate demo: needs the Elevate source checkout with dev dependencies: clone it, run `npm ci`, then `npx elevate demo` there\n",
-      );
-      return EXIT.USAGE;
-    }
-    return new Promise<number>((done) => {
-      const child = spawn(tsx, [join(root, "sandbox", "demo.ts")], {
-        cwd: root,
-        stdio: ["ignore", "inherit", "inherit"],
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-      });
-      child.on("error", (error) => {
-        context.stderr.write(`elevate demo: could not start: ${error.message}\n`);
-        done(EXIT.USAGE);
-      });
-      child.on("close", (code) => done(code === 0 ? EXIT.OK : EXIT.INVALID));
+/** Runs `elevate demo`: `ok` every step passed, `problems` a step failed, `failed` it could not start. */
+export async function runDemo(context: Pick<CommandContext, "stderr">): Promise<CommandOutcome> {
+  const root = findCheckoutRoot(dirname(fileURLToPath(import.meta.url)));
+  const tsx = root ? resolve(root, "node_modules", ".bin", "tsx") : undefined;
+  if (!root || !tsx || !existsSync(tsx)) {
+    context.stderr.write(
+      "elevate demo: needs the Elevate source checkout with dev dependencies: clone it, run `npm ci`, then `npx elevate demo` there\n",
+    );
+    return "failed";
+  }
+  return new Promise<CommandOutcome>((done) => {
+    const child = spawn(tsx, [join(root, "sandbox", "demo.ts")], {
+      cwd: root,
+      stdio: ["ignore", "inherit", "inherit"],
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
     });
-  },
-};
+    child.on("error", (error) => {
+      context.stderr.write(`elevate demo: could not start: ${error.message}\n`);
+      done("failed");
+    });
+    child.on("close", (code) => done(code === 0 ? "ok" : "problems"));
+  });
+}

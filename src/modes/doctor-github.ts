@@ -9,7 +9,6 @@
  */
 import { git } from "../adapters/git.js";
 import { createOctokit, type Octokit } from "../adapters/github.js";
-import { UsageError } from "../cli/args.js";
 import { parseCodeowners } from "../domain/codeowners.js";
 import {
   type BranchRule,
@@ -20,6 +19,7 @@ import {
   type RulesetFacts,
   type TeamFacts,
 } from "../domain/doctor-github.js";
+import { UserInputError } from "../domain/errors.js";
 import { parseRepositorySlug } from "../domain/scaffold.js";
 
 export interface GitHubAccess {
@@ -31,7 +31,7 @@ export interface GitHubAccess {
 export function githubAccess(env: NodeJS.ProcessEnv): GitHubAccess {
   const token = env.GITHUB_TOKEN || env.GH_TOKEN;
   if (!token) {
-    throw new UsageError("--github needs a token in GITHUB_TOKEN or GH_TOKEN (e.g. GITHUB_TOKEN=$(gh auth token))");
+    throw new UserInputError("--github needs a token in GITHUB_TOKEN or GH_TOKEN (e.g. GITHUB_TOKEN=$(gh auth token))");
   }
   return { token, membersToken: env.ELEVATE_MEMBERS_TOKEN || token, apiUrl: env.GITHUB_API_URL || undefined };
 }
@@ -42,7 +42,7 @@ export async function repositoryOf(root: string, given: string | undefined): Pro
   const match = given ? [given, given] : /[/:]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(text);
   const slug = parseRepositorySlug(match?.[1] ?? "");
   if (!slug.ok) {
-    throw new UsageError(
+    throw new UserInputError(
       given
         ? `--repo ${slug.message}`
         : "cannot tell the GitHub repository from the origin remote; pass --repo OWNER/NAME",
@@ -120,7 +120,7 @@ export async function gatherGitHubFacts(
   const [owner = "", repo = ""] = repository.split("/");
   const repoData = await readable(() => octokit.request("GET /repos/{owner}/{repo}", { owner, repo }));
   if (!repoData.ok) {
-    throw new UsageError(
+    throw new UserInputError(
       `cannot read ${repository} with the token (HTTP ${repoData.status}); check GITHUB_TOKEN and --repo`,
     );
   }

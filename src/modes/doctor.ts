@@ -6,13 +6,12 @@
  * grant → assume → revoke round trip on the stack's canary, src/modes/doctor-smoke.ts).
  * Each check is a pure function over gathered facts (src/domain/doctor-*.ts).
  *
- * Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error.
+ * Outcome: ok (no errors; warnings allowed) or problems (errors found); bad input is a UserInputError.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findRepoRoot, listRequestFiles } from "../adapters/repo.js";
-import { type CliCommand, type CliContext, EXIT, stringOption, UsageError } from "../cli/args.js";
 import { DEFAULT_CONFIG_PATH, type ElevateConfig, loadConfig, MAX_CONFIG_BYTES } from "../domain/config.js";
 import { awsFindings, type Locate } from "../domain/doctor-aws.js";
 import { codeownersFindings } from "../domain/doctor-codeowners.js";
@@ -20,10 +19,11 @@ import { type Finding, finding, formatFinding, hasErrors, sortFindings } from ".
 import { expectedSubjects, githubFindings } from "../domain/doctor-github.js";
 import { formatSmokeStep, smokeFindings, smokeTarget } from "../domain/doctor-smoke.js";
 import { WORKFLOW_FILES, type WorkflowFile, workflowFindings } from "../domain/doctor-workflows.js";
-import { FILE_START } from "../domain/errors.js";
+import { FILE_START, UserInputError } from "../domain/errors.js";
 import { parseTimestamp, validateRequest } from "../domain/request.js";
 import { duplicateIdMessage, findDuplicateRequestIds, looksLikeRequestFile } from "../domain/request-path.js";
 import { MAX_YAML_BYTES, parseStrictYaml } from "../domain/strict-yaml.js";
+import type { CommandContext, CommandOutcome } from "./command-io.js";
 import { gatherAwsFacts } from "./doctor-aws.js";
 import { gatherGitHubFacts, githubAccess, repositoryOf } from "./doctor-github.js";
 import { runSmokeTest } from "./doctor-smoke.js";
@@ -138,124 +138,87 @@ function summary(findings: readonly Finding[], what: string): string {
   return `elevate doctor: ${errors} error(s), ${warnings} warning(s) (${what})\n`;
 }
 
-export const doctorCommand: CliCommand = {
-  summary: "Check the config, CODEOWNERS, workflows and request files before the first real pull request.",
-  usage: "[--config F] [--github] [--aws] [--smoke] [--stack-outputs FILE|-] [--repo OWNER/NAME]",
-  description: [
-    "Offline, from the working tree at the repository root: the config (schema and cross-field rules);",
-    "CODEOWNERS (syntax, every role folder owned, the config and workflows owned, owners that are not",
-    "only the role's requesters); the workflows elevate-check.yml, elevate-grant.yml and",
-    "elevate-revoke.yml (triggers, permissions, an OIDC token only for grant and revoke, the action",
-    "reference, no paths: filter on the required check); and the request files under requests/.",
-    "--github (a token in GITHUB_TOKEN or GH_TOKEN; ELEVATE_MEMBERS_TOKEN for team membership) also checks",
-    "the rules on main (a pull request, code-owner review, dismissed stale approvals, approval of the",
-    "most recent push, the check required, no bypass), that every team owner resolves with the members",
-    "token, and that the OIDC subject is not customized; it prints the subject the AWS roles must trust.",
-    "--aws (AWS credentials that may read IAM and SSM) also checks, in the config's region: each runbook's",
-    "default version is its latest, the GitHub OIDC provider exists for sts.amazonaws.com, the grant and",
-    "revoke roles trust this repository, and every configured IAM user is eligible (EligibleUserPath, tag",
-    "elevate:eligible=true). With --stack-outputs (describe-stacks JSON, - for standard input) it also",
-    "compares the stack's outputs with the config and its GrantableRoles with the role catalog.",
-    "--smoke (AWS credentials that may run the Elevate runbooks; needs --stack-outputs of a stack deployed with",
-    "CreateSmokeTestCanary=true) grants the canary role to the canary user for 15m through Elevate-Grant, assumes",
-    "it as that user with a temporary access key, revokes through Elevate-Revoke and checks a new assume is",
-    "denied; it deletes the access key, the grant policy and the expiry schedule whatever happened, and prints",
-    "each step (pass/fail/skipped) on standard error; each failed step is an error finding.",
-    "Findings print as FILE:LINE:COL: error: MESSAGE (or warning:, which does not fail).",
-    "Exit status: 0 no errors, 1 errors found, 2 usage error.",
-  ].join("\n"),
-  options: {
-    config: {
-      type: "string",
-      valueName: "F",
-      description: "config file, relative to the repository root (default: .github/elevate.yml)",
-    },
-    github: { type: "boolean", description: "also check branch rules, team owners and the OIDC subject on GitHub" },
-    aws: { type: "boolean", description: "also check the stack, runbooks, role trusts and IAM users in AWS" },
-    smoke: {
-      type: "boolean",
-      description: "also run one live grant → assume → revoke round trip on the stack's canary (needs --stack-outputs)",
-    },
-    "stack-outputs": {
-      type: "string",
-      valueName: "FILE|-",
-      description: "with --aws or --smoke: describe-stacks JSON of the Elevate stack (- reads standard input)",
-    },
-    repo: {
-      type: "string",
-      valueName: "OWNER/NAME",
-      description: "the repository for --github and --aws (default: from the origin remote)",
-    },
-  },
-  positionals: { min: 0, max: 0 },
-  async run(context: CliContext, args) {
-    const { root, inGit } = await findRepoRoot(context.cwd);
-    if (!inGit) throw new UsageError("not inside a git repository; run it in the access repository");
-    const online = args.values.github === true;
-    const checkAws = args.values.aws === true;
-    const smoke = args.values.smoke === true;
-    const stackSource = stringOption(args, "stack-outputs");
-    if (stackSource !== undefined && !checkAws && !smoke) {
-      throw new UsageError("--stack-outputs is read only with --aws or --smoke");
-    }
-    if (smoke && stackSource === undefined) {
-      throw new UsageError(
-        "--smoke needs --stack-outputs (describe-stacks JSON of a stack with CreateSmokeTestCanary=true)",
-      );
-    }
-    const access = online ? githubAccess(process.env) : undefined;
-    const repository =
-      online || stringOption(args, "repo") !== undefined
-        ? await repositoryOf(root, stringOption(args, "repo"))
-        : checkAws
-          ? await repositoryOf(root, undefined).catch(() => undefined)
-          : undefined;
-    const stack = stackSource === undefined ? undefined : await readStackOutputs(context, stackSource);
-    const facts = await offlineChecks(root, stringOption(args, "config") ?? DEFAULT_CONFIG_PATH);
-    const all = [...facts.findings];
-    const checked = ["config", "CODEOWNERS", "3 workflows"];
-    if (access && repository) {
-      const github = await gatherGitHubFacts(access, repository, facts.codeowners);
-      all.push(...githubFindings(github));
-      checked.push(`GitHub ${repository}`);
-      context.stderr.write(
-        `elevate doctor: GitHub issues OIDC tokens for main of ${repository} with sub ${expectedSubjects(github).join(" or ")}\n`,
-      );
-    }
-    if (checkAws) {
-      if (!facts.config) {
-        context.stderr.write("elevate doctor: --aws skipped: the config has errors\n");
-      } else {
-        const aws = await gatherAwsFacts(facts.config, stack, repository);
-        all.push(...awsFindings(aws, facts.config, facts.configFile, facts.locateInConfig));
-        checked.push(
-          `AWS ${facts.config.aws.accountId} ${facts.config.aws.region}${stack ? " and the stack's outputs" : ""}`,
-        );
-      }
-    }
-    if (smoke) {
-      if (!facts.config) {
-        context.stderr.write("elevate doctor: --smoke skipped: the config has errors\n");
-      } else {
-        const read = smokeTarget(facts.config, stack);
-        if (!read.ok) {
-          all.push(finding(facts.configFile, FILE_START, "error", `smoke test: ${read.message}`));
-        } else {
-          const steps = await runSmokeTest(read.target, {
-            region: facts.config.aws.region,
-            onStep: (s) => context.stderr.write(`${formatSmokeStep(s)}\n`),
-          });
-          all.push(...smokeFindings(steps, facts.configFile));
-        }
-        checked.push("smoke test");
-      }
-    }
-    const findings = sortFindings(all);
-    for (const f of findings) context.stdout.write(`${formatFinding(f)}\n`);
-    const roles = facts.config ? Object.keys(facts.config.roles).length : 0;
-    context.stderr.write(
-      summary(findings, `${checked.join(", ")}, ${roles} role(s), ${facts.requestFiles} request file(s)`),
+/** What `elevate doctor` was asked to check besides the offline checks. */
+export interface DoctorOptions {
+  /** The config file, relative to the repository root (default: .github/elevate.yml). */
+  config?: string | undefined;
+  github?: boolean;
+  aws?: boolean;
+  smoke?: boolean;
+  /** describe-stacks JSON of the stack: a file relative to cwd, or `-` for standard input. */
+  stackOutputs?: string | undefined;
+  /** OWNER/NAME (default: from the origin remote). */
+  repo?: string | undefined;
+}
+
+/** Runs `elevate doctor`: `ok` no errors (warnings allowed), `problems` errors found. */
+export async function runDoctor(context: CommandContext, options: DoctorOptions): Promise<CommandOutcome> {
+  const { root, inGit } = await findRepoRoot(context.cwd);
+  if (!inGit) throw new UserInputError("not inside a git repository; run it in the access repository");
+  const online = options.github === true;
+  const checkAws = options.aws === true;
+  const smoke = options.smoke === true;
+  const stackSource = options.stackOutputs;
+  if (stackSource !== undefined && !checkAws && !smoke) {
+    throw new UserInputError("--stack-outputs is read only with --aws or --smoke");
+  }
+  if (smoke && stackSource === undefined) {
+    throw new UserInputError(
+      "--smoke needs --stack-outputs (describe-stacks JSON of a stack with CreateSmokeTestCanary=true)",
     );
-    return hasErrors(findings) ? EXIT.INVALID : EXIT.OK;
-  },
-};
+  }
+  const access = online ? githubAccess(process.env) : undefined;
+  const repository =
+    online || options.repo !== undefined
+      ? await repositoryOf(root, options.repo)
+      : checkAws
+        ? await repositoryOf(root, undefined).catch(() => undefined)
+        : undefined;
+  const stack = stackSource === undefined ? undefined : await readStackOutputs(context, stackSource);
+  const facts = await offlineChecks(root, options.config ?? DEFAULT_CONFIG_PATH);
+  const all = [...facts.findings];
+  const checked = ["config", "CODEOWNERS", "3 workflows"];
+  if (access && repository) {
+    const github = await gatherGitHubFacts(access, repository, facts.codeowners);
+    all.push(...githubFindings(github));
+    checked.push(`GitHub ${repository}`);
+    context.stderr.write(
+      `elevate doctor: GitHub issues OIDC tokens for main of ${repository} with sub ${expectedSubjects(github).join(" or ")}\n`,
+    );
+  }
+  if (checkAws) {
+    if (!facts.config) {
+      context.stderr.write("elevate doctor: --aws skipped: the config has errors\n");
+    } else {
+      const aws = await gatherAwsFacts(facts.config, stack, repository);
+      all.push(...awsFindings(aws, facts.config, facts.configFile, facts.locateInConfig));
+      checked.push(
+        `AWS ${facts.config.aws.accountId} ${facts.config.aws.region}${stack ? " and the stack's outputs" : ""}`,
+      );
+    }
+  }
+  if (smoke) {
+    if (!facts.config) {
+      context.stderr.write("elevate doctor: --smoke skipped: the config has errors\n");
+    } else {
+      const read = smokeTarget(facts.config, stack);
+      if (!read.ok) {
+        all.push(finding(facts.configFile, FILE_START, "error", `smoke test: ${read.message}`));
+      } else {
+        const steps = await runSmokeTest(read.target, {
+          region: facts.config.aws.region,
+          onStep: (s) => context.stderr.write(`${formatSmokeStep(s)}\n`),
+        });
+        all.push(...smokeFindings(steps, facts.configFile));
+      }
+      checked.push("smoke test");
+    }
+  }
+  const findings = sortFindings(all);
+  for (const f of findings) context.stdout.write(`${formatFinding(f)}\n`);
+  const roles = facts.config ? Object.keys(facts.config.roles).length : 0;
+  context.stderr.write(
+    summary(findings, `${checked.join(", ")}, ${roles} role(s), ${facts.requestFiles} request file(s)`),
+  );
+  return hasErrors(findings) ? "problems" : "ok";
+}

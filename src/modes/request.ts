@@ -15,36 +15,13 @@ import { dirname, join, relative, sep } from "node:path";
 import { parse as parseYaml, Scalar, Document as YamlDocument } from "yaml";
 import { defaultBranch } from "../adapters/git.js";
 import { listRequestFiles } from "../adapters/repo.js";
-import { type CliCommand, type CliContext, UsageError } from "../cli/args.js";
 import { DEFAULT_CONFIG_PATH, findUser, GITHUB_LOGIN } from "../domain/config.js";
-import { formatLocatedError, type LocatedError, quote } from "../domain/errors.js";
-import {
-  MAX_START_LEAD_DAYS,
-  REQUEST_KEYS,
-  type RequestKey,
-  ticketRequiredMessage,
-  validateRequest,
-} from "../domain/request.js";
+import { formatLocatedError, type LocatedError, quote, UserInputError } from "../domain/errors.js";
+import { REQUEST_KEYS, type RequestKey, ticketRequiredMessage, validateRequest } from "../domain/request.js";
 import { REQUEST_ID, REQUESTS_DIR } from "../domain/request-path.js";
 import { parseStrictYaml } from "../domain/strict-yaml.js";
+import type { CommandIo, CommandOutcome } from "./command-io.js";
 import { loadWorkspaceConfig, openWorkspace } from "./validate.js";
-
-/** What a CLI command may touch: injected so tests run commands in-process against temp repositories. */
-export interface CommandIo {
-  /** Directory the command was started in; FILE arguments are relative to it. */
-  cwd: string;
-  /** Environment for subprocesses (PATH decides whether `gh` is found). */
-  env: NodeJS.ProcessEnv;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  now: () => Date;
-  /** Source of randomness for request ids; default `Math.random`. */
-  random?: () => number;
-}
-
-export const EXIT_OK = 0;
-export const EXIT_INVALID = 1;
-export const EXIT_USAGE = 2;
 
 /** How to tell Elevate who you are, printed when no login can be found. */
 export const NO_LOGIN_MESSAGE =
@@ -315,12 +292,12 @@ async function openPrObstacle(proc: { cwd: string; env: NodeJS.ProcessEnv }): Pr
   return undefined;
 }
 
-/** Runs `elevate request`; returns the exit code (0 written, 1 invalid request, 2 usage or environment error). */
-export async function runRequest(options: RequestOptions, io: CommandIo): Promise<number> {
+/** Runs `elevate request`: `ok` written (or printed), `problems` invalid request, `failed` usage or environment error. */
+export async function runRequest(options: RequestOptions, io: CommandIo): Promise<CommandOutcome> {
   const proc = { cwd: io.cwd, env: io.env };
-  if (options.openPr && options.dryRun) throw new UsageError("--dry-run and --open-pr cannot be combined");
+  if (options.openPr && options.dryRun) throw new UserInputError("--dry-run and --open-pr cannot be combined");
   if (options.id !== undefined && !REQUEST_ID.test(options.id)) {
-    throw new UsageError(
+    throw new UserInputError(
       `--id ${shellQuote(options.id)}: a request id is 3 to 63 lower-case letters, digits and dashes, starting with a letter or digit`,
     );
   }
@@ -330,31 +307,31 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
     io.stderr(
       `${PROGRAM_REQUEST}: ${io.cwd} is not inside a git repository; run it in a clone of the repository that holds ${DEFAULT_CONFIG_PATH}\n`,
     );
-    return EXIT_USAGE;
+    return "failed";
   }
   // Everything --open-pr needs is checked before anything is written.
   if (options.openPr) {
     const obstacle = await openPrObstacle(proc);
     if (obstacle) {
       io.stderr(`${PROGRAM_REQUEST}: ${obstacle}; nothing was written\n`);
-      return EXIT_USAGE;
+      return "failed";
     }
   }
   const loaded = await loadWorkspaceConfig(workspace, options.config);
   if (!loaded.ok) {
     for (const e of loaded.errors) io.stderr(`${formatLocatedError(e)}\n`);
     io.stderr(`${PROGRAM_REQUEST}: the config is invalid or missing; nothing was written\n`);
-    return EXIT_USAGE;
+    return "failed";
   }
   const { config } = loaded;
 
   const found = await resolveRequester({ flag: options.requester, cwd: io.cwd, env: io.env });
   if (!found) {
     io.stderr(`${PROGRAM_REQUEST}: ${NO_LOGIN_MESSAGE}\n`);
-    return EXIT_USAGE;
+    return "failed";
   }
   if (!GITHUB_LOGIN.test(found.login)) {
-    throw new UsageError(`--requester ${JSON.stringify(found.login)} is not a GitHub login`);
+    throw new UserInputError(`--requester ${JSON.stringify(found.login)} is not a GitHub login`);
   }
   // Written as listed in the config when listed (logins ignore case; the file then matches the config verbatim).
   const requester = findUser(config, found.login)?.login ?? found.login;
@@ -371,7 +348,7 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
       io.stderr(
         `${PROGRAM_REQUEST}: --id ${options.id}: the id is already used by ${holder}; ids are unique across requests/, pick another (or leave out --id)\n`,
       );
-      return EXIT_USAGE;
+      return "failed";
     }
     id = options.id;
   } else {
@@ -379,7 +356,7 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
     for (let attempt = 1; taken.has(id); attempt++) {
       if (attempt >= 20) {
         io.stderr(`${PROGRAM_REQUEST}: could not find an unused request id after 20 attempts; pass one with --id\n`);
-        return EXIT_USAGE;
+        return "failed";
       }
       id = generateRequestId({ login: requester, role: options.role, now, random });
     }
@@ -413,13 +390,13 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
     io.stderr(
       `${PROGRAM_REQUEST}: the request is invalid (${problems.length} error${problems.length === 1 ? "" : "s"}); nothing was written\n`,
     );
-    return EXIT_INVALID;
+    return "problems";
   }
 
   if (options.dryRun) {
     io.stderr(`${PROGRAM_REQUEST}: dry run: would write ${shownPath}\n`);
     io.stdout(text);
-    return EXIT_OK;
+    return "ok";
   }
 
   const branch = `elevate/${id}`;
@@ -431,7 +408,7 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
       io.stderr(
         `${PROGRAM_REQUEST}: could not create branch ${branch}${base ? ` from ${base}` : ""}: ${created.stderr.trim()}; nothing was written\n`,
       );
-      return EXIT_USAGE;
+      return "failed";
     }
   }
 
@@ -457,7 +434,7 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
         "",
       ].join("\n"),
     );
-    return EXIT_OK;
+    return "ok";
   }
   return openPullRequest({ io, proc, repoPath, branch, title, body, reason: options.reason });
 }
@@ -466,85 +443,6 @@ const PROGRAM_REQUEST = "elevate request";
 
 function toPosix(path: string): string {
   return path.split(sep).join("/");
-}
-
-/** The `request` entry of the CLI command table (src/cli/main.ts). */
-export const requestCommand: CliCommand = {
-  summary: "Write a request file for you (and optionally open its pull request).",
-  usage:
-    "ROLE --duration D --reason R [--ticket T] [--start ISO] [--id ID] [--requester LOGIN] [--config F] [--open-pr] [--dry-run]",
-  description: [
-    "Writes requests/ROLE/<id>.yaml at the repository root for your GitHub login, after validating it",
-    "exactly as the pull request check will. Your login comes from --requester, else `gh api user`",
-    "(when gh is installed and signed in), else `git config github.user`.",
-    "Exit status: 0 written, 1 invalid request (nothing written), 2 usage or environment error.",
-  ].join("\n"),
-  options: {
-    duration: { type: "string", valueName: "D", description: "how long, Go-style: 90m, 2h, 1h30m" },
-    reason: { type: "string", valueName: "R", description: "why you need the access (10..500 characters, one line)" },
-    ticket: { type: "string", valueName: "T", description: "ticket reference, e.g. INC-1234" },
-    start: {
-      type: "string",
-      valueName: "ISO",
-      description: `start of the window, RFC 3339 with a zone, at most ${MAX_START_LEAD_DAYS} days ahead (default: at merge)`,
-    },
-    requester: { type: "string", valueName: "LOGIN", description: "your GitHub login (default: gh, then git config)" },
-    id: {
-      type: "string",
-      valueName: "ID",
-      description: "the request id, the file's name (default: <login>-<role>-<yyyymmdd>-<4 random>)",
-    },
-    config: {
-      type: "string",
-      valueName: "F",
-      description: "config file, relative to the current directory (default: .github/elevate.yml at the root)",
-    },
-    "open-pr": {
-      type: "boolean",
-      description:
-        "commit the file on a new branch elevate/<id> from the default branch, push it and open a pull request (needs a git identity, a clean tree and an origin remote; gh to open the PR)",
-    },
-    "dry-run": { type: "boolean", description: "print the file instead of writing it" },
-  },
-  positionals: { min: 1, max: 1, name: "ROLE" },
-  run(context, args) {
-    const text = (name: string): string | undefined => {
-      const value = args.values[name];
-      if (value === undefined) return undefined;
-      if (typeof value !== "string" || value === "") throw new UsageError(`--${name} needs a value`);
-      return value;
-    };
-    const duration = text("duration");
-    const reason = text("reason");
-    if (duration === undefined) throw new UsageError("missing --duration (e.g. --duration 2h)");
-    if (reason === undefined) throw new UsageError('missing --reason (e.g. --reason "Resize the web ASG")');
-    return runRequest(
-      {
-        role: args.positionals[0] as string,
-        duration,
-        reason,
-        ticket: text("ticket"),
-        start: text("start"),
-        requester: text("requester"),
-        id: text("id"),
-        config: text("config"),
-        openPr: args.values["open-pr"] === true,
-        dryRun: args.values["dry-run"] === true,
-      },
-      cliIo(context),
-    );
-  },
-};
-
-/** Adapts the CLI context to `CommandIo`; subprocesses get this process's environment. */
-export function cliIo(context: CliContext): CommandIo {
-  return {
-    cwd: context.cwd,
-    env: process.env,
-    stdout: (text) => context.stdout.write(text),
-    stderr: (text) => context.stderr.write(text),
-    now: context.now,
-  };
 }
 
 function pullRequestBody(input: {
@@ -573,7 +471,7 @@ async function openPullRequest(input: {
   title: string;
   body: string;
   reason: string;
-}): Promise<number> {
+}): Promise<CommandOutcome> {
   const { io, proc, repoPath, branch, title, body } = input;
   const add = await runProgram("git", ["add", "--", repoPath], proc);
   const commit = add.ok
@@ -583,7 +481,7 @@ async function openPullRequest(input: {
     io.stderr(
       `elevate request: could not commit ${repoPath} on ${branch}: ${commit.stderr.trim()}\nThe file is written and you are on branch ${branch}; commit it yourself, then push and open the PR.\n`,
     );
-    return EXIT_USAGE;
+    return "failed";
   }
   io.stdout(`committed ${repoPath} on new branch ${branch} (git switch - returns to your previous branch)\n`);
 
@@ -603,22 +501,22 @@ async function openPullRequest(input: {
         "",
       ].join("\n"),
     );
-    return EXIT_OK;
+    return "ok";
   }
   const pushed = await runProgram(push[0] as string, push.slice(1), { ...proc, timeoutMs: 120_000 });
   if (!pushed.ok) {
     io.stderr(
       `elevate request: ${commandLine(push)} failed: ${pushed.stderr.trim()}\nThe request is committed on ${branch}; once the push works, run:\n  ${commandLine(push)}\n  ${commandLine(prCreate)}\n`,
     );
-    return EXIT_USAGE;
+    return "failed";
   }
   const pr = await runProgram(prCreate[0] as string, prCreate.slice(1), { ...proc, timeoutMs: 120_000 });
   if (!pr.ok) {
     io.stderr(
       `elevate request: ${commandLine(prCreate.slice(0, 3))} failed: ${pr.stderr.trim()}\nThe branch ${branch} is pushed; open the pull request with:\n  ${commandLine(prCreate)}\n`,
     );
-    return EXIT_USAGE;
+    return "failed";
   }
   io.stdout(`opened ${pr.stdout.trim()}\n`);
-  return EXIT_OK;
+  return "ok";
 }

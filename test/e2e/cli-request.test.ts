@@ -141,11 +141,11 @@ describe("elevate request writes a valid request file", () => {
     mkdirSync(join(repo, "requests/other"), { recursive: true });
     writeFileSync(join(repo, "requests/other/alice-ec2-admin-20261130-0000.yaml"), "x: y\n");
     let calls = 0;
-    const code = await runRequest(options, {
+    const outcome = await runRequest(options, {
       ...io,
       random: () => (calls++ < 4 ? 0 : 0.5),
     });
-    expect(code).toBe(0);
+    expect(outcome).toBe("ok");
     const written = requestFiles(repo).filter((f) => f.startsWith("requests/ec2-admin/"));
     expect(written).toEqual(["requests/ec2-admin/alice-ec2-admin-20261130-iiii.yaml"]);
   });

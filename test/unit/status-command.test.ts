@@ -6,6 +6,7 @@ import { GetAccountAuthorizationDetailsCommand, IAMClient } from "@aws-sdk/clien
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { profileNamesInIni } from "../../src/adapters/aws-profiles.js";
+import { exitCode } from "../../src/cli/args.js";
 import { grantPolicyText } from "../../src/domain/grant-policy.js";
 import { runStatus, type StatusResult } from "../../src/modes/status.js";
 
@@ -98,9 +99,11 @@ function grantOn(iamUser: string, requestId: string, window = WINDOW) {
 async function status(format: "text" | "json") {
   let stdout = "";
   let stderr = "";
-  const code = await runStatus(
-    { cwd: repo, format, ref: "HEAD", now: NOW },
-    { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
+  const code = exitCode(
+    await runStatus(
+      { cwd: repo, format, ref: "HEAD", now: NOW },
+      { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) },
+    ),
   );
   return { code, stdout, stderr };
 }
@@ -180,9 +183,11 @@ describe("elevate status", () => {
 
   it("exits 2 on a config error, located", async () => {
     let stderr = "";
-    const code = await runStatus(
-      { cwd: repo, config: "missing.yml", format: "text", ref: "HEAD", now: NOW },
-      { stdout: () => {}, stderr: (t) => (stderr += t) },
+    const code = exitCode(
+      await runStatus(
+        { cwd: repo, config: "missing.yml", format: "text", ref: "HEAD", now: NOW },
+        { stdout: () => {}, stderr: (t) => (stderr += t) },
+      ),
     );
     expect(code).toBe(2);
     expect(stderr).toMatch(/^missing\.yml:1:1: error: cannot read the config/);
@@ -193,9 +198,11 @@ describe("elevate status", () => {
       .on(GetAccountAuthorizationDetailsCommand)
       .resolves({ UserDetailList: [], RoleDetailList: [], IsTruncated: false });
     let stderr = "";
-    const code = await runStatus(
-      { cwd: repo, format: "text", ref: "--output=/tmp/x", now: NOW },
-      { stdout: () => {}, stderr: (t) => (stderr += t) },
+    const code = exitCode(
+      await runStatus(
+        { cwd: repo, format: "text", ref: "--output=/tmp/x", now: NOW },
+        { stdout: () => {}, stderr: (t) => (stderr += t) },
+      ),
     );
     expect(code).toBe(2);
     expect(stderr).toContain('"--output=/tmp/x" is not a git revision');
@@ -213,9 +220,11 @@ describe("elevate status --region and --profile", () => {
     process.env.AWS_CONFIG_FILE = join(aws, "config");
     process.env.AWS_SHARED_CREDENTIALS_FILE = join(aws, "credentials");
     try {
-      const code = await runStatus(
-        { cwd: repo, format: "json", ref: "HEAD", now: NOW, region: "eu-west-1", profile: "auditor" },
-        { stdout: () => {}, stderr: () => {} },
+      const code = exitCode(
+        await runStatus(
+          { cwd: repo, format: "json", ref: "HEAD", now: NOW, region: "eu-west-1", profile: "auditor" },
+          { stdout: () => {}, stderr: () => {} },
+        ),
       );
       expect(code).toBe(0);
       const client = iamMock.call(0).thisValue as IAMClient;
@@ -241,9 +250,11 @@ describe("elevate status --region and --profile", () => {
     );
     let stdout = "";
     expect(
-      await runStatus(
-        { cwd: repo, format: "json", ref: "HEAD", now: NOW },
-        { stdout: (t) => (stdout += t), stderr: () => {} },
+      exitCode(
+        await runStatus(
+          { cwd: repo, format: "json", ref: "HEAD", now: NOW },
+          { stdout: (t) => (stdout += t), stderr: () => {} },
+        ),
       ),
     ).toBe(2);
     expect(JSON.parse(stdout).error).toMatchObject({
