@@ -1,0 +1,162 @@
+/**
+ * Grant mode, step 1: gather the facts the decision (src/domain/grant-decision.ts)
+ * judges. Only reads: git, GitHub and (with the grant role's credentials) the
+ * stack's ceiling, independent reads in parallel. Nothing here decides.
+ */
+import type { ActionContext } from "./action-context.js";
+import type { RoleSession } from "../adapters/aws.js";
+import {
+  blobIdAt,
+  changedFiles,
+  commitExists,
+  ensureCommit,
+  fetchBranchTip,
+  git,
+  isAncestor,
+  readBytesAt,
+  ZERO_SHA,
+} from "../adapters/git.js";
+import { listPullRequestsForCommit, listReviews, type PullRequestInfo } from "../adapters/github.js";
+import type { CeilingRead } from "../domain/ceiling.js";
+import type { ElevateConfig } from "../domain/config.js";
+import { mergeRefusal, requestChanges } from "../domain/grant-decision.js";
+import type { MergedGrantFacts, MergedPullRequestFacts, MergedRequestFileFacts } from "../domain/grant-facts.js";
+import { looksLikeRequestFile, REQUESTS_DIR } from "../domain/request-path.js";
+import { expandOwners, loadCodeownersAt, ownersFor } from "./pr-review.js";
+
+/** The commits of the push, checked to be present in the checkout. */
+async function pushRange(ctx: ActionContext): Promise<{ before: string; after: string }> {
+  const after = String(ctx.payload.after ?? ctx.sha);
+  const before = String(ctx.payload.before ?? "");
+  if (!/^[0-9a-f]{40}$/.test(after)) throw new Error(`the push event has no valid 'after' commit`);
+  if (!/^[0-9a-f]{40}$/.test(before) || before === ZERO_SHA) {
+    throw new Error(
+      "the push has no 'before' commit (a new branch?); Elevate grants only for merges into an existing default branch",
+    );
+  }
+  const present = await Promise.all([before, after].map((sha) => commitExists(ctx.workspace, sha)));
+  const missing = [before, after].find((_sha, i) => !present[i]);
+  if (missing) {
+    throw new Error(
+      `commit ${missing.slice(0, 12)} is not in the checkout; check out with 'fetch-depth: 0' so the pushed range can be inspected`,
+    );
+  }
+  return { before, after };
+}
+
+/** Every request file in the tree at `rev`. */
+async function requestFilesAt(cwd: string, rev: string): Promise<string[]> {
+  const out = await git(cwd, ["ls-tree", "-r", "--name-only", "-z", rev, "--", REQUESTS_DIR]);
+  return out.split("\0").filter((p) => looksLikeRequestFile(p));
+}
+
+/** The merged PR whose merge produced `after`; undefined for a direct push. */
+async function findMergedPullRequest(ctx: ActionContext, after: string): Promise<PullRequestInfo | undefined> {
+  const pulls = await listPullRequestsForCommit(ctx.octokit, ctx.repo, after);
+  return pulls.find((p) => p.merged && p.mergeCommitSha === after && p.baseRef === ctx.defaultBranch);
+}
+
+export interface GatheredGrant {
+  facts: MergedGrantFacts;
+  /** The merged PR as GitHub reported it (for the comment and the evidence). */
+  pr?: PullRequestInfo;
+}
+
+/**
+ * The facts of a push to the default branch. `credentials` and `ceiling` are
+ * started by the caller before the PR is known (the grant-start budget is
+ * 300 ms); `startAws` is called once the push is known to concern requests.
+ */
+export async function gatherGrantFacts(
+  ctx: ActionContext,
+  config: ElevateConfig,
+  startAws: () => { ceiling?: Promise<CeilingRead | undefined>; credentials?: Promise<RoleSession | string> },
+): Promise<GatheredGrant> {
+  const { before, after } = await pushRange(ctx);
+  // Every path the push changed, from git: the authority for "a request PR
+  // changes only requests/", whatever the PR's size (the PR files API lists at
+  // most 3,000 files).
+  const pushed = await changedFiles(ctx.workspace, before, after);
+  const facts: MergedGrantFacts = {
+    phase: "merged",
+    config,
+    defaultBranch: ctx.defaultBranch,
+    now: ctx.now(),
+    before,
+    mergeSha: after,
+    pushed,
+  };
+  const { added, changed } = requestChanges(pushed);
+  if (added.length === 0 && changed.length === 0) return { facts };
+  const pr = await findMergedPullRequest(ctx, after);
+  // Only added requests are judged further; changed ones are refused on the push alone.
+  if (!pr || added.length === 0) return pr ? { facts, pr } : { facts };
+  // The grant role's credentials and the stack's ceiling are fetched while the
+  // PR is verified, so checking against the ceiling adds no wait before the
+  // first start. Fetching them grants nothing.
+  const aws = startAws();
+  const [linear, codeowners, reviews, requestFilesAfter, tip, headPresent] = await Promise.all([
+    isAncestor(ctx.workspace, before, after),
+    loadCodeownersAt(ctx.workspace, before),
+    listReviews(ctx.octokit, ctx.repo, pr.number),
+    requestFilesAt(ctx.workspace, after),
+    fetchBranchTip(ctx.workspace, ctx.defaultBranch).then(
+      async (sha) => ({ sha, containsMerge: await isAncestor(ctx.workspace, after, sha) }),
+      (error: unknown) => ({ error: (error as Error).message }),
+    ),
+    ensureCommit(ctx.workspace, pr.headSha),
+  ]);
+  const prFacts: MergedPullRequestFacts = {
+    number: pr.number,
+    author: pr.author,
+    headSha: pr.headSha,
+    ...(pr.mergedAt ? { mergedAt: pr.mergedAt } : {}),
+    linear,
+    headPresent,
+    tip,
+    codeowners,
+    reviews,
+    requestFilesAfter,
+    files: {},
+  };
+  facts.pr = prFacts;
+  if (mergeRefusal(facts, prFacts) || !("sha" in tip)) return { facts, pr };
+  const [files, ceiling] = await Promise.all([
+    Promise.all(
+      added.map(async (file): Promise<[string, MergedRequestFileFacts]> => {
+        const { owners } = ownersFor(codeowners, file);
+        const [blobAtMerge, blobAtHead, blobAtTip, text, approvers] = await Promise.all([
+          blobIdAt(ctx.workspace, after, file),
+          blobIdAt(ctx.workspace, pr.headSha, file),
+          blobIdAt(ctx.workspace, tip.sha, file),
+          readBytesAt(ctx.workspace, after, file),
+          owners.length === 0
+            ? undefined
+            : expandOwners({
+                owners,
+                reviews,
+                prAuthor: pr.author,
+                headSha: pr.headSha,
+                membersOctokit: ctx.membersOctokit,
+                octokit: ctx.octokit,
+                repo: ctx.repo,
+              }),
+        ]);
+        return [
+          file,
+          {
+            ...(blobAtMerge ? { blobAtMerge } : {}),
+            ...(blobAtHead ? { blobAtHead } : {}),
+            ...(blobAtTip ? { blobAtTip } : {}),
+            ...(text ? { text } : {}),
+            ...(approvers ? { approvers } : {}),
+          },
+        ];
+      }),
+    ),
+    aws.ceiling,
+  ]);
+  prFacts.files = Object.fromEntries(files);
+  if (ceiling) prFacts.ceiling = ceiling;
+  return { facts, pr };
+}
