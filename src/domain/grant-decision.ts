@@ -9,28 +9,20 @@
 import { capReportLines } from "./approver-cap.js";
 import { ceilingRefusal } from "./ceiling.js";
 import { codeownersProblem, ownersFor } from "./code-owner-review.js";
-import type { EffectiveAwsApproval, ElevateConfig } from "./config.js";
 import type { LocatedError } from "./errors.js";
-import type { MergedGrantFacts, MergedPullRequestFacts, PathChange } from "./grant-facts.js";
+import type {
+  GrantFacts,
+  MergedGrantFacts,
+  MergedPullRequestFacts,
+  PathChange,
+  PreMergeGrantFacts,
+} from "./grant-facts.js";
+import { decidePreMergeGrant, type PreMergeVerdict } from "./grant-pre-merge.js";
 import type { CountedApproval } from "./grant-report.js";
 import { type JudgedRequest, judgeRequest, type RequestRefusalReason, roleKeyOf } from "./grant-request-judgement.js";
+import { type GrantTarget, iamRoleTarget } from "./grant-target.js";
 import type { GrantPlan } from "./plan.js";
 import { isUnderRequests, looksLikeRequestFile, requestIdOf as requestPathId } from "./request-path.js";
-
-/**
- * What to grant. One kind today (an IAM role: a policy on the requester's IAM
- * user, written by the Elevate-Grant runbook); another target kind joins as a
- * second member of this union with its own runbook and parameters.
- */
-export type GrantTarget = {
-  kind: "iam-role";
-  plan: GrantPlan;
-  /** The runbook and its exact parameters (the runbook checks each again inside AWS). */
-  documentName: string;
-  parameters: Record<string, string>;
-  /** Dual control: start the AWS-side approval gate instead of the runbook. */
-  awsApproval?: EffectiveAwsApproval;
-};
 
 /** What the evidence note on the merge records about one request (with the run's own fields added). */
 export interface RequestEvidenceFacts {
@@ -103,22 +95,6 @@ export const ANNOTATION_TITLES = {
 
 export function requestIdOf(path: string): string {
   return requestPathId(path) ?? path;
-}
-
-/**
- * The Elevate-Grant runbook's parameters: all of them come from the config or
- * from validated request fields, and the runbook's allowedPattern on each
- * checks them again inside AWS (invariant 5).
- */
-export function grantRunbookParameters(config: ElevateConfig, plan: GrantPlan): Record<string, string> {
-  return {
-    AutomationAssumeRole: config.aws.automationRoleArn,
-    RequestId: plan.requestId,
-    UserName: plan.iamUser,
-    RoleArn: plan.roleArn,
-    NotBefore: plan.notBefore,
-    NotAfter: plan.notAfter,
-  };
 }
 
 /**
@@ -349,13 +325,7 @@ export function decideMergedGrant(facts: MergedGrantFacts): GrantDecision {
         file,
         requestId,
         roleKey: judgement.roleKey,
-        target: {
-          kind: "iam-role",
-          plan,
-          documentName: config.aws.grantDocument,
-          parameters: grantRunbookParameters(config, plan),
-          ...(judgement.awsApproval ? { awsApproval: judgement.awsApproval } : {}),
-        },
+        target: iamRoleTarget(config, plan, judgement.awsApproval),
         evidence: evidenceOf(judgement),
         capLines,
       },
@@ -386,4 +356,15 @@ export function decideMergedGrant(facts: MergedGrantFacts): GrantDecision {
   return decision;
 }
 
+/**
+ * The one grant decision: on a merge (the grant), or on a PR before its merge
+ * (the check, "if merged now"). Both judge each request with judgeRequest.
+ */
+export function decideGrant(facts: MergedGrantFacts): GrantDecision;
+export function decideGrant(facts: PreMergeGrantFacts): PreMergeVerdict[];
+export function decideGrant(facts: GrantFacts): GrantDecision | PreMergeVerdict[] {
+  return facts.phase === "merged" ? decideMergedGrant(facts) : decidePreMergeGrant(facts);
+}
+
+export { type GrantTarget, grantRunbookParameters } from "./grant-target.js";
 export { roleKeyOf };

@@ -11,7 +11,7 @@ import type { RoleSession } from "../adapters/aws.js";
 import type { PullRequestInfo } from "../adapters/github.js";
 import type { CeilingRead } from "../domain/ceiling.js";
 import type { ElevateConfig } from "../domain/config.js";
-import { decideMergedGrant, type RequestEvidenceFacts } from "../domain/grant-decision.js";
+import { decideGrant, type RequestEvidenceFacts } from "../domain/grant-decision.js";
 import type { GrantEvidence } from "../domain/grant-report.js";
 import { annotate, loadActionConfig } from "./action-config.js";
 import { grantRoleCredentials, readGrantCeiling, startGrants } from "./grant-act.js";
@@ -78,7 +78,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
   };
 
   const { facts, pr } = await gatherGrantFacts(ctx, config, startAws);
-  const decision = decideMergedGrant(facts);
+  const decision = decideGrant(facts);
   const report: GrantReport = { outcomes: [], ignored: [], loadedConfig: config, capLines: {} };
   if (!decision.concernsRequests) {
     core.info("No request files were added by this push; nothing to grant.");
