@@ -9,7 +9,6 @@
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { ActionContext } from "./action-context.js";
 import {
   type AutomationResult,
   automationClientToken,
@@ -26,6 +25,7 @@ import type { ElevateConfig } from "../domain/config.js";
 import { waitingCommentLine } from "../domain/dual-control.js";
 import type { GrantToStart } from "../domain/grant-decision.js";
 import type { GrantEvidence } from "../domain/grant-report.js";
+import type { ActionContext } from "./action-context.js";
 import { startApprovalGate } from "./dual-control.js";
 import type { GrantOutcome } from "./grant-report.js";
 

@@ -3,7 +3,7 @@
  * judges. Only reads: git, GitHub and (with the grant role's credentials) the
  * stack's ceiling, independent reads in parallel. Nothing here decides.
  */
-import type { ActionContext } from "./action-context.js";
+
 import type { RoleSession } from "../adapters/aws.js";
 import {
   blobIdAt,
@@ -22,6 +22,7 @@ import type { ElevateConfig } from "../domain/config.js";
 import { mergeRefusal, requestChanges } from "../domain/grant-decision.js";
 import type { MergedGrantFacts, MergedPullRequestFacts, MergedRequestFileFacts } from "../domain/grant-facts.js";
 import { looksLikeRequestFile, REQUESTS_DIR } from "../domain/request-path.js";
+import type { ActionContext } from "./action-context.js";
 import { expandOwners, loadCodeownersAt, ownersFor } from "./pr-review.js";
 
 /** The commits of the push, checked to be present in the checkout. */

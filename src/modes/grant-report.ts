@@ -5,7 +5,6 @@
  */
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import type { ActionContext } from "./action-context.js";
 import { createClients, type RoleSession } from "../adapters/aws.js";
 import { appendNote, fetchNotes, pushNotes } from "../adapters/git.js";
 import { createComment, type PullRequestInfo } from "../adapters/github.js";
@@ -21,6 +20,7 @@ import {
 import { mdEscape } from "../domain/markdown.js";
 import type { ElevateEvent } from "../domain/notifications.js";
 import type { GrantPlan } from "../domain/plan.js";
+import type { ActionContext } from "./action-context.js";
 import { grantRoleCredentials } from "./grant-act.js";
 import { publishEvents } from "./notify.js";
 

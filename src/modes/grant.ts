@@ -6,7 +6,6 @@
  * always the decision's, never the order of the reads.
  */
 import * as core from "@actions/core";
-import type { ActionContext } from "./action-context.js";
 import type { RoleSession } from "../adapters/aws.js";
 import type { PullRequestInfo } from "../adapters/github.js";
 import type { CeilingRead } from "../domain/ceiling.js";
@@ -14,6 +13,7 @@ import type { ElevateConfig } from "../domain/config.js";
 import { decideGrant, type RequestEvidenceFacts } from "../domain/grant-decision.js";
 import type { GrantEvidence } from "../domain/grant-report.js";
 import { annotate, loadActionConfig } from "./action-config.js";
+import type { ActionContext } from "./action-context.js";
 import { grantRoleCredentials, readGrantCeiling, startGrants } from "./grant-act.js";
 import { gatherGrantFacts } from "./grant-gather.js";
 import { type GrantReport, notify, recordEvidence } from "./grant-report.js";

@@ -476,8 +476,13 @@ describe("decideMergedGrant: grants", () => {
   });
 
   it("a push that adds no request concerns no request; deletions are the revoke's", () => {
-    expect(decide((f) => void (f.pushed = [{ status: "M", path: "README.md" }])).concernsRequests).toBe(false);
-    expect(decide((f) => void (f.pushed = [{ status: "D", path: FILE }])).concernsRequests).toBe(false);
+    const pushing =
+      (change: MergedGrantFacts["pushed"][number]): Mutation =>
+      (f) => {
+        f.pushed = [change];
+      };
+    expect(decide(pushing({ status: "M", path: "README.md" })).concernsRequests).toBe(false);
+    expect(decide(pushing({ status: "D", path: FILE })).concernsRequests).toBe(false);
   });
 
   it("refusals come in report order: changed files, checks, then the stack's ceiling", () => {
