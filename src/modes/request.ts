@@ -5,214 +5,27 @@
  * the grant use, so a file this command writes is one the grant accepts (as
  * far as anything but the approvals goes).
  *
- * Every subprocess (git, gh) is started with execFile and an argv array, never
- * through a shell: the reason and the ticket are user text and must not be
- * able to run anything.
+ * Every subprocess (git, gh) is started through runProgram
+ * (src/adapters/program.ts), never through a shell: the reason and the ticket
+ * are user text and must not be able to run anything. The parts: who is asking
+ * (./requester.ts), the file's id and text (src/domain/request-yaml.ts), and
+ * `--open-pr` (./request-pull-request.ts).
  */
-import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
-import { parse as parseYaml, Scalar, Document as YamlDocument } from "yaml";
 import { defaultBranch } from "../adapters/git.js";
+import { runProgram } from "../adapters/program.js";
 import { listRequestFiles } from "../adapters/repo.js";
 import { DEFAULT_CONFIG_PATH, findUser, GITHUB_LOGIN } from "../domain/config.js";
 import { formatLocatedError, type LocatedError, quote, UserInputError } from "../domain/errors.js";
 import { REQUEST_KEYS, type RequestKey, ticketRequiredMessage, validateRequest } from "../domain/request.js";
 import { REQUEST_ID, REQUESTS_DIR } from "../domain/request-path.js";
-import { parseStrictYaml } from "../domain/strict-yaml.js";
+import { generateRequestId, type RequestFields, requestYaml } from "../domain/request-yaml.js";
+import { commandLine, shellQuote } from "../domain/shell-text.js";
 import type { CommandIo, CommandOutcome } from "./command-io.js";
+import { openPrObstacle, openPullRequest, pullRequestBody } from "./request-pull-request.js";
+import { NO_LOGIN_MESSAGE, type RequesterSource, resolveRequester } from "./requester.js";
 import { loadWorkspaceConfig, openWorkspace } from "./validate.js";
-
-/** How to tell Elevate who you are, printed when no login can be found. */
-export const NO_LOGIN_MESSAGE =
-  "no GitHub login found: pass --requester YOUR_LOGIN, sign in with `gh auth login`, or run `git config --global github.user YOUR_LOGIN`";
-
-export const DIRTY_TREE_MESSAGE =
-  "--open-pr needs a clean working tree (git status --porcelain is not empty); commit or stash your changes first, or run without --open-pr";
-
-// --- Subprocesses ------------------------------------------------------------------------------
-
-interface ProcessResult {
-  ok: boolean;
-  /** The program is not installed (ENOENT). */
-  missing: boolean;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program with an argv array (no shell) and never throws. */
-function runProgram(
-  program: string,
-  args: readonly string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
-): Promise<ProcessResult> {
-  return new Promise((resolvePromise) => {
-    execFile(
-      program,
-      [...args],
-      {
-        cwd: options.cwd,
-        env: { ...options.env, GIT_TERMINAL_PROMPT: "0", GH_PROMPT_DISABLED: "1" },
-        encoding: "utf8",
-        maxBuffer: 16 * 1024 * 1024,
-        timeout: options.timeoutMs ?? 60_000,
-      },
-      (error, stdout, stderr) => {
-        const code = (error as NodeJS.ErrnoException | null)?.code;
-        resolvePromise({ ok: !error, missing: code === "ENOENT", stdout, stderr: stderr || (error?.message ?? "") });
-      },
-    );
-  });
-}
-
-// --- Requester --------------------------------------------------------------------------------
-
-export type RequesterSource = "--requester" | "gh" | "git config github.user";
-
-/**
- * The requester's GitHub login: `--requester`, else the account `gh` is signed
- * in to (`gh api user`, https://cli.github.com/manual/gh_api), else
- * `git config github.user` (the convention hub and other tools use).
- */
-export async function resolveRequester(input: {
-  flag: string | undefined;
-  cwd: string;
-  env: NodeJS.ProcessEnv;
-}): Promise<{ login: string; source: RequesterSource } | undefined> {
-  if (input.flag !== undefined) return { login: input.flag, source: "--requester" };
-  const gh = await runProgram("gh", ["api", "user", "--jq", ".login"], {
-    cwd: input.cwd,
-    env: input.env,
-    timeoutMs: 20_000,
-  });
-  const ghLogin = gh.stdout.trim();
-  if (gh.ok && GITHUB_LOGIN.test(ghLogin)) return { login: ghLogin, source: "gh" };
-  const configured = await runProgram("git", ["config", "--get", "github.user"], { cwd: input.cwd, env: input.env });
-  const gitLogin = configured.stdout.trim();
-  if (configured.ok && GITHUB_LOGIN.test(gitLogin)) return { login: gitLogin, source: "git config github.user" };
-  return undefined;
-}
-
-// --- Request ids ------------------------------------------------------------------------------
-
-const ID_SUFFIX_CHARS = 4;
-
-function slug(text: string): string {
-  return text
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/-{2,}/g, "-")
-    .replace(/^-+|-+$/g, "");
-}
-
-/**
- * A readable id: `<login>-<role>-<yyyymmdd>-<4 random base36>`, lower-cased,
- * with the login and role part cut so the whole fits `REQUEST_ID` (at most 63).
- * The date is the UTC day the request is written.
- */
-export function generateRequestId(input: { login: string; role: string; now: Date; random: () => number }): string {
-  let suffixChars = "";
-  for (let i = 0; i < ID_SUFFIX_CHARS; i++) suffixChars += Math.floor(input.random() * 36).toString(36);
-  const day = input.now.toISOString().slice(0, 10).replace(/-/g, "");
-  const suffix = `-${day}-${suffixChars}`;
-  const head = slug(`${input.login}-${input.role}`)
-    .slice(0, 63 - suffix.length)
-    .replace(/-+$/, "");
-  const id = `${head || "request"}${suffix}`;
-  if (!REQUEST_ID.test(id))
-    throw new Error(`generateRequestId produced ${JSON.stringify(id)}, which breaks the id rule`);
-  return id;
-}
-
-// --- YAML -------------------------------------------------------------------------------------
-
-export interface RequestFields {
-  requester: string;
-  role: string;
-  duration: string;
-  reason: string;
-  ticket?: string | undefined;
-  start?: string | undefined;
-}
-
-/**
- * True when `text` written as a plain YAML scalar reads back as exactly the
- * same string under both YAML 1.2 (core schema) and YAML 1.1, whose booleans
- * (`on`, `yes`), octals (`0123`) and timestamps other tools still apply
- * (https://yaml.org/type/bool.html). Anything else is double-quoted.
- */
-function staysStringWhenPlain(text: string): boolean {
-  if (text === "" || text !== text.trim()) return false;
-  for (const version of ["1.1", "1.2"] as const) {
-    try {
-      if (parseYaml(text, { version, logLevel: "error" }) !== text) return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
-}
-
-/**
- * The request file's text. Field order follows docs/request-file.md; every value is a
- * string, plain where that is unambiguous and double-quoted otherwise. The
- * output is loaded back with the strict loader and compared field by field,
- * so a quoting mistake can never write a file that means something else.
- */
-export function requestYaml(fields: RequestFields): string {
-  const ordered: [string, string][] = [
-    ["requester", fields.requester],
-    ["role", fields.role],
-    ["duration", fields.duration],
-    ["reason", fields.reason],
-  ];
-  if (fields.ticket !== undefined) ordered.push(["ticket", fields.ticket]);
-  if (fields.start !== undefined) ordered.push(["start", fields.start]);
-  const document = new YamlDocument({});
-  for (const [key, value] of ordered) {
-    const scalar = new Scalar(value);
-    scalar.type = staysStringWhenPlain(value) ? Scalar.PLAIN : Scalar.QUOTE_DOUBLE;
-    document.set(key, scalar);
-  }
-  const text = document.toString({ lineWidth: 0 });
-  const check = parseStrictYaml(text);
-  const loaded = check.ok ? check.document.value : undefined;
-  const same =
-    loaded !== undefined &&
-    loaded !== null &&
-    typeof loaded === "object" &&
-    !Array.isArray(loaded) &&
-    Object.keys(loaded).length === ordered.length &&
-    ordered.every(([key, value]) => loaded[key] === value);
-  if (!same) {
-    throw new Error(`requestYaml: the written YAML does not load back to the same fields:\n${text}`);
-  }
-  return text;
-}
-
-// --- Shell text for instructions ----------------------------------------------------------------
-
-/** POSIX shell single-quoting, for commands we print (never run) for the user to copy. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
-}
-
-function commandLine(argv: readonly string[]): string {
-  return argv.map(shellQuote).join(" ");
-}
-
-/** `https://github.com/OWNER/REPO` for a GitHub remote URL (https, ssh or scp-like), else undefined. */
-export function githubWebUrl(remoteUrl: string): string | undefined {
-  const url = remoteUrl.trim();
-  const scp = /^(?:[\w.-]+@)?([\w.-]+):(?!\/)([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(url);
-  const full = /^(?:https?|ssh|git):\/\/(?:[^@/]+@)?([\w.-]+)(?::\d+)?\/([\w.-]+)\/([\w.-]+?)(?:\.git)?\/?$/.exec(url);
-  const match = full ?? scp;
-  if (!match) return undefined;
-  const [, host, owner, repo] = match;
-  return `https://${host}/${owner}/${repo}`;
-}
-
-// --- The command ------------------------------------------------------------------------------
 
 /** What `elevate request` was asked for (argv already parsed). */
 export interface RequestOptions {
@@ -272,24 +85,6 @@ export function flagTermErrors(input: {
     }
     return `${label}: ${error.message}`;
   });
-}
-
-/** Why `--open-pr` cannot work here (checked before anything is touched), or undefined when it can. */
-async function openPrObstacle(proc: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string | undefined> {
-  // `git var` applies the same strict rule as `git commit`, env (GIT_AUTHOR_*, EMAIL) and config alike.
-  for (const ident of ["GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"]) {
-    const who = await runProgram("git", ["var", ident], proc);
-    if (!who.ok) {
-      return '--open-pr commits, and git does not know who you are; run `git config --global user.name "Your Name"` and `git config --global user.email you@example.com`, or run without --open-pr';
-    }
-  }
-  const status = await runProgram("git", ["status", "--porcelain"], proc);
-  if (!status.ok) return `git status failed: ${status.stderr.trim()}`;
-  if (status.stdout.trim() !== "") return DIRTY_TREE_MESSAGE;
-  const remote = await runProgram("git", ["remote", "get-url", "origin"], proc);
-  if (!remote.ok)
-    return "--open-pr pushes to the remote origin, and this clone has none; add it (git remote add origin URL) or run without --open-pr";
-  return undefined;
 }
 
 /** Runs `elevate request`: `ok` written (or printed), `problems` invalid request, `failed` usage or environment error. */
@@ -443,80 +238,4 @@ const PROGRAM_REQUEST = "elevate request";
 
 function toPosix(path: string): string {
   return path.split(sep).join("/");
-}
-
-function pullRequestBody(input: {
-  repoPath: string;
-  fields: { role: string; duration: string; reason: string; ticket?: string; iamUser: string };
-  start: string | undefined;
-}): string {
-  const { fields } = input;
-  return [
-    `Temporary access to role \`${fields.role}\` for ${fields.duration} as IAM user \`${fields.iamUser}\`.`,
-    "",
-    `- Request: \`${input.repoPath}\``,
-    `- Reason: ${fields.reason}`,
-    `- Ticket: ${fields.ticket ?? "none"}`,
-    `- Start: ${input.start ?? "at merge"}`,
-    "",
-    "Created with `npx elevate request`. The role's code owners approve; the grant runs when this is merged.",
-  ].join("\n");
-}
-
-async function openPullRequest(input: {
-  io: CommandIo;
-  proc: { cwd: string; env: NodeJS.ProcessEnv };
-  repoPath: string;
-  branch: string;
-  title: string;
-  body: string;
-  reason: string;
-}): Promise<CommandOutcome> {
-  const { io, proc, repoPath, branch, title, body } = input;
-  const add = await runProgram("git", ["add", "--", repoPath], proc);
-  const commit = add.ok
-    ? await runProgram("git", ["commit", "-q", "-m", title, "-m", `Reason: ${input.reason}`, "--", repoPath], proc)
-    : add;
-  if (!commit.ok) {
-    io.stderr(
-      `elevate request: could not commit ${repoPath} on ${branch}: ${commit.stderr.trim()}\nThe file is written and you are on branch ${branch}; commit it yourself, then push and open the PR.\n`,
-    );
-    return "failed";
-  }
-  io.stdout(`committed ${repoPath} on new branch ${branch} (git switch - returns to your previous branch)\n`);
-
-  const push = ["git", "push", "-u", "origin", branch];
-  const prCreate = ["gh", "pr", "create", "--head", branch, "--title", title, "--body", body];
-  const gh = await runProgram("gh", ["--version"], proc);
-  if (gh.missing || !gh.ok) {
-    const remote = await runProgram("git", ["remote", "get-url", "origin"], proc);
-    const web = remote.ok ? githubWebUrl(remote.stdout) : undefined;
-    io.stdout(
-      [
-        "gh (GitHub CLI) is not installed; push the branch and open the pull request yourself:",
-        `  ${commandLine(push)}`,
-        web
-          ? `  then open ${web}/compare/${encodeURIComponent(branch).replace(/%2F/g, "/")}?expand=1`
-          : `  ${commandLine(prCreate)}`,
-        "",
-      ].join("\n"),
-    );
-    return "ok";
-  }
-  const pushed = await runProgram(push[0] as string, push.slice(1), { ...proc, timeoutMs: 120_000 });
-  if (!pushed.ok) {
-    io.stderr(
-      `elevate request: ${commandLine(push)} failed: ${pushed.stderr.trim()}\nThe request is committed on ${branch}; once the push works, run:\n  ${commandLine(push)}\n  ${commandLine(prCreate)}\n`,
-    );
-    return "failed";
-  }
-  const pr = await runProgram(prCreate[0] as string, prCreate.slice(1), { ...proc, timeoutMs: 120_000 });
-  if (!pr.ok) {
-    io.stderr(
-      `elevate request: ${commandLine(prCreate.slice(0, 3))} failed: ${pr.stderr.trim()}\nThe branch ${branch} is pushed; open the pull request with:\n  ${commandLine(prCreate)}\n`,
-    );
-    return "failed";
-  }
-  io.stdout(`opened ${pr.stdout.trim()}\n`);
-  return "ok";
 }

@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { REQUEST_ID } from "../../src/domain/request-path.js";
+import { generateRequestId, requestYaml } from "../../src/domain/request-yaml.js";
+import { githubWebUrl, shellQuote } from "../../src/domain/shell-text.js";
 import { parseStrictYaml } from "../../src/domain/strict-yaml.js";
-import { generateRequestId, githubWebUrl, requestYaml, shellQuote } from "../../src/modes/request.js";
 
 const NOW = new Date("2026-11-30T09:00:00Z");
 
