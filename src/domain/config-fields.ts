@@ -3,7 +3,7 @@
  * account id, a user name or a duration must look like, each with the message
  * a person can act on. `config-schema.ts` assembles them into the file's shape.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { formatDuration, minutes, parseDuration } from "./duration.js";
 import { quote } from "./errors.js";
 

@@ -5,7 +5,7 @@
  * must be users) live in `config-rules.ts`, which reads the raw document, so
  * they report even where this schema fails: one pass shows every problem.
  */
-import { z } from "zod";
+import * as z from "zod";
 import {
   AWS_ACCOUNT_ID,
   AWS_REGION,
