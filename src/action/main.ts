@@ -2,12 +2,12 @@
  * The action: read inputs, build the context, run one mode. The single
  * top-level catch turns any error into `core.setFailed` with a message a
  * person can act on.
+ *
+ * Each mode is loaded with a dynamic import() only when it runs: the bundle
+ * splits there (scripts/build.mjs), so check mode, which runs on every PR
+ * push, never loads the AWS SDK, and grant loads only what grant uses.
  */
 import * as core from "@actions/core";
-import { breakGlassFailed, reportBreakGlass, runBreakGlass } from "../modes/break-glass.js";
-import { runCheck } from "../modes/check.js";
-import { grantFailed, reportGrant, runGrant } from "../modes/grant.js";
-import { revokeFailed, runRevoke } from "../modes/revoke.js";
 import { contextFromEnvironment } from "./context.js";
 import { getInputs } from "./inputs.js";
 
@@ -17,6 +17,7 @@ export async function run(): Promise<void> {
     const ctx = contextFromEnvironment(inputs);
     switch (inputs.mode) {
       case "check": {
+        const { runCheck } = await import("../modes/check.js");
         const result = await core.group("Elevate check", () => runCheck(ctx));
         if (result.failed) core.setFailed(result.headline);
         return;
@@ -25,11 +26,13 @@ export async function run(): Promise<void> {
         // Break-glass is grant mode dispatched from elevate-breakglass.yml; the
         // action, not the trigger, decides who may use it (src/domain/break-glass.ts).
         if (ctx.eventName === "workflow_dispatch") {
+          const { breakGlassFailed, reportBreakGlass, runBreakGlass } = await import("../modes/break-glass.js");
           const glass = await core.group("Elevate break-glass", () => runBreakGlass(ctx));
           await reportBreakGlass(glass);
           if (breakGlassFailed(glass)) core.setFailed(glass.issueError ?? glass.message);
           return;
         }
+        const { grantFailed, reportGrant, runGrant } = await import("../modes/grant.js");
         const report = await core.group("Elevate grant", () => runGrant(ctx));
         const { loadedConfig } = report;
         if (loadedConfig) await reportGrant(ctx, loadedConfig, report);
@@ -42,6 +45,7 @@ export async function run(): Promise<void> {
         return;
       }
       case "revoke": {
+        const { revokeFailed, runRevoke } = await import("../modes/revoke.js");
         const report = await core.group("Elevate revoke", () => runRevoke(ctx));
         if (revokeFailed(report)) core.setFailed(report.headline);
         return;

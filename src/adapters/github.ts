@@ -1,11 +1,16 @@
 /**
- * Thin adapter over the GitHub REST API (Octokit from @actions/github).
- * Returns plain data; every decision lives in src/domain or src/modes.
+ * Thin adapter over the GitHub REST API (Octokit with its REST and pagination
+ * plugins, as @actions/github's getOctokit builds it, but over Node's built-in
+ * fetch). Returns plain data; every decision lives in src/domain or src/modes.
  */
-import { getOctokit } from "@actions/github";
+import { getProxyUrl } from "@actions/http-client/lib/proxy";
+import { Octokit as OctokitCore } from "@octokit/core";
+import { paginateRest } from "@octokit/plugin-paginate-rest";
+import { restEndpointMethods } from "@octokit/plugin-rest-endpoint-methods";
 import type { PullRequestReview, RepositoryPermission } from "../domain/approvals.js";
 
-export type Octokit = ReturnType<typeof getOctokit>;
+const GitHubClient = OctokitCore.plugin(restEndpointMethods, paginateRest);
+export type Octokit = InstanceType<typeof GitHubClient>;
 
 export interface RepoRef {
   owner: string;
@@ -36,9 +41,42 @@ export interface PullRequestFile {
 /** A review in the REST shape the approval rule reads (src/domain/approvals.ts). */
 export type Review = PullRequestReview;
 
-export function createOctokit(token: string, baseUrl?: string): Octokit {
-  // Requests time out rather than hang a job that holds a concurrency slot.
-  return getOctokit(token, { ...(baseUrl ? { baseUrl } : {}), request: { timeout: 30_000 } });
+/** Requests time out rather than hang a job that holds a concurrency slot. */
+export const GITHUB_REQUEST_TIMEOUT_MS = 30_000;
+
+export function createOctokit(token: string, baseUrl = "https://api.github.com"): Octokit {
+  const userAgent = orchestrationUserAgent(process.env.ACTIONS_ORCHESTRATION_ID);
+  return new GitHubClient({
+    auth: `token ${token}`,
+    baseUrl,
+    ...(userAgent ? { userAgent } : {}),
+    request: { fetch: githubFetch(new URL(baseUrl)) },
+  });
+}
+
+/**
+ * The fetch Octokit uses: Node's own, with a timeout. Behind a proxy
+ * (`https_proxy`/`HTTPS_PROXY`, or the `http_` pair for an http:// API URL,
+ * minus `no_proxy`/`NO_PROXY` and loopback hosts: @actions/http-client's rules,
+ * which @actions/github applies), requests go through undici's ProxyAgent, as
+ * with @actions/github; that module is loaded only then (github-proxy-fetch.ts),
+ * so a run without a proxy never loads undici.
+ */
+function githubFetch(apiUrl: URL): typeof fetch {
+  const proxy = getProxyUrl(apiUrl);
+  let proxied: Promise<typeof fetch> | undefined;
+  return async (input, init) => {
+    const withTimeout = { ...init, signal: init?.signal ?? AbortSignal.timeout(GITHUB_REQUEST_TIMEOUT_MS) };
+    if (!proxy) return fetch(input, withTimeout);
+    proxied ??= import("./github-proxy-fetch.js").then((m) => m.proxyFetch(proxy));
+    return (await proxied)(input, withTimeout);
+  };
+}
+
+/** @actions/github's user agent suffix for runs that carry an orchestration id. */
+function orchestrationUserAgent(orchestrationId: string | undefined): string | undefined {
+  const id = orchestrationId?.trim();
+  return id ? `actions_orchestration_id/${id.replace(/[^a-z0-9_.-]/gi, "_")}` : undefined;
 }
 
 /** The fields we read, common to the "get", "list" and "commit pulls" shapes. */

@@ -1,5 +1,5 @@
 /**
- * The package version, embedded in the bundle at build time (ncc inlines the
+ * The package version, embedded in the bundle at build time (esbuild inlines the
  * JSON), so `elevate --version` never reads a file next to the bundle: the
  * CLI runs the same from a packed tarball, a git checkout or a copy of
  * action/dist.

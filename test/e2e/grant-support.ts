@@ -5,7 +5,7 @@
  *
  * The bundle is the committed action/dist/index.js unless ELEVATE_TEST_BUNDLE
  * names another one (build one with
- * `npx ncc build src/action/index.ts -o /tmp/grant-e2e/dist --minify --target es2022`
+ * `node scripts/build.mjs --out /tmp/grant-e2e/dist`
  * while changing src/, so a half-built shared bundle never gets in the way).
  */
 import { expect } from "vitest";

@@ -63,7 +63,7 @@ describe("action/action.yml", () => {
 
   it("runs on node24 from the committed bundle dist/index.js", () => {
     expect(template?.runs).toEqual({ using: "node24", main: "dist/index.js" });
-    // `main` is relative to the action's directory (action/), where ncc writes the bundle.
+    // `main` is relative to the action's directory (action/), where scripts/build.mjs writes the bundle.
     expect(existsSync(join(actionDir, "dist", "index.js"))).toBe(true);
   });
 
