@@ -8,11 +8,9 @@
  *     a valid .github/elevate.yml (4 roles, 20 users), N valid request files;
  *     for audit, N pull requests merged with merge commits plus one evidence
  *     note each in refs/notes/elevate, written with `git fast-import`.
- *   - The CLI is the committed bundle (HEAD:action/dist/cli/index.js) when it
- *     is current, otherwise a cached ncc --minify build of the working tree if
- *     one exists, otherwise an esbuild bundle of src/cli/index.ts (one second to
- *     build, where tsx would add its transpile time to every run); the notes say
- *     which.
+ *   - The CLI is action/dist/cli/index.js of the shipped build of the working
+ *     tree (`node scripts/build.mjs --out …`, byte-identical to what
+ *     `npm run build` commits); the notes say so.
  *   - validate: `elevate validate --now <fixed> FILE…` with every file as an
  *     argument (one process), from the fixture root; must exit 0.
  *     audit: `elevate audit --format json`; must exit 0 and print N rows.
@@ -25,7 +23,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { committedBundle, committedBundleFreshness, esbuildPlainBundle, nccBuild, nccCached } from "./lib/builds.js";
+import { shippedBuild } from "./lib/builds.js";
 import { type ChildRun, runNode } from "./lib/exec.js";
 import { makeAuditRepo, makeValidateRepo } from "./lib/fixtures.js";
 import {
@@ -57,31 +55,13 @@ export interface CliUnderTest {
   description: string;
 }
 
-/** The committed CLI bundle if current; else a cached ncc build; else an esbuild bundle of the source. */
-export function chooseCli(log: (line: string) => void): CliUnderTest {
-  const dist = "action/dist/cli";
-  const freshness = committedBundleFreshness(dist);
-  const committed = committedBundle(dist);
-  if (freshness.fresh && committed) {
-    return {
-      nodeArgs: [],
-      script: committed,
-      description: `committed bundle HEAD:${dist}/index.js (${freshness.reason})`,
-    };
-  }
-  if (nccCached("src/cli/index.ts", true)) {
-    return {
-      nodeArgs: [],
-      script: nccBuild("src/cli/index.ts", true, log),
-      description: `ncc --minify build of the working tree (the committed CLI bundle is stale: ${freshness.reason})`,
-    };
-  }
-  // An esbuild bundle of the same entry takes a second to build, where ncc takes
-  // minutes on two cores; tsx would add its transpile time to every run.
+/** The CLI of the shipped build of the working tree (what `npm run build` commits). */
+export function chooseCli(_log: (line: string) => void): CliUnderTest {
+  const build = shippedBuild();
   return {
     nodeArgs: [],
-    script: esbuildPlainBundle("src/cli/index.ts"),
-    description: `esbuild bundle of the working tree's src/cli/index.ts (the committed CLI bundle is stale: ${freshness.reason}; no ncc build cached)`,
+    script: build.cli,
+    description: build.description.replace("the working tree", "the working tree's CLI"),
   };
 }
 

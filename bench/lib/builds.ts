@@ -1,11 +1,12 @@
 /**
  * The builds the benchmarks compare, all outside action/dist (which is shared
  * and only `npm run build` writes):
- *   - the committed bundle, exactly as in HEAD (`git show HEAD:action/dist/…`),
- *     and whether it is stale against the source;
- *   - ncc builds of the working tree, with and without --minify, cached under
- *     the temp dir by a hash of src/ and package-lock.json (ncc takes a minute
- *     or more on two cores);
+ *   - the shipped build: `node scripts/build.mjs --out DIR` of the working tree
+ *     (the same bytes `npm run build` commits, since the build is reproducible),
+ *     with esbuild's metafile; cached by a hash of the source;
+ *   - the same build with the action as one file (`--one-file`), no mode split;
+ *   - the bundle before the switch to esbuild: the ncc --minify single file as
+ *     committed at BEFORE_REF (`git show`), no build needed;
  *   - an esbuild bundle without minification and without tree-shaking;
  *   - an unbundled transpile of src/ that resolves node_modules at run time.
  */
@@ -18,9 +19,12 @@ import { REPO_ROOT } from "./exec.js";
 
 export const CACHE_DIR = join(tmpdir(), "elevate-bench-cache");
 
-function git(args: string[]): string {
-  return execFileSync("git", args, { cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-}
+/**
+ * The last commit whose action/dist/index.js is the ncc --minify single file
+ * (before the esbuild switch): the "before" of the cold-start and grant rows.
+ * ELEVATE_BENCH_BEFORE_REF names another commit.
+ */
+export const BEFORE_REF = process.env.ELEVATE_BENCH_BEFORE_REF || "a83c2f6";
 
 function gitBuffer(args: string[]): Buffer {
   return execFileSync("git", args, { cwd: REPO_ROOT, maxBuffer: 64 * 1024 * 1024 });
@@ -36,11 +40,12 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** Hash of everything a bundle is built from: src/**, package-lock.json, tsconfig.json. */
+/** Hash of everything a bundle is built from: src/**, the build script, package-lock.json, tsconfig.json. */
 export function sourceHash(): string {
   const hash = createHash("sha256");
   const files = [
     ...listFiles(join(REPO_ROOT, "src")),
+    join(REPO_ROOT, "scripts", "build.mjs"),
     join(REPO_ROOT, "package-lock.json"),
     join(REPO_ROOT, "tsconfig.json"),
   ];
@@ -53,68 +58,67 @@ export function sourceHash(): string {
   return hash.digest("hex").slice(0, 16);
 }
 
-export interface Freshness {
-  fresh: boolean;
-  reason: string;
+/** esbuild's metafile: which source files went into which output file. */
+export interface Metafile {
+  outputs: Record<
+    string,
+    { bytes: number; inputs: Record<string, unknown>; imports: { path: string; kind: string }[] }
+  >;
+}
+
+export interface Build {
+  dir: string;
+  /** The action's entry (action/dist/index.js in the shipped layout). */
+  action: string;
+  /** Every file of the action (entry and chunks). */
+  actionFiles: string[];
+  cli: string;
+  meta: Metafile;
+  description: string;
 }
 
 /**
- * Whether HEAD's committed bundle was built from the current source: stale when
- * src/ or the lock file has uncommitted changes, or was committed after the
- * bundle last was. (ncc builds are reproducible, so a byte comparison with a
- * fresh build would also do, at the cost of a build.)
+ * `node scripts/build.mjs --out DIR --metafile` of the working tree, cached by
+ * source hash (it takes a second or two). `oneFile`: the action without the
+ * per-mode split.
  */
-export function committedBundleFreshness(distPath: string): Freshness {
-  const dirty = git(["status", "--porcelain", "--", "src", "package-lock.json"]).trim();
-  if (dirty) return { fresh: false, reason: "src/ has uncommitted changes" };
-  const distTime = Number(git(["log", "-1", "--format=%ct", "--", distPath]).trim() || 0);
-  const srcTime = Number(git(["log", "-1", "--format=%ct", "--", "src", "package-lock.json"]).trim() || 0);
-  if (distTime === 0) return { fresh: false, reason: `${distPath} is not committed` };
-  if (srcTime > distTime) return { fresh: false, reason: `src/ was committed after ${distPath}` };
-  return { fresh: true, reason: `${distPath} committed after the last src/ change` };
-}
-
-/** HEAD's committed bundle directory (index.js and package.json) extracted to the cache; undefined if absent. */
-export function committedBundle(distDir: string): string | undefined {
-  const head = git(["rev-parse", "HEAD"]).trim();
-  const out = join(CACHE_DIR, `committed-${head.slice(0, 12)}`, distDir);
-  if (existsSync(join(out, "index.js"))) return join(out, "index.js");
-  let script: Buffer;
-  try {
-    script = gitBuffer(["show", `HEAD:${distDir}/index.js`]);
-  } catch {
-    return undefined;
+export function shippedBuild(options: { oneFile?: boolean } = {}): Build {
+  const kind = options.oneFile ? "one-file" : "split";
+  const dir = join(CACHE_DIR, `build-${sourceHash()}-${kind}`);
+  if (!existsSync(join(dir, "meta-action.json"))) {
+    rmSync(dir, { recursive: true, force: true });
+    execFileSync(
+      process.execPath,
+      [join(REPO_ROOT, "scripts", "build.mjs"), "--out", dir, "--metafile", ...(options.oneFile ? ["--one-file"] : [])],
+      { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"] },
+    );
   }
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "index.js"), script);
-  try {
-    writeFileSync(join(out, "package.json"), gitBuffer(["show", `HEAD:${distDir}/package.json`]));
-  } catch {
-    // No package.json committed next to it: the bundle runs as whatever its extension says.
+  const chunks = existsSync(join(dir, "chunks")) ? listFiles(join(dir, "chunks")) : [];
+  return {
+    dir,
+    action: join(dir, "index.js"),
+    actionFiles: [join(dir, "index.js"), ...chunks],
+    cli: join(dir, "cli", "index.js"),
+    meta: JSON.parse(readFileSync(join(dir, "meta-action.json"), "utf8")) as Metafile,
+    description: options.oneFile
+      ? "`node scripts/build.mjs --one-file` of the working tree (esbuild, the action as one file)"
+      : "`npm run build` of the working tree (esbuild, split per mode; byte-identical to action/dist when that is current)",
+  };
+}
+
+/** The ncc single-file action bundle as committed at BEFORE_REF, extracted to the cache. */
+export function beforeBundle(): { path: string; description: string } {
+  const sha = gitBuffer(["rev-parse", "--verify", `${BEFORE_REF}^{commit}`])
+    .toString()
+    .trim();
+  const out = join(CACHE_DIR, `before-${sha.slice(0, 12)}`);
+  const path = join(out, "index.js");
+  if (!existsSync(path)) {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(path, gitBuffer(["show", `${sha}:action/dist/index.js`]));
+    writeFileSync(join(out, "package.json"), gitBuffer(["show", `${sha}:action/dist/package.json`]));
   }
-  return join(out, "index.js");
-}
-
-/** ncc build of `entry` from the working tree, cached by source hash. Returns the bundle path. */
-export function nccBuild(entry: string, minify: boolean, log: (line: string) => void): string {
-  const name = entry.replace(/[^\w]+/g, "_");
-  const out = join(CACHE_DIR, `ncc-${sourceHash()}-${name}-${minify ? "min" : "plain"}`);
-  const file = join(out, "index.js");
-  if (existsSync(file)) return file;
-  log(`building ${entry} with ncc${minify ? " --minify" : ""} into ${out} (cached for this source)…`);
-  rmSync(out, { recursive: true, force: true });
-  execFileSync(
-    join(REPO_ROOT, "node_modules", ".bin", "ncc"),
-    ["build", entry, "-o", out, ...(minify ? ["--minify"] : []), "--target", "es2022", "--quiet"],
-    { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"] },
-  );
-  return file;
-}
-
-/** True when an ncc build of this source is already cached (so --quick can use it without building). */
-export function nccCached(entry: string, minify: boolean): boolean {
-  const name = entry.replace(/[^\w]+/g, "_");
-  return existsSync(join(CACHE_DIR, `ncc-${sourceHash()}-${name}-${minify ? "min" : "plain"}`, "index.js"));
+  return { path, description: `ncc --minify, one file: action/dist/index.js at ${sha.slice(0, 7)}` };
 }
 
 const ESBUILD = (): string => join(REPO_ROOT, "node_modules", ".bin", "esbuild");

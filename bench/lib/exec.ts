@@ -26,6 +26,10 @@ export interface ChildRun {
   stderr: string;
   /** The first line printed on stdout. */
   firstLine: string;
+  /** Spawn to the first complete stdout line matching `markLine` (NaN if none or not asked). */
+  markMs: number;
+  /** That line. */
+  markedLine: string;
   /** All of stdout, when `captureStdout` was set. */
   stdout: string;
 }
@@ -39,6 +43,8 @@ export interface ChildSpec {
   env?: NodeJS.ProcessEnv;
   /** Kill the child once it printed its first stdout line (cold-start runs). */
   stopAtFirstLine?: boolean;
+  /** Also time the first stdout line that matches this (e.g. the first `::error::`). */
+  markLine?: RegExp;
   captureStdout?: boolean;
   timeoutMs?: number;
 }
@@ -51,6 +57,9 @@ export function runNode(spec: ChildSpec): Promise<ChildRun> {
     const start = performance.now();
     let firstLineMs = Number.NaN;
     let firstLine = "";
+    let markMs = Number.NaN;
+    let markedLine = "";
+    let marking = "";
     let pending = "";
     let stdoutBytes = 0;
     let stderr = "";
@@ -68,6 +77,17 @@ export function runNode(spec: ChildSpec): Promise<ChildRun> {
     child.stdout.on("data", (chunk: Buffer) => {
       stdoutBytes += chunk.length;
       if (spec.captureStdout) stdoutChunks.push(chunk);
+      if (spec.markLine && Number.isNaN(markMs)) {
+        marking += chunk.toString("utf8");
+        const lines = marking.split("\n");
+        marking = lines.pop() ?? "";
+        const hit = lines.find((line) => spec.markLine?.test(line));
+        if (hit !== undefined) {
+          markMs = performance.now() - start;
+          markedLine = hit;
+          marking = "";
+        }
+      }
       if (!Number.isNaN(firstLineMs)) return;
       pending += chunk.toString("utf8");
       const nl = pending.indexOf("\n");
@@ -102,6 +122,8 @@ export function runNode(spec: ChildSpec): Promise<ChildRun> {
         stdoutBytes,
         stderr,
         firstLine,
+        markMs,
+        markedLine,
         stdout: Buffer.concat(stdoutChunks).toString("utf8"),
       });
     });

@@ -64,7 +64,7 @@ describe("bench smoke", () => {
     const result = await runGrantOverheadBench({
       ...quiet,
       runs: 1,
-      bundle: { path, description: "esbuild bundle (smoke test)", kind: "esbuild" },
+      bundle: { path, description: "esbuild bundle (smoke test)" },
     });
     expect(row(result.rows, /StartAutomationExecution \(/).ours).toMatch(/^median \d/);
     expect(row(result.rows, /notices/).ours).toMatch(/^median \d/);
