@@ -58,7 +58,7 @@ export function grantableRolesFor(configText: string): string {
 }
 
 /** The sandbox has no AWS managed policies; the example role gets this stand-in inline. */
-const EC2_FULL_ACCESS = {
+export const EC2_FULL_ACCESS = {
   Version: "2012-10-17",
   Statement: [{ Effect: "Allow", Action: "ec2:*", Resource: "*" }],
 };
@@ -95,6 +95,8 @@ export interface WorldOptions {
   awsLatencyMs?: number;
   /** Extra or overriding infra/template.yaml parameters (e.g. CreateApprovalTopic). */
   stackParameters?: Record<string, string>;
+  /** Sandbox accounts; the first is the hub (default ["123456789012"]). Others are member accounts. */
+  accountIds?: string[];
 }
 
 export const DEFAULT_USERS: Record<string, string> = {
@@ -173,6 +175,7 @@ export class ElevateWorld {
     const aws = await startAwsSandbox({
       now: options.start ?? new Date("2026-11-30T08:00:00Z"),
       clockMode: options.clockMode ?? "following",
+      ...(options.accountIds ? { accountIds: options.accountIds } : {}),
     });
     const now = () => aws.clock.now();
     const github = await GitHubSandbox.start({ now });

@@ -116,9 +116,10 @@ describe("infra/template.yaml in the AWS sandbox", () => {
       NotifyTopicArn: `arn:aws:sns:${sandbox.region}:${account}:Elevate`,
       ExampleRoleArn: `arn:aws:iam::${account}:role/elevated/EC2_FullAccess_Role`,
     });
-    // grant, revoke, automation, scheduler and the example role; five runbooks; Elevate's schedule group.
+    // grant, revoke, automation, scheduler and the example role; five runbooks and the two
+    // member-account runbooks; Elevate's schedule group.
     expect(sandbox.calls("CreateRole").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
-    expect(sandbox.calls("CreateDocument").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
+    expect(sandbox.calls("CreateDocument").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok", "ok", "ok", "ok"]);
     expect(sandbox.calls("CreateScheduleGroup", "scheduler").map((c) => c.params.Name)).toEqual(["elevate"]);
   });
 

@@ -152,8 +152,30 @@ describe("runbook structure", () => {
           clearCutoff: ["findCutOffPolicy"],
           expireGrant: ["expireGrant"],
         };
+        // Member-account cut-offs (issue 15): multi-account automation of the member runbooks.
+        const crossAccount: Record<string, string[]> = {
+          expireGrant: ["cutOffInMemberAccount", "scheduleMemberClear"],
+        };
         for (const s of runbook.mainSteps) {
-          expect(["aws:executeAwsApi", "aws:branch", "aws:executeScript", "aws:sleep"]).toContain(s.action);
+          expect([
+            "aws:executeAwsApi",
+            "aws:branch",
+            "aws:executeScript",
+            "aws:sleep",
+            "aws:executeAutomation",
+          ]).toContain(s.action);
+          if (s.action === "aws:executeAutomation" || s.inputs.Service === "ssm") {
+            expect(crossAccount[key] ?? [], `${key}: ${s.name}`).toContain(s.name);
+            expect(s.inputs.DocumentName).toBe(
+              s.action === "aws:executeAutomation" ? "Elevate-MemberCutoff" : "Elevate-MemberClearCutoff",
+            );
+            // Always in one account, the role's, through the member stack's execution role.
+            const locations = s.inputs.TargetLocations as { Accounts: string[]; ExecutionRoleName: unknown }[];
+            expect(locations).toHaveLength(1);
+            expect(locations[0]?.Accounts).toHaveLength(1);
+            expect(locations[0]?.ExecutionRoleName).toEqual({ Ref: "MemberExecutionRoleName" });
+            continue;
+          }
           // The one wait: Elevate-ExpireGrant, fired in the minute before NotAfter, waits for it.
           if (s.action === "aws:sleep") expect(`${key}.${s.name}`).toBe("expireGrant.waitForNotAfter");
           if (s.action === "aws:executeScript") {
@@ -501,7 +523,7 @@ describe("the template embeds the runbook files", () => {
 
   it("node infra/sync-runbooks.mjs --check finds the template up to date", () => {
     const out = execFileSync(process.execPath, ["infra/sync-runbooks.mjs", "--check"], { encoding: "utf8" });
-    expect(out).toMatch(/embeds 5 runbooks, all up to date/);
+    expect(out).toMatch(/embeds 7 runbooks, all up to date/);
   });
 
   it("the sync detects a stale copy", async () => {
@@ -514,5 +536,56 @@ describe("the template embeds the runbook files", () => {
       path === FILES.grant ? readFileSync(path, "utf8").replace("sts:AssumeRole", "sts:*") : readFileSync(path, "utf8"),
     );
     expect(changed.stale).toEqual([FILES.grant]);
+  });
+});
+
+describe("member-account runbooks (issue 15, many accounts)", () => {
+  const MEMBER_FILES = {
+    memberCutoff: "infra/runbooks/elevate-member-cutoff.yaml",
+    memberClearCutoff: "infra/runbooks/elevate-member-clear-cutoff.yaml",
+  } as const;
+  const member = Object.fromEntries(
+    Object.entries(MEMBER_FILES).map(([key, path]) => [key, parseRunbook(readFileSync(path, "utf8"), path)]),
+  ) as Record<keyof typeof MEMBER_FILES, Runbook>;
+
+  for (const [key, runbook] of Object.entries(member)) {
+    it(`${key}: runs as its caller (the member's execution role), with anchored required parameters`, () => {
+      // No assumeRole: a child of a multi-account execution acts as the execution role.
+      expect(runbook.assumeRole).toBeUndefined();
+      for (const [name, spec] of Object.entries(runbook.parameters)) {
+        expect(spec.default, name).toBeUndefined();
+        expect(VALID[name], name).toBeDefined();
+        const pattern = new RegExp(spec.allowedPattern as string);
+        for (const value of VALID[name] ?? []) expect(pattern.test(value), value).toBe(true);
+        for (const value of [...HOSTILE_COMMON, ...(HOSTILE[name] ?? [])])
+          expect(pattern.test(value), value).toBe(false);
+      }
+      for (const s of runbook.mainSteps) {
+        expect(["aws:executeAwsApi", "aws:branch", "aws:executeScript", "aws:sleep"]).toContain(s.action);
+        if (s.action === "aws:executeAwsApi") expect(s.inputs.Service).toBe("iam");
+        expect(s.onFailure).toBeUndefined();
+      }
+      expect(runbook.mainSteps.at(-1)?.isEnd).toBe(true);
+    });
+  }
+
+  it.each([
+    ["memberCutoff", "putCutOff"],
+    ["memberClearCutoff", "clearCutOff"],
+  ] as const)("%s writes and recognises exactly cutoffPolicyText", async (key, stepName) => {
+    const script = step(member[key], stepName).inputs.Script as string;
+    const probe = `${script}\n\ndef render(events, context):\n    return cutoff_text(events["UserName"], datetime.strptime(events["RevokedAt"], TIME).replace(tzinfo=timezone.utc))\n`;
+    for (const [user, at] of [
+      ["alice.smith", "2026-11-30T10:15:07Z"],
+      ["bob+ops@example.com", "2027-01-01T00:00:00Z"],
+    ] as const) {
+      const out = await runPythonScript({
+        script: probe,
+        handler: "render",
+        payload: { UserName: user, RevokedAt: at },
+        now: new Date("2026-11-30T08:00:00Z"),
+      });
+      expect(out.Payload).toBe(cutoffPolicyText(user, new Date(at)));
+    }
   });
 });

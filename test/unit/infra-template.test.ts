@@ -67,7 +67,12 @@ describe("template parsing and intrinsic resolution", () => {
       SchedulerRoleArn: `arn:aws:iam::${ACCOUNT}:role/elevate-scheduler`,
       OidcProviderArn: PROVIDER,
       ExampleRoleArn: `arn:aws:iam::${ACCOUNT}:role/elevated/EC2_FullAccess_Role`,
+      MemberCutoffDocumentName: "Elevate-MemberCutoff",
+      MemberClearCutoffDocumentName: "Elevate-MemberClearCutoff",
+      MemberExecutionRoleName: "elevate-member-cutoff",
     });
+    // No administration role unless asked: the account may have its own.
+    expect(p.resources.map((r) => r.logicalId)).not.toContain("AutomationAdministrationRole");
     // No SNS topic by default: the Notify statements are removed, not left empty.
     expect(p.resources.map((r) => r.logicalId)).not.toContain("NotificationTopic");
     expect(JSON.stringify(inlinePolicy(p, "GrantRole"))).not.toContain("sns:");
@@ -77,6 +82,9 @@ describe("template parsing and intrinsic resolution", () => {
       "GrantPoliciesOnMarkedEligibleUsers",
       "RevokePoliciesOnEligibleUsers",
       "CutOffPoliciesOnExampleRole",
+      "StartMemberRunbooks",
+      "ReadMemberRunbookExecutions",
+      "PassAdministrationRoleToSsm",
       "ExpirySchedulesInElevateGroup",
       "PassSchedulerRoleToScheduler",
       "PublishApprovalRequests",
@@ -740,5 +748,82 @@ describe("the expiry schedules: group, scheduler role and least privilege (issue
       }),
     ).not.toBe("Allowed");
     expect(assume("ssm.amazonaws.com", { "aws:SourceAccount": ACCOUNT, "aws:SourceArn": group })).not.toBe("Allowed");
+  });
+});
+
+describe("multi-account administration role (issue 15, many accounts)", () => {
+  const p = plan({ CreateAutomationAdministrationRole: "true", MemberExecutionRoleName: "elevate-member-cutoff" });
+  const arn = `arn:aws:iam::${ACCOUNT}:role/AWS-SystemsManager-AutomationAdministrationRole`;
+
+  it("is created on request under the name SSM's multi-account execution assumes", () => {
+    expect(props(p, "AutomationAdministrationRole").RoleName).toBe("AWS-SystemsManager-AutomationAdministrationRole");
+    expect(p.outputs.AutomationAdministrationRoleArn).toBe(arn);
+  });
+
+  it("is trusted by SSM Automation of this account only", async () => {
+    const trust = props(p, "AutomationAdministrationRole").AssumeRolePolicyDocument;
+    const ask = (sourceAccount: string, sourceArn: string) =>
+      runUnsafeSimulation(
+        {
+          request: {
+            principal: "ssm.amazonaws.com",
+            action: "sts:AssumeRole",
+            resource: { resource: arn, accountId: ACCOUNT },
+            contextVariables: { "aws:SourceAccount": sourceAccount, "aws:SourceArn": sourceArn },
+          },
+          identityPolicies: [],
+          serviceControlPolicies: [],
+          resourceControlPolicies: [],
+          resourcePolicy: createValidatedPolicy(trust, validateTrustPolicy, { name: "trust" }),
+        },
+        {},
+      );
+    expect(ask(ACCOUNT, `arn:aws:ssm:${REGION}:${ACCOUNT}:automation-execution/abc`)).toBe("Allowed");
+    expect(ask("999999999999", `arn:aws:ssm:${REGION}:999999999999:automation-execution/abc`)).toBe("ImplicitlyDenied");
+  });
+
+  it("may assume only the member stacks' execution role", async () => {
+    const identity = (
+      (props(p, "AutomationAdministrationRole").Policies as { PolicyDocument: object }[])[0] as {
+        PolicyDocument: object;
+      }
+    ).PolicyDocument;
+    const session = `arn:aws:sts::${ACCOUNT}:assumed-role/AWS-SystemsManager-AutomationAdministrationRole/exec`;
+    // Each member role trusts the administration role; the identity policy is what narrows it here.
+    const memberTrust = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { AWS: arn }, Action: "sts:AssumeRole" }],
+    };
+    const ask = (resource: string) =>
+      iamDecision({
+        principal: session,
+        action: "sts:AssumeRole",
+        resource,
+        identityPolicies: [identity],
+        resourcePolicy: memberTrust,
+      });
+    expect(await ask("arn:aws:iam::222222222222:role/elevate-member-cutoff")).toBe("Allowed");
+    expect(await ask("arn:aws:iam::222222222222:role/OrganizationAccountAccessRole")).toBe("ImplicitlyDenied");
+    expect(await ask("arn:aws:iam::222222222222:role/elevated/EC2_FullAccess_Role")).toBe("ImplicitlyDenied");
+  });
+
+  it("lets the automation role start only the member runbooks across accounts", async () => {
+    const automation = inlinePolicy(p, "AutomationRole");
+    const session = `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-automation/exec`;
+    const ask = (resource: string) =>
+      iamDecision({
+        principal: session,
+        action: "ssm:StartAutomationExecution",
+        resource,
+        identityPolicies: [automation],
+      });
+    for (const doc of ["Elevate-MemberCutoff", "Elevate-MemberClearCutoff"]) {
+      expect(await ask(`arn:aws:ssm:${REGION}:${ACCOUNT}:automation-definition/${doc}:$DEFAULT`), doc).toBe("Allowed");
+    }
+    for (const doc of ["Elevate-Grant", "Elevate-Revoke", "AWS-RunShellScript"]) {
+      expect(await ask(`arn:aws:ssm:${REGION}:${ACCOUNT}:automation-definition/${doc}:$DEFAULT`), doc).toBe(
+        "ImplicitlyDenied",
+      );
+    }
   });
 });
