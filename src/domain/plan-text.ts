@@ -4,45 +4,100 @@
  * The JSON form stays the contract for tools; this says the same thing.
  */
 import { humanDuration } from "./grant-report.js";
-import type { GrantPlan } from "./plan.js";
+import {
+  GRANT_PERMISSION_SET_DOCUMENT,
+  type PermissionSetGrantPlan,
+  type PlannedGrant,
+} from "./permission-set-plan.js";
 import type { ValidRequest } from "./request.js";
 
 export interface PlanTextInput {
   /** The file as given on the command line. */
   file: string;
-  plan: GrantPlan;
+  plan: PlannedGrant;
   request: ValidRequest;
   /** The merge time planned for. */
   mergedAt: Date;
   note?: string | undefined;
 }
 
+/** One line on what a valid request would grant, whichever its kind (`elevate validate`). */
+export function requestGrantSummary(request: ValidRequest): string {
+  const target = request.target;
+  if (target.kind === "role") return `${request.requester} (IAM user ${request.iamUser}) may assume ${target.roleArn}`;
+  return `${request.requester} (Identity Center user ${request.identityCenterUser ?? "?"}) may use permission set ${target.permissionSetArn} in account ${target.accountId}`;
+}
+
+function opensAt(input: PlanTextInput): string {
+  const { request } = input;
+  return request.start && request.start.getTime() > input.mergedAt.getTime() ? "at the requested start" : "at merge";
+}
+
+function header(input: PlanTextInput): string {
+  return `Elevate plan for ${input.file}, merged at ${input.mergedAt.toISOString().replace(/\.\d{3}Z$/, "Z")} once approved:`;
+}
+
+function footer(input: PlanTextInput): string[] {
+  const { request } = input;
+  const lines = [
+    "",
+    `Plan: 1 grant. Needs ${request.approvals} approval${request.approvals === 1 ? "" : "s"} from code owners of requests/${request.role}/ (not the requester).`,
+  ];
+  if (input.note) lines.push(`Note: ${input.note}.`);
+  return lines;
+}
+
+function table(rows: [string, string][]): string[] {
+  const width = Math.max(...rows.map(([name]) => name.length));
+  return rows.map(([name, value]) => `      ${name.padEnd(width)} = ${value}`);
+}
+
+/** The plan of a permission set: who, which permission set in which account, the window, the runbook start. */
+function permissionSetPlanText(input: PlanTextInput, plan: PermissionSetGrantPlan): string {
+  const { request } = input;
+  const ms = Date.parse(plan.notAfter) - Date.parse(plan.notBefore);
+  const rows: [string, string][] = [
+    ["permission set", plan.permissionSetArn],
+    ["account", plan.accountId],
+    ["user", `${plan.identityCenterUser}  (Identity Center user)`],
+    ["instance", plan.instanceArn],
+    ["not before", `${plan.notBefore}  (${opensAt(input)})`],
+    ["not after", `${plan.notAfter}  (${humanDuration(ms)} later; a schedule deletes the assignment then)`],
+    ["runbook", GRANT_PERMISSION_SET_DOCUMENT],
+    ["requester", request.requester],
+    ["reason", JSON.stringify(request.reason)],
+  ];
+  if (request.ticket !== undefined) rows.push(["ticket", request.ticket]);
+  return `${[
+    header(input),
+    "",
+    `  # grant ${plan.requestId}: Identity Center user ${plan.identityCenterUser} may use ${plan.permissionSetArn} in account ${plan.accountId}`,
+    `  + account assignment of the permission set in account ${plan.accountId} to user "${plan.identityCenterUser}"`,
+    ...table(rows),
+    ...footer(input),
+  ].join("\n")}\n`;
+}
+
 export function planText(input: PlanTextInput): string {
   const { plan, request } = input;
-  const notBefore = Date.parse(plan.notBefore);
-  const notAfter = Date.parse(plan.notAfter);
-  const opens =
-    request.start && request.start.getTime() > input.mergedAt.getTime() ? "at the requested start" : "at merge";
+  if (plan.kind === "permissionSet") return permissionSetPlanText(input, plan);
+  const ms = Date.parse(plan.notAfter) - Date.parse(plan.notBefore);
   const rows: [string, string][] = [
     ["action", "sts:AssumeRole"],
     ["role", plan.roleArn],
-    ["not before", `${plan.notBefore}  (${opens})`],
-    ["not after", `${plan.notAfter}  (${humanDuration(notAfter - notBefore)} later; the policy expires by itself)`],
+    ["not before", `${plan.notBefore}  (${opensAt(input)})`],
+    ["not after", `${plan.notAfter}  (${humanDuration(ms)} later; the policy expires by itself)`],
     ["session name", `${plan.iamUser}  (the switch-role session name must equal the IAM user name)`],
     ["requester", request.requester],
     ["reason", JSON.stringify(request.reason)],
   ];
   if (request.ticket !== undefined) rows.push(["ticket", request.ticket]);
-  const width = Math.max(...rows.map(([name]) => name.length));
-  const lines = [
-    `Elevate plan for ${input.file}, merged at ${input.mergedAt.toISOString().replace(/\.\d{3}Z$/, "Z")} once approved:`,
+  return `${[
+    header(input),
     "",
     `  # grant ${plan.requestId}: IAM user ${plan.iamUser} may assume ${plan.roleArn}`,
     `  + inline policy "${plan.policyName}" on IAM user "${plan.iamUser}"`,
-    ...rows.map(([name, value]) => `      ${name.padEnd(width)} = ${value}`),
-    "",
-    `Plan: 1 grant. Needs ${request.approvals} approval${request.approvals === 1 ? "" : "s"} from code owners of requests/${request.role}/ (not the requester).`,
-  ];
-  if (input.note) lines.push(`Note: ${input.note}.`);
-  return `${lines.join("\n")}\n`;
+    ...table(rows),
+    ...footer(input),
+  ].join("\n")}\n`;
 }

@@ -44,6 +44,12 @@ export function buildGrantPlan(
   /** An approver's cap (src/domain/approver-cap.ts): may end the window earlier, never later. */
   options: { capNotAfter?: Date } = {},
 ): GrantPlanResult {
+  if (request.target.kind !== "role") {
+    return {
+      ok: false,
+      message: `role ${JSON.stringify(request.role)} is an Identity Center permission set, which Elevate-GrantPermissionSet assigns (buildPermissionSetPlan), not an IAM role policy`,
+    };
+  }
   const role = findRole(config, request.role);
   if (!role || role.arn !== request.roleArn) {
     return {

@@ -10,10 +10,12 @@ import {
   type EffectiveRole,
   type ElevateConfig,
   findRole,
-  findUser,
+  findUserEntry,
   GITHUB_LOGIN,
   MIN_REQUEST_DURATION_MS,
+  type RoleTarget,
   sameLogin,
+  type UserEntry,
 } from "./config.js";
 import { formatDuration, parseDuration } from "./duration.js";
 import {
@@ -64,10 +66,19 @@ export interface ValidRequest {
   path: string;
   id: string;
   role: string;
+  /** What the request grants (an IAM role, or a permission set in an account); switch on `target.kind`. */
+  target: RoleTarget;
+  /** The ARN of what is granted: the IAM role's, or the permission set's (as EffectiveRole.arn). */
   roleArn: string;
   /** The requester's GitHub login as listed under `users` in the config. */
   requester: string;
+  /**
+   * The requester's IAM user, which an IAM-role grant goes to. A
+   * permission-set request needs none: "" when the user has no IAM user.
+   */
   iamUser: string;
+  /** The requester's Identity Center UserName; always set for a permission-set request. */
+  identityCenterUser?: string;
   /** Canonical duration (`1h30m`). */
   duration: string;
   durationMs: number;
@@ -250,16 +261,26 @@ export function validateRequest(input: ValidateRequestInput): ValidateRequestRes
   }
 
   // Requester: a listed user, allowed for the role, and the author when known.
-  let user: { login: string; iamUser: string } | undefined;
+  let user: UserEntry | undefined;
   if (requesterText !== undefined) {
     if (!GITHUB_LOGIN.test(requesterText)) {
       fail(at("requester"), `requester ${quote(requesterText)} is not a GitHub login`);
     } else {
-      user = findUser(config, requesterText);
+      user = findUserEntry(config, requesterText);
       if (!user) {
         fail(
           at("requester"),
           `requester ${quote(requesterText)} is not listed under users in the config; ask the platform team to add them`,
+        );
+      } else if (role?.target.kind === "permissionSet" && user.identityCenterUser === undefined) {
+        fail(
+          at("requester"),
+          `role ${quote(role.key)} is an Identity Center permission set, but users.${user.login} has no identityCenterUser; ask the platform team to add the requester's Identity Center user name`,
+        );
+      } else if (role?.target.kind === "role" && user.iamUser === undefined) {
+        fail(
+          at("requester"),
+          `role ${quote(role.key)} is an IAM role, but users.${user.login} has no iamUser; ask the platform team to add the requester's IAM user name`,
         );
       } else if (role && !role.requesters.some((login) => sameLogin(login, requesterText))) {
         fail(
@@ -360,14 +381,16 @@ export function validateRequest(input: ValidateRequestInput): ValidateRequestRes
     path: input.path,
     id: pathResult.value.id,
     role: role.key,
+    target: role.target,
     roleArn: role.arn,
     requester: user.login,
-    iamUser: user.iamUser,
+    iamUser: user.iamUser ?? "",
     duration: formatDuration(durationMs),
     durationMs,
     reason: reasonText,
     approvals: role.approvals,
   };
+  if (user.identityCenterUser !== undefined) request.identityCenterUser = user.identityCenterUser;
   if (ticketText !== undefined) request.ticket = ticketText;
   if (start !== undefined) request.start = start;
   return { request, errors: [] };

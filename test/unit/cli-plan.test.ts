@@ -23,6 +23,7 @@ describe("elevate plan", () => {
     expect(run.stderr).toBe("");
     const plan = JSON.parse(run.stdout);
     expect(Object.keys(plan)).toEqual([
+      "kind",
       "requestId",
       "iamUser",
       "roleArn",
@@ -32,6 +33,7 @@ describe("elevate plan", () => {
       "policyDocument",
     ]);
     expect(plan).toMatchObject({
+      kind: "role",
       requestId: "resize-web-asg",
       iamUser: "alice.smith",
       roleArn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role",

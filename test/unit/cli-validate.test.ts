@@ -75,6 +75,7 @@ describe("elevate validate", () => {
           path: GOOD,
           id: "resize-web-asg",
           role: "ec2-admin",
+          target: { kind: "role", roleArn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role" },
           roleArn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role",
           requester: "alice",
           iamUser: "alice.smith",

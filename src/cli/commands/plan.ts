@@ -8,8 +8,10 @@ export const planCommand: CliCommand = {
   summary: "Print what merging a request would grant (JSON, or text for people).",
   usage: "[--config F] [--merged-at ISO] [--format json|text] FILE",
   description: [
-    "Validates FILE as the grant would at the merge time, then prints requestId, iamUser, roleArn,",
-    "notBefore, notAfter, policyName and policyDocument: the exact inline policy the grant writes.",
+    "Validates FILE as the grant would at the merge time, then prints kind, requestId, and for an",
+    "IAM role iamUser, roleArn, notBefore, notAfter, policyName and policyDocument (the exact inline",
+    "policy the grant writes); for a permission set identityCenterUser, instanceArn, permissionSetArn,",
+    "accountId, notBefore, notAfter and runbook (the Elevate-GrantPermissionSet start).",
     "--format text prints the same for people, like terraform plan. A file that edits a request",
     "already merged on the default branch plans nothing (edits grant nothing).",
     "Exit status: 0 planned, 1 invalid request, 2 usage or config error.",
@@ -36,7 +38,7 @@ export const planCommand: CliCommand = {
             planText({ file, plan: outcome.plan, request: outcome.request, mergedAt, note: outcome.note }),
           );
         } else {
-          context.stdout.write(`${JSON.stringify(outcome.plan, null, 2)}\n`);
+          context.stdout.write(`${JSON.stringify(outcome.json, null, 2)}\n`);
           if (outcome.note) context.stderr.write(`${file}: note: ${outcome.note}\n`);
         }
         return EXIT.OK;

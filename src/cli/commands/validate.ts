@@ -1,5 +1,7 @@
 /** `elevate validate`: its options, help and output; the checks are src/modes/validate.ts. */
+
 import { GITHUB_LOGIN } from "../../domain/config.js";
+import { requestGrantSummary } from "../../domain/plan-text.js";
 import { MAX_YAML_BYTES } from "../../domain/strict-yaml.js";
 import { type RequestFileCheck, runValidate } from "../../modes/validate.js";
 import {
@@ -116,7 +118,7 @@ export const validateCommand: CliCommand = {
         if (result.valid && result.request) {
           const r = result.request;
           context.stdout.write(
-            `${result.file}: ok: ${r.requester} (IAM user ${r.iamUser}) may assume ${r.roleArn} for ${r.duration}; ${r.approvals} approval(s) required\n`,
+            `${result.file}: ok: ${requestGrantSummary(r)} for ${r.duration}; ${r.approvals} approval(s) required\n`,
           );
           if (result.note) context.stdout.write(`${result.file}: note: ${result.note}\n`);
         } else {
