@@ -223,3 +223,16 @@ export function driftOf(
   if (problems.length === 0) return undefined;
   return { kind: "window-mismatch", message: `${problems.join("; ")} (${sourceOf(known)})` };
 }
+
+/**
+ * A grant can be attached at most this long before its window opens (the stack's
+ * MaxGrantLeadTime default, 7 days) plus a day: executions that started earlier than
+ * this before the oldest live grant's notBefore cannot be that grant's.
+ */
+export const GRANT_RECORD_LOOKBACK_MS = 8 * 86_400_000;
+
+/** Since when the Elevate-Grant executions of the live grants `grants` must be read. */
+export function grantRecordsSince(grants: readonly InventoryGrant[], now: Date): Date {
+  const starts = grants.flatMap((g) => (g.policy ? [g.policy.notBefore.getTime()] : []));
+  return new Date(Math.min(now.getTime(), ...starts) - GRANT_RECORD_LOOKBACK_MS);
+}

@@ -20,7 +20,6 @@ import {
 } from "@aws-sdk/client-ssm";
 import { type RoleDetail, readAuthorizationDetails, type UserDetail } from "../adapters/aws.js";
 import { git, gitBytes, NOTES_REF, readFileAt } from "../adapters/git.js";
-import { breakGlassGrantOf, parseBreakGlassEvidence } from "../domain/break-glass.js";
 import { type ElevateConfig, findRole, findUser } from "../domain/config.js";
 import { formatIamTime, iamPolicySize, parseGrantPolicy } from "../domain/grant-policy.js";
 import { parseRoleArn } from "../domain/grant-report.js";
@@ -36,6 +35,7 @@ import {
   rolesNeedingSessionDuration,
   userOfCutoffPolicyName,
 } from "../domain/revoke-plan.js";
+import { mapLimited } from "./map-limited.js";
 
 export interface InventoryReadResult {
   inventory: Inventory;
@@ -282,12 +282,10 @@ export async function completeRequestFacts(
 
 // --- SSM ------------------------------------------------------------------------------------
 
-/**
- * A grant can be attached at most this long before its window opens (the stack's
- * MaxGrantLeadTime default, 7 days) plus a day: executions that started earlier than
- * this before the oldest live grant's notBefore cannot be that grant's.
- */
-export const GRANT_RECORD_LOOKBACK_MS = 8 * 86_400_000;
+export { GRANT_RECORD_LOOKBACK_MS } from "../domain/revoke-authority.js";
+
+/** GetAutomationExecution calls in flight at once; the SDK client retries throttling adaptively. */
+const RECORD_READS_IN_FLIGHT = 8;
 
 /**
  * The successful executions of the grant document `document` started since `since`,
@@ -320,10 +318,13 @@ export async function readGrantRecords(ssm: SSMClient, document: string, since: 
     }
     nextToken = out.NextToken;
   } while (nextToken);
-  const records: { record: GrantRecord; startedAt: number }[] = [];
-  for (const executionId of ids) {
+  // The listing has no parameters: one GetAutomationExecution each, a few at a time.
+  const executions = await mapLimited(ids, RECORD_READS_IN_FLIGHT, async (executionId) => {
     const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
-    const e = out.AutomationExecution;
+    return { executionId, e: out.AutomationExecution };
+  });
+  const records: { record: GrantRecord; startedAt: number }[] = [];
+  for (const { executionId, e } of executions) {
     if (e?.DocumentName !== document || e.AutomationExecutionStatus !== "Success") continue;
     const p = (e.Parameters ?? {}) as Record<string, string[] | undefined>;
     const one = (name: string): string | undefined => (p[name]?.length === 1 ? p[name]?.[0] : undefined);
@@ -341,36 +342,4 @@ export async function readGrantRecords(ssm: SSMClient, document: string, since: 
     });
   }
   return records.sort((a, b) => a.startedAt - b.startedAt).map((r) => r.record);
-}
-
-/**
- * Who dispatched a break-glass grant and for which catalog role, for the messages
- * people read (notifications): taken from its evidence line only when that line
- * describes exactly the grant its Elevate-Grant execution made. Accounts for nothing:
- * the execution already did (accountGrantRecords). Mutates the entries of `known`.
- */
-export async function describeBreakGlassFromNotes(
-  cwd: string,
-  known: ReadonlyMap<string, KnownRequest>,
-): Promise<void> {
-  const glass = [...known.values()].filter((k) => k.breakGlass && k.grantRecords && k.grantRecords.length > 0);
-  if (glass.length === 0) return;
-  const notes = await readAllNotes(cwd);
-  for (const text of notes.values()) {
-    for (const evidence of parseBreakGlassEvidence(text)) {
-      const entry = known.get(evidence.requestId);
-      const grant = breakGlassGrantOf(evidence);
-      if (!entry?.breakGlass || !grant || entry.requester !== undefined) continue;
-      const matches = (entry.grantRecords ?? []).some(
-        (r) =>
-          r.iamUser === grant.iamUser &&
-          r.roleArn === grant.roleArn &&
-          r.notBefore.getTime() === grant.notBefore.getTime() &&
-          r.notAfter.getTime() === grant.notAfter.getTime(),
-      );
-      if (!matches) continue;
-      entry.requester = evidence.requester;
-      if (evidence.role) entry.role = evidence.role;
-    }
-  }
 }

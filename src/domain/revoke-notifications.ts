@@ -1,0 +1,159 @@
+/**
+ * The notifications of a revoke run (docs/notifications.md): "revoked", "expired" and
+ * "drift" for what the run did, and "requested" for open request PRs. Pure.
+ */
+import type { ElevateConfig } from "./config.js";
+import { findRole, findUser } from "./config.js";
+import { formatIamTime } from "./grant-policy.js";
+import { parseRoleArn } from "./grant-report.js";
+import type { ElevateEvent, NotificationRun } from "./notifications.js";
+import { validateRequest } from "./request.js";
+import { parseRequestPath, REQUEST_ID } from "./request-path.js";
+import type { KnownRequest } from "./revoke-authority.js";
+import type { RevokeReport } from "./revoke-report.js";
+
+/** The pull request a "requested" notification is about. */
+export interface RequestPullRequest {
+  number: number;
+  htmlUrl: string;
+  author: string;
+}
+
+/**
+ * The notifications of a revoke run's actions (docs/notifications.md): "revoked"
+ * for each grant removed early, "expired" for each expired grant deleted, and
+ * "drift" for each drift finding, with what was done about it. Failed revokes are
+ * not "revoked" (nothing was removed): they fail the run instead. Drift that is only
+ * reported is published by every run that finds it, as the run fails each time.
+ */
+export function revokeEvents(
+  report: Pick<RevokeReport, "outcomes" | "drift">,
+  known: ReadonlyMap<string, KnownRequest> | undefined,
+  base: { occurredAt: Date; repository: string; run: NotificationRun },
+): ElevateEvent[] {
+  const events: ElevateEvent[] = [];
+  const common = (requestId: string | undefined) => {
+    const k = requestId === undefined ? undefined : known?.get(requestId);
+    return {
+      occurredAt: base.occurredAt,
+      repository: base.repository,
+      run: base.run,
+      // The schema's requestId pattern: drift on a name the runbook cannot take has none.
+      ...(requestId !== undefined && REQUEST_ID.test(requestId) ? { requestId } : {}),
+      ...(k?.file !== undefined ? { file: k.file } : {}),
+      ...(k?.requester !== undefined ? { requester: k.requester } : {}),
+      ...(k?.role !== undefined ? { role: k.role } : {}),
+      ...(k?.breakGlass ? { breakGlass: true } : {}),
+    };
+  };
+  for (const o of report.outcomes) {
+    if (o.status !== "revoked" || o.reason === "drift") continue;
+    const cut = o.cutOff
+      ? `; sessions issued before ${formatIamTime(o.revokedAt)} cut off`
+      : o.cutOffNote
+        ? `; no session cut-off: ${o.cutOffNote}`
+        : "";
+    events.push({
+      ...common(o.requestId),
+      event: o.reason === "early" ? "revoked" : "expired",
+      iamUser: o.iamUser,
+      ...(o.roleArn !== undefined ? { roleArn: o.roleArn } : {}),
+      ...(o.window ? { window: o.window } : {}),
+      policyName: o.policyName,
+      ...(o.executionId !== undefined ? { executionId: o.executionId } : {}),
+      detail: `${o.why}${cut}`,
+    });
+  }
+  for (const d of report.drift) {
+    const outcome = report.outcomes.find((o) => o.policyName === d.policyName && o.iamUser === d.iamUser);
+    const roleArn = d.roleArn ?? outcome?.roleArn;
+    const done =
+      outcome === undefined
+        ? ""
+        : outcome.status === "revoked"
+          ? "; revoked"
+          : outcome.status === "failed"
+            ? `; the revoke failed: ${outcome.message}`
+            : "";
+    events.push({
+      ...common(d.requestId),
+      event: "drift",
+      ...(d.iamUser !== undefined ? { iamUser: d.iamUser } : {}),
+      ...(roleArn !== undefined && parseRoleArn(roleArn) ? { roleArn } : {}),
+      ...(outcome?.window ? { window: outcome.window } : {}),
+      policyName: d.policyName,
+      drift: { kind: d.kind, action: d.action },
+      ...(outcome?.executionId !== undefined ? { executionId: outcome.executionId } : {}),
+      detail: `${d.message}${done}`,
+    });
+  }
+  return events;
+}
+
+/**
+ * The "requested" events of one open PR: one per added request file. A file that
+ * validates (against the config on the default branch, with the PR author as the
+ * requester) gives the whole request; one that does not gives what the path says and
+ * a detail line, since the PR check already tells the author why. Text from the PR
+ * only ever reaches the JSON message (escaped) and the subject (made safe by snsSubject).
+ */
+export function requestedEvents(input: {
+  config: ElevateConfig;
+  pr: RequestPullRequest;
+  files: readonly { path: string; text: string | undefined }[];
+  now: Date;
+  repository: string;
+  run: NotificationRun;
+}): ElevateEvent[] {
+  const { config, pr, now } = input;
+  const events: ElevateEvent[] = [];
+  for (const f of input.files) {
+    const parsed = parseRequestPath(f.path);
+    if (!parsed.ok) continue;
+    const base: ElevateEvent = {
+      event: "requested",
+      occurredAt: now,
+      repository: input.repository,
+      requestId: parsed.value.id,
+      file: f.path,
+      pr: { number: pr.number, url: pr.htmlUrl },
+      run: input.run,
+    };
+    const checked =
+      f.text === undefined
+        ? undefined
+        : validateRequest({ text: f.text, path: f.path, config, author: pr.author, now });
+    const request = checked?.request;
+    if (request) {
+      events.push({
+        ...base,
+        requester: request.requester,
+        iamUser: request.iamUser,
+        role: request.role,
+        roleArn: request.roleArn,
+        ...(request.start
+          ? { window: { notBefore: request.start, notAfter: new Date(request.start.getTime() + request.durationMs) } }
+          : {}),
+        reason: request.reason,
+        ...(request.ticket ? { ticket: request.ticket } : {}),
+        detail: `${request.requester} requests ${request.role} for ${request.duration}${request.start ? ` from ${formatIamTime(request.start)}` : " from the merge"}; ${request.approvals} code-owner approval(s) required`,
+      });
+    } else {
+      const role = findRole(config, parsed.value.role);
+      const user = findUser(config, pr.author);
+      const errors = checked?.errors.length ?? 0;
+      events.push({
+        ...base,
+        requester: pr.author,
+        ...(user ? { iamUser: user.iamUser } : {}),
+        role: parsed.value.role,
+        ...(role ? { roleArn: role.arn } : {}),
+        detail:
+          f.text === undefined
+            ? "the request file could not be read from the pull request"
+            : `the request file does not validate (${errors} error(s)); the pull request's Elevate check lists them`,
+      });
+    }
+  }
+  return events;
+}
