@@ -5,10 +5,10 @@
  */
 import * as core from "@actions/core";
 import type { SSMClient } from "@aws-sdk/client-ssm";
-import type { ActionContext } from "./action-context.js";
 import { createComment, hasBotCommentWithMarker } from "../adapters/github.js";
 import type { ElevateConfig } from "../domain/config.js";
 import { type DualControlOutcome, outcomeCommentBody, outcomeMarker } from "../domain/dual-control.js";
+import type { ActionContext } from "./action-context.js";
 import { resolvePendingApprovals } from "./dual-control.js";
 import { describeAwsError } from "./grant.js";
 

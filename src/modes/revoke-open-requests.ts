@@ -5,7 +5,6 @@
  */
 import * as core from "@actions/core";
 import type { SNSClient } from "@aws-sdk/client-sns";
-import type { ActionContext } from "./action-context.js";
 import { git, readFileAt } from "../adapters/git.js";
 import {
   closePullRequest,
@@ -23,6 +22,7 @@ import { readRequestFacts, staleRequestEnd } from "../domain/request-facts.js";
 import { parseRequestPath } from "../domain/request-path.js";
 import { requestedEvents } from "../domain/revoke-notifications.js";
 import type { RequestedOutcome, RevokeReport, StaleOutcome } from "../domain/revoke-report.js";
+import type { ActionContext } from "./action-context.js";
 import { publishEvents } from "./notify.js";
 
 /**

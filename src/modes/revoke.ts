@@ -7,13 +7,13 @@
  * "requested" notifications).
  */
 import * as core from "@actions/core";
-import type { ActionContext } from "./action-context.js";
 import { createClients, openRoleSession, sessionSecondsFor } from "../adapters/aws.js";
 import { AwsClock } from "../adapters/aws-clock.js";
 import { decideRevoke } from "../domain/revoke-decision.js";
 import { revokeEvents } from "../domain/revoke-notifications.js";
 import { headlineOf, type RevokeReport, type RevokeStatus, revokeSummaryMarkdown } from "../domain/revoke-report.js";
 import { loadActionConfig } from "./action-config.js";
+import type { ActionContext } from "./action-context.js";
 import { mapLimited } from "./map-limited.js";
 import { earlyRevokeIds, gatherRevokeFacts } from "./revoke-facts.js";
 import { resolveApprovalGates } from "./revoke-gates.js";
