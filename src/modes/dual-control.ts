@@ -23,10 +23,9 @@ import {
   GATE_DOCUMENT,
   GATE_STEP,
   GATE_TIMEOUT_SECONDS,
-  type GateExecution,
   gateParameters,
-  judgeGate,
 } from "../domain/dual-control.js";
+import { type GateExecution, judgeGate } from "../domain/dual-control-judgement.js";
 import { parseDuration } from "../domain/duration.js";
 import { formatIamTime } from "../domain/grant-policy.js";
 import type { GrantPlan } from "../domain/plan.js";

@@ -13,20 +13,22 @@ import {
 import { type ElevateConfig, findRole, loadConfig } from "../../src/domain/config.js";
 import {
   approvalTopicArn,
-  callerIsApprover,
-  countApprovals,
-  type GateExecution,
   gateApproverProblem,
   gateApprovers,
   gateParameters,
-  gateRequest,
   isRequesterPrincipal,
-  isSessionOfRole,
-  judgeGate,
   outcomeCommentBody,
   outcomeMarker,
-  parseDecisions,
 } from "../../src/domain/dual-control.js";
+import {
+  callerIsApprover,
+  countApprovals,
+  type GateExecution,
+  gateRequest,
+  isSessionOfRole,
+  judgeGate,
+  parseDecisions,
+} from "../../src/domain/dual-control-judgement.js";
 import { grantPolicyDocument } from "../../src/domain/grant-policy.js";
 import type { GrantPlan } from "../../src/domain/plan.js";
 
