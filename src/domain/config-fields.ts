@@ -101,22 +101,21 @@ export const PERMISSION_SET_ARN = new RegExp(
 export const IDENTITY_STORE_ID = /^(?:d-[0-9a-f]{10}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /**
- * Identity Center UserName (identitystore `User.UserName`): 1..128 letters,
- * accented characters, symbols, numbers and punctuation; AWS excludes `<>;:%`
- * and reserves `Administrator` and `AWSAdministrators`. Elevate also refuses
- * whitespace, quotes, backslashes, braces, brackets and backticks: the name
- * travels as a runbook parameter, whose allowedPattern admits none of them.
+ * Identity Center UserName as Elevate takes it. AWS allows 1..128 letters,
+ * accented characters, symbols, numbers and punctuation, excluding `<>;:%`
+ * (identitystore `User.UserName`), and reserves `Administrator` and
+ * `AWSAdministrators`. Elevate's permission-set runbooks take the name as a
+ * parameter whose allowedPattern is the IAM name set, `[A-Za-z0-9_+=,.@-]`,
+ * not starting with `.` (infra/runbooks/elevate-grant-permission-set.yaml):
+ * an anchored pattern that admits no quote, brace or non-ASCII look-alike. A
+ * name outside it is refused here, where the platform team can act on it.
  */
-export const IDENTITY_CENTER_USER_NAME = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]{1,128}$/u;
-const USER_NAME_EXCLUDED = /[<>;:%"'`\\{}[\]]/;
+export const IDENTITY_CENTER_USER_NAME = /^[A-Za-z0-9_+=,@-][A-Za-z0-9_+=,.@-]{0,127}$/;
 const RESERVED_USER_NAMES = new Set(["administrator", "awsadministrators"]);
 
 export function identityCenterUserNameProblem(value: string): string | undefined {
-  const excluded = USER_NAME_EXCLUDED.exec(value);
-  if (excluded)
-    return `${quote(value)} contains ${quote(excluded[0])}, which an Identity Center user name (as Elevate passes it to its runbooks) may not contain`;
   if (!IDENTITY_CENTER_USER_NAME.test(value)) {
-    return `${quote(value)} is not an Identity Center user name (1..128 letters, digits, punctuation or symbols, no spaces)`;
+    return `${quote(value)} is not an Identity Center user name Elevate can pass to its runbooks (1..128 of A-Z a-z 0-9 _ + = , . @ -, not starting with .)`;
   }
   if (RESERVED_USER_NAMES.has(value.toLowerCase())) return `${quote(value)} is a user name Identity Center reserves`;
   return undefined;

@@ -1,17 +1,2 @@
-/**
- * `fn` over `items` with at most `limit` calls in flight; results keep the
- * order of `items`. Used where the work is I/O: runbook executions, file reads.
- */
-export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    for (;;) {
-      const index = next++;
-      if (index >= items.length) return;
-      results[index] = await fn(items[index] as T);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
+/** Bounded concurrency lives in src/domain/map-limited.ts (adapters use it too); modes import it from here. */
+export { mapLimited } from "../domain/map-limited.js";
