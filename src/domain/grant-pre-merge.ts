@@ -10,8 +10,17 @@ import { ownersFor } from "./code-owner-review.js";
 import type { Owner } from "./codeowners.js";
 import type { LocatedError } from "./errors.js";
 import type { PreMergeGrantFacts, PullRequestRequestFile } from "./grant-facts.js";
-import { type JudgedRequest, judgeRequest } from "./grant-request-judgement.js";
+import { type JudgedRequest, judgeRequest, type RequestRefusalReason } from "./grant-request-judgement.js";
 import { duplicateIdMessage } from "./request-path.js";
+
+/** Why the check refuses: the grant's reason for the same request (GrantRefusalReason). */
+export type PreMergeRefusalReason =
+  | RequestRefusalReason
+  | "changed-after-approval"
+  | "outside-requests"
+  | "duplicate-id"
+  | "config-unavailable"
+  | "missing-from-checkout";
 
 export type PreMergeVerdict = {
   file: string;
@@ -20,7 +29,7 @@ export type PreMergeVerdict = {
   owners: Owner[];
 } & (
   | { verdict: "revokes" }
-  | { verdict: "refused"; errors: LocatedError[]; judged?: JudgedRequest }
+  | { verdict: "refused"; reason: PreMergeRefusalReason; errors: LocatedError[]; judged?: JudgedRequest }
   | { verdict: "grant" | "pending"; judged: JudgedRequest }
 );
 
@@ -31,16 +40,18 @@ export function decidePreMergeGrant(facts: PreMergeGrantFacts): PreMergeVerdict[
   return facts.files.map((f): PreMergeVerdict => {
     const { file, status } = f;
     const owners = ownersFor(facts.codeowners, file).owners;
-    const refuse = (message: string): PreMergeVerdict => ({
+    const refuse = (reason: PreMergeRefusalReason, message: string): PreMergeVerdict => ({
       file,
       status,
       owners,
       verdict: "refused",
+      reason,
       errors: [{ file, line: 1, col: 1, message }],
     });
     if (status === "removed") return { file, status, owners, verdict: "revokes" };
     if (status !== "added") {
       return refuse(
+        "changed-after-approval",
         status === "renamed"
           ? `renamed from ${f.previousFilename ?? "?"}: a rename grants nothing; add a new request file instead`
           : "edits an existing request: edits grant nothing; add a new request file instead",
@@ -49,14 +60,22 @@ export function decidePreMergeGrant(facts: PreMergeGrantFacts): PreMergeVerdict[
     if (mixed) {
       const others = facts.outside;
       return refuse(
+        "outside-requests",
         `this PR also changes files outside requests/ (${others.slice(0, 3).join(", ")}${others.length > 3 ? `, and ${others.length - 3} more` : ""}); a request PR may change only requests/, or nothing will be granted`,
       );
     }
     const sameId = facts.duplicates.get(file);
-    if (sameId) return refuse(duplicateIdMessage(file, sameId));
-    if (!facts.config) return refuse(`cannot validate: ${facts.configPath} on ${facts.baseRef} is missing or invalid`);
+    if (sameId) return refuse("duplicate-id", duplicateIdMessage(file, sameId));
+    if (!facts.config)
+      return refuse(
+        "config-unavailable",
+        `cannot validate: ${facts.configPath} on ${facts.baseRef} is missing or invalid`,
+      );
     if (f.text === undefined) {
-      return refuse("the file is not in the checkout; check out the PR (actions/checkout) before this step");
+      return refuse(
+        "missing-from-checkout",
+        "the file is not in the checkout; check out the PR (actions/checkout) before this step",
+      );
     }
     const judgement = judgeRequest({
       phase: "pre-merge",
@@ -81,6 +100,7 @@ export function decidePreMergeGrant(facts: PreMergeGrantFacts): PreMergeVerdict[
       status,
       owners,
       verdict: "refused",
+      reason: judgement.reason,
       errors: judgement.errors.length > 0 ? judgement.errors : [{ file, line: 1, col: 1, message: judgement.message }],
       ...(judgement.judged ? { judged: judgement.judged } : {}),
     };

@@ -2,7 +2,10 @@
  * check mode: on a pull request, validate the request files it adds, flag
  * changes that can never grant, and keep one sticky comment with the plan
  * (who, which role, which window, which approvals are still missing).
- * No AWS access. The grant re-verifies everything; this is for people.
+ * Each request is judged by the grant's own decision (src/domain/grant-decision.ts)
+ * on the PR's facts, as if merged now, so the check and the grant cannot
+ * disagree; approvals still missing are "pending" here. No AWS access (the
+ * stack's ceiling is the grant's alone). The grant re-verifies everything.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -17,29 +20,17 @@ import {
 } from "../adapters/github.js";
 import { capReportLines } from "../domain/approver-cap.js";
 import { formatOwner } from "../domain/codeowners.js";
-import { type ElevateConfig, findRole, loadConfig } from "../domain/config.js";
-import { gateApproverProblem } from "../domain/dual-control.js";
+import { type ElevateConfig, loadConfig } from "../domain/config.js";
 import type { LocatedError } from "../domain/errors.js";
+import { decideGrant } from "../domain/grant-decision.js";
+import type { PullRequestRequestFile } from "../domain/grant-facts.js";
+import type { PreMergeVerdict } from "../domain/grant-pre-merge.js";
 import { humanDuration } from "../domain/grant-report.js";
 import { mdEscape } from "../domain/markdown.js";
-import { buildGrantPlan } from "../domain/plan.js";
-import { validateRequest } from "../domain/request.js";
-import {
-  duplicateIdMessage,
-  findDuplicateRequestIds,
-  isUnderRequests,
-  looksLikeRequestFile,
-} from "../domain/request-path.js";
+import { findDuplicateRequestIds, isUnderRequests, looksLikeRequestFile } from "../domain/request-path.js";
 import { annotate } from "./action-config.js";
 import type { ActionContext } from "./action-context.js";
-import {
-  approverCaps,
-  checkApprovals,
-  codeownersProblem,
-  type LoadedCodeowners,
-  loadCodeownersAt,
-  ownersFor,
-} from "./pr-review.js";
+import { codeownersProblem, expandOwners, type LoadedCodeowners, loadCodeownersAt, ownersFor } from "./pr-review.js";
 
 export const PLAN_COMMENT_MARKER = "<!-- elevate:plan -->";
 
@@ -169,7 +160,6 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
     });
   }
   const reviews = requestFiles.length > 0 ? await listReviews(ctx.octokit, ctx.repo, pull.number) : [];
-  const mixed = requestFiles.some((f) => f.status === "added") && others.length > 0;
   // Ids are unique across requests/ (the policy is elevate-<id>): judge the PR's
   // checkout (the test merge), as the grant will judge the merge commit.
   let duplicates = new Map<string, string[]>();
@@ -180,138 +170,49 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
     core.warning(`could not list requests/ to check id uniqueness: ${(error as Error).message}`);
   }
 
-  for (const f of requestFiles) {
-    const file = f.filename;
-    const fail = (message: string): CheckedFile => ({
-      file,
-      status: f.status,
-      valid: false,
-      errors: [{ file, line: 1, col: 1, message }],
-    });
-    if (f.status === "removed") {
-      results.push({
-        file,
+  // Each request file's own facts, read in parallel; the decision judges them.
+  const requestFacts = await Promise.all(
+    requestFiles.map(async (f): Promise<PullRequestRequestFile> => {
+      const base = {
+        file: f.filename,
         status: f.status,
-        valid: true,
-        errors: [],
-        note: "deleted: merging revokes this request early",
-      });
-      continue;
-    }
-    if (f.status !== "added") {
-      results.push(
-        fail(
-          f.status === "renamed"
-            ? `renamed from ${f.previousFilename ?? "?"}: a rename grants nothing; add a new request file instead`
-            : "edits an existing request: edits grant nothing; add a new request file instead",
-        ),
-      );
-      continue;
-    }
-    if (mixed) {
-      results.push(
-        fail(
-          `this PR also changes files outside requests/ (${others
-            .slice(0, 3)
-            .join(
-              ", ",
-            )}${others.length > 3 ? `, and ${others.length - 3} more` : ""}); a request PR may change only requests/, or nothing will be granted`,
-        ),
-      );
-      continue;
-    }
-    const sameId = duplicates.get(file);
-    if (sameId) {
-      results.push(fail(duplicateIdMessage(file, sameId)));
-      continue;
-    }
-    if (!config) {
-      results.push(fail(`cannot validate: ${configPath} on ${pull.base.ref} is missing or invalid`));
-      continue;
-    }
-    const text = await readFile(join(ctx.workspace, file)).catch(() => undefined);
-    if (text === undefined) {
-      results.push(fail("the file is not in the checkout; check out the PR (actions/checkout) before this step"));
-      continue;
-    }
-    const validated = validateRequest({ text, path: file, config, author, now });
-    if (!validated.request) {
-      results.push({ file, status: f.status, valid: false, errors: validated.errors });
-      continue;
-    }
-    const request = validated.request;
-    const planned = buildGrantPlan(request, config, now);
-    if (!planned.ok) {
-      results.push(fail(planned.message));
-      continue;
-    }
-    const plan = planned.plan;
-    // The grant refuses a dual-control request only its requester could approve in AWS; say so now.
-    const roleKey = file.split("/")[1] ?? "";
-    const awsApproval = findRole(config, roleKey)?.awsApproval;
-    const gateProblem = awsApproval && gateApproverProblem(awsApproval, roleKey, plan.iamUser);
-    if (gateProblem) {
-      results.push(fail(gateProblem));
-      continue;
-    }
-    const { owners } = ownersFor(codeowners, file);
-    let approvals: string;
-    let capNote: string | undefined;
-    let windowEnd = new Date(plan.notAfter);
-    try {
-      const approval = await checkApprovals({
-        owners,
-        reviews,
-        prAuthor: author,
-        headSha: pull.head.sha,
-        required: request.approvals,
-        membersOctokit: ctx.membersOctokit,
-        octokit: ctx.octokit,
-        repo: ctx.repo,
-      });
-      approvals = approval.satisfied
-        ? `${approval.counted.length} of ${approval.required}: ${approval.counted.map((a) => `@${a.login}`).join(", ")}`
-        : `${approval.counted.length} of ${approval.required}${approval.failure ? ` (${approval.failure})` : ""}`;
-      // Approver-set window caps, judged as the grant will (if merged now).
-      const caps = approverCaps(plan, approval, reviews);
-      windowEnd = caps.window.notAfter;
-      const lines = capReportLines(caps);
-      if (lines.length > 0) capNote = lines.map((l) => l.replace(/^- /, "")).join("; ");
-    } catch (error) {
-      approvals = `unknown: ${(error as Error).message}`;
-    }
-    const ms = windowEnd.getTime() - new Date(plan.notBefore).getTime();
-    results.push({
-      file,
-      status: f.status,
-      valid: true,
-      errors: [],
-      plan: {
-        requestId: plan.requestId,
-        requester: request.requester,
-        iamUser: plan.iamUser,
-        roleArn: plan.roleArn,
-        window: request.start
-          ? `${plan.notBefore} – ${plan.notAfter} (${humanDuration(ms)})`
-          : `${humanDuration(ms)} from merge`,
-        approvals,
-        approvers: owners.length
-          ? owners.map(formatOwner).join(" ")
-          : "nobody (no CODEOWNERS line matches: cannot be approved)",
-      },
-      ...(capNote ? { note: capNote } : {}),
-    });
-    if (owners.length === 0) {
-      const last = results[results.length - 1]!;
-      last.valid = false;
-      last.errors.push({
-        file,
-        line: 1,
-        col: 1,
-        message: "no code owner matches this file on the base branch; nobody can approve it",
-      });
-    }
-  }
+        ...(f.previousFilename ? { previousFilename: f.previousFilename } : {}),
+      };
+      if (f.status !== "added") return base;
+      const { owners } = ownersFor(codeowners, f.filename);
+      const [text, approvers] = await Promise.all([
+        readFile(join(ctx.workspace, f.filename)).catch(() => undefined),
+        owners.length === 0
+          ? undefined
+          : expandOwners({
+              owners,
+              reviews,
+              prAuthor: author,
+              headSha: pull.head.sha,
+              membersOctokit: ctx.membersOctokit,
+              octokit: ctx.octokit,
+              repo: ctx.repo,
+            }).catch((error: unknown) => ({ error: (error as Error).message })),
+      ]);
+      return { ...base, ...(text ? { text } : {}), ...(approvers ? { approvers } : {}) };
+    }),
+  );
+  // The grant's own decision on these facts, as if the PR were merged now.
+  const verdicts = decideGrant({
+    phase: "pre-merge",
+    config,
+    configPath,
+    baseRef: pull.base.ref,
+    now,
+    author,
+    headSha: pull.head.sha,
+    files: requestFacts,
+    outside: others,
+    duplicates,
+    codeowners,
+    reviews,
+  });
+  results.push(...verdicts.map(checkedFileOf));
 
   const invalid = results.filter((r) => !r.valid);
   for (const r of invalid) annotate(r.errors);
@@ -342,6 +243,47 @@ export async function runCheck(ctx: ActionContext): Promise<CheckResult> {
     }
   }
   return { failed: invalid.length > 0, headline, files: results, comment };
+}
+
+/** A row of the plan and the problems to annotate, from the decision's verdict on one file. */
+function checkedFileOf(v: PreMergeVerdict): CheckedFile {
+  const { file, status } = v;
+  if (v.verdict === "revokes") {
+    return { file, status, valid: true, errors: [], note: "deleted: merging revokes this request early" };
+  }
+  const errors = v.verdict === "refused" ? v.errors : [];
+  const judged = v.judged;
+  if (!judged) return { file, status, valid: false, errors };
+  const { request, uncapped: plan, approval, caps } = judged;
+  const approvals = !approval
+    ? `unknown: ${judged.approversError ?? ""}`
+    : approval.satisfied
+      ? `${approval.counted.length} of ${approval.required}: ${approval.counted.map((a) => `@${a.login}`).join(", ")}`
+      : `${approval.counted.length} of ${approval.required}${approval.failure ? ` (${approval.failure})` : ""}`;
+  // Approver-set window caps, judged as the grant will (if merged now).
+  const windowEnd = caps ? caps.window.notAfter : new Date(plan.notAfter);
+  const capLines = caps ? capReportLines(caps) : [];
+  const ms = windowEnd.getTime() - new Date(plan.notBefore).getTime();
+  return {
+    file,
+    status,
+    valid: v.verdict !== "refused",
+    errors,
+    plan: {
+      requestId: plan.requestId,
+      requester: request.requester,
+      iamUser: plan.iamUser,
+      roleArn: plan.roleArn,
+      window: request.start
+        ? `${plan.notBefore} – ${plan.notAfter} (${humanDuration(ms)})`
+        : `${humanDuration(ms)} from merge`,
+      approvals,
+      approvers: v.owners.length
+        ? v.owners.map(formatOwner).join(" ")
+        : "nobody (no CODEOWNERS line matches: cannot be approved)",
+    },
+    ...(capLines.length > 0 ? { note: capLines.map((l) => l.replace(/^- /, "")).join("; ") } : {}),
+  };
 }
 
 export function checkCommentBody(results: readonly CheckedFile[], headline: string): string {

@@ -5,8 +5,9 @@ import { describe, expect, it } from "vitest";
 import type { PullRequestReview } from "../../src/domain/approvals.js";
 import { parseGrantableRoles } from "../../src/domain/ceiling.js";
 import { parseCodeowners } from "../../src/domain/codeowners.js";
-import { decideMergedGrant, type GrantDecision } from "../../src/domain/grant-decision.js";
-import type { MergedGrantFacts, MergedRequestFileFacts } from "../../src/domain/grant-facts.js";
+import { decideGrant, decideMergedGrant, type GrantDecision, requestChanges } from "../../src/domain/grant-decision.js";
+import type { MergedGrantFacts, MergedRequestFileFacts, PreMergeGrantFacts } from "../../src/domain/grant-facts.js";
+import type { PreMergeVerdict } from "../../src/domain/grant-pre-merge.js";
 import { exampleConfig, requestText } from "./domain-fixtures.js";
 
 const HEAD = "a".repeat(40);
@@ -503,5 +504,163 @@ describe("decideMergedGrant: grants", () => {
       "deleted-from-branch",
       "stack-ceiling",
     ]);
+  });
+});
+
+/** The PR check's facts for the same PR, before its merge: judged "if merged now". */
+function preMergeOf(f: MergedGrantFacts): PreMergeGrantFacts {
+  const pr = f.pr!;
+  return {
+    phase: "pre-merge",
+    config: f.config,
+    configPath: ".github/elevate.yml",
+    baseRef: "main",
+    now: new Date(pr.mergedAt ?? f.now),
+    author: pr.author,
+    headSha: pr.headSha,
+    files: requestChanges(f.pushed).added.map((file) => {
+      const facts = pr.files[file];
+      return {
+        file,
+        status: "added" as const,
+        ...(facts?.text ? { text: facts.text } : {}),
+        ...(facts?.approvers ? { approvers: facts.approvers } : {}),
+      };
+    }),
+    outside: [],
+    duplicates: new Map(),
+    codeowners: pr.codeowners,
+    reviews: pr.reviews,
+  };
+}
+
+describe("decideGrant: the check (pre-merge) and the grant agree", () => {
+  const rows: { name: string; mutate: Mutation; grant: "granted" | "refused"; check: PreMergeVerdict["verdict"] }[] = [
+    { name: "an approved, valid request", mutate: () => {}, grant: "granted", check: "grant" },
+    {
+      name: "an approver's cap shortens the window",
+      mutate: (f) => {
+        f.pr.reviews = [approval("bob", HEAD, "elevate: duration 30m")];
+      },
+      grant: "granted",
+      check: "grant",
+    },
+    {
+      name: "approvals still missing",
+      mutate: (f) => {
+        f.pr.reviews = [];
+      },
+      grant: "refused",
+      check: "pending",
+    },
+    {
+      name: "an approval on a stale head",
+      mutate: (f) => {
+        f.pr.reviews = [approval("bob", OLD_HEAD)];
+      },
+      grant: "refused",
+      check: "pending",
+    },
+    {
+      name: "a code owner without write access",
+      mutate: (f) => {
+        fileOf(f).approvers = {
+          logins: ["bob"],
+          unreadableTeams: [],
+          withoutWriteAccess: [{ login: "bob", role: "read" }],
+        };
+      },
+      grant: "refused",
+      check: "pending",
+    },
+    {
+      name: "requester not the PR author",
+      mutate: withRequest({ requester: "bob" }),
+      grant: "refused",
+      check: "refused",
+    },
+    {
+      name: "over the role's maxDuration",
+      mutate: withRequest({ duration: "5h" }),
+      grant: "refused",
+      check: "refused",
+    },
+    {
+      name: "a start too far ahead",
+      mutate: withRequest({ start: "2027-01-30T00:00:00Z" }),
+      grant: "refused",
+      check: "refused",
+    },
+    {
+      name: "nobody owns the file",
+      mutate: (f) => {
+        f.pr.codeowners = { path: ".github/CODEOWNERS", ...parseCodeowners("/docs/ @bob\n") };
+        delete fileOf(f).approvers;
+      },
+      grant: "refused",
+      check: "refused",
+    },
+    {
+      name: "an unreadable approver cap",
+      mutate: (f) => {
+        f.pr.reviews = [approval("bob", HEAD, "elevate: until tomorrow")];
+      },
+      grant: "refused",
+      check: "refused",
+    },
+    {
+      name: "dual control the requester alone could approve",
+      mutate: (f) => {
+        f.config = exampleConfig(CONFIG_WITH_GATE);
+      },
+      grant: "refused",
+      check: "refused",
+    },
+  ];
+
+  it.each(rows)("$name: grant $grant, check $check", ({ mutate, grant, check }) => {
+    const merged = facts() as MergedGrantFacts & { pr: NonNullable<MergedGrantFacts["pr"]> };
+    mutate(merged);
+    merged.now = new Date(MERGED_AT);
+    const decision = decideGrant(merged);
+    const [verdict] = decideGrant(preMergeOf(merged));
+    expect(verdict?.verdict).toBe(check);
+    if (grant === "granted") {
+      expect(decision.grants).toHaveLength(1);
+      // The check shows the very window and parameters the grant starts.
+      expect(verdict?.verdict !== "revokes" && verdict?.judged?.plan).toEqual(decision.grants[0]!.target.plan);
+      return;
+    }
+    expect(decision.grants).toEqual([]);
+    const refusal = decision.refusals[0]!;
+    if (check === "refused" && verdict?.verdict === "refused") {
+      expect(verdict.reason).toBe(refusal.reason);
+      // The same located errors, or the same message annotated at the file (a file
+      // nobody owns is worded for each audience: "on main" vs "on the base branch").
+      if (refusal.reason !== "no-code-owners") {
+        const expected =
+          refusal.annotation.errors.length > 0
+            ? refusal.annotation.errors
+            : [{ file: FILE, line: 1, col: 1, message: refusal.message }];
+        expect(verdict.errors).toEqual(expected);
+      }
+    } else {
+      expect(refusal.reason).toBe("approvals");
+    }
+  });
+
+  it("changes the grant refuses for the whole PR are refused by the check too, per file", () => {
+    const base = preMergeOf(facts() as MergedGrantFacts);
+    const edited = decideGrant({ ...base, files: [{ file: FILE, status: "modified" }] });
+    expect(edited[0]).toMatchObject({ verdict: "refused", reason: "changed-after-approval" });
+    const mixed = decideGrant({ ...base, outside: ["src/app.ts"] });
+    expect(mixed[0]).toMatchObject({ verdict: "refused", reason: "outside-requests" });
+    expect(mixed[0]?.verdict === "refused" && mixed[0].errors[0]?.message).toMatch(
+      /also changes files outside requests\//,
+    );
+    const removed = decideGrant({ ...base, files: [{ file: FILE, status: "removed" }] });
+    expect(removed[0]).toMatchObject({ verdict: "revokes" });
+    const noConfig = decideGrant({ ...base, config: undefined });
+    expect(noConfig[0]?.verdict === "refused" && noConfig[0].errors[0]?.message).toMatch(/cannot validate/);
   });
 });
