@@ -1,2 +1,0 @@
-import{createRequire as __elevateRequire}from'node:module';const require=__elevateRequire(import.meta.url);
-import{A as i,B as j,q as a,s as b,t as c,u as d,v as e,w as f,y as g,z as h}from"./chunk-FS5RDS22.js";import"./chunk-DLKD34VV.js";import"./chunk-6WKTZD27.js";import"./chunk-55HFMPTS.js";import"./chunk-BEEYUTTP.js";export{c as MAX_GRANT_ATTEMPTS,f as describeAwsError,d as grantClientToken,g as grantCommentBody,i as grantFailed,a as grantRunbookParameters,b as readGrantCeiling,h as reportGrant,j as runGrant,e as startGrantExecution};
