@@ -292,6 +292,8 @@ async function runExecution(exec: AutomationExecutionRecord, deps: EngineDeps): 
           credential = undefined;
         } else {
           jumpTo = await runStep(step, record, variables, credential, deps, exec);
+          // So may a sleep (up to 7 days): the steps after it assume the role again.
+          if (step.action === "aws:sleep") credential = undefined;
         }
         break;
       } catch (err) {

@@ -455,12 +455,15 @@ export function referencedIds(value: unknown, out = new Set<string>()): Set<stri
         if (Array.isArray(pair) && typeof pair[0] === "string") out.add(pair[0]);
       } else if (key === "Fn::Sub") {
         const text = Array.isArray(arg) ? arg[0] : arg;
+        // The [string, {vars}] form: its own variables are not references.
+        const local = Array.isArray(arg) && isPlainObject(arg[1]) ? new Set(Object.keys(arg[1])) : new Set<string>();
         if (typeof text === "string") {
           for (const match of text.matchAll(/\$\{([^!}][^}]*)\}/g)) {
-            out.add((match[1] as string).trim().split(".")[0] as string);
+            const id = (match[1] as string).trim().split(".")[0] as string;
+            if (!local.has(id)) out.add(id);
           }
         }
-        referencedIds(arg, out);
+        referencedIds(Array.isArray(arg) ? arg.slice(1) : arg, out);
       } else referencedIds(arg, out);
     }
   }

@@ -115,11 +115,13 @@ describe("infra/template.yaml in the AWS sandbox", () => {
       SchedulerRoleArn: `arn:aws:iam::${account}:role/elevate-scheduler`,
       NotifyTopicArn: `arn:aws:sns:${sandbox.region}:${account}:Elevate`,
       ExampleRoleArn: `arn:aws:iam::${account}:role/elevated/EC2_FullAccess_Role`,
+      GrantPermissionSetDocumentName: "Elevate-GrantPermissionSet",
+      RevokePermissionSetDocumentName: "Elevate-RevokePermissionSet",
     });
-    // grant, revoke, automation, scheduler and the example role; five runbooks and the two
-    // member-account runbooks; Elevate's schedule group.
+    // grant, revoke, automation, scheduler and the example role; nine runbooks (the five, the two
+    // permission-set ones and the two member-account ones); Elevate's schedule group.
     expect(sandbox.calls("CreateRole").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok", "ok"]);
-    expect(sandbox.calls("CreateDocument").map((c) => c.outcome)).toEqual(["ok", "ok", "ok", "ok", "ok", "ok", "ok"]);
+    expect(sandbox.calls("CreateDocument").map((c) => c.outcome)).toEqual(Array(9).fill("ok"));
     expect(sandbox.calls("CreateScheduleGroup", "scheduler").map((c) => c.params.Name)).toEqual(["elevate"]);
   });
 

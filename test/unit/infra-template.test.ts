@@ -70,6 +70,8 @@ describe("template parsing and intrinsic resolution", () => {
       MemberCutoffDocumentName: "Elevate-MemberCutoff",
       MemberClearCutoffDocumentName: "Elevate-MemberClearCutoff",
       MemberExecutionRoleName: "elevate-member-cutoff",
+      GrantPermissionSetDocumentName: "Elevate-GrantPermissionSet",
+      RevokePermissionSetDocumentName: "Elevate-RevokePermissionSet",
     });
     // No administration role unless asked: the account may have its own.
     expect(p.resources.map((r) => r.logicalId)).not.toContain("AutomationAdministrationRole");
@@ -87,6 +89,7 @@ describe("template parsing and intrinsic resolution", () => {
       "PassAdministrationRoleToSsm",
       "ExpirySchedulesInElevateGroup",
       "PassSchedulerRoleToScheduler",
+      "ListElevateSchedules",
       "PublishApprovalRequests",
     ]);
     // No approval topic unless asked for (dual control is opt-in).
@@ -476,7 +479,7 @@ describe("grant and revoke role permissions", () => {
   const grantSession = `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-grant/gh`;
   const revokeSession = `arn:aws:sts::${ACCOUNT}:assumed-role/elevate-revoke/gh`;
 
-  it("the grant role may start only Elevate-Grant and its approval gate", async () => {
+  it("the grant role may start only Elevate-Grant, its approval gate and Elevate-GrantPermissionSet", async () => {
     const ask = (resource: string) =>
       iamDecision({
         principal: grantSession,
@@ -486,14 +489,17 @@ describe("grant and revoke role permissions", () => {
       });
     expect(await ask(`${ssm}:document/Elevate-Grant`)).toBe("Allowed");
     expect(await ask(`${ssm}:document/Elevate-GrantWithApproval`)).toBe("Allowed");
+    expect(await ask(`${ssm}:document/Elevate-GrantPermissionSet`)).toBe("Allowed");
     expect(await ask(`${ssm}:document/Elevate-Revoke`)).toBe("ImplicitlyDenied");
+    expect(await ask(`${ssm}:document/Elevate-RevokePermissionSet`)).toBe("ImplicitlyDenied");
     expect(await ask(`${ssm}:document/AWS-RunShellScript`)).toBe("ImplicitlyDenied");
   });
 
-  it("the grant role may read the grant runbook (the stack's ceiling) and no other document", async () => {
+  it("the grant role may read the grant runbooks (the stack's ceilings) and no other document", async () => {
     const ask = (resource: string) =>
       iamDecision({ principal: grantSession, action: "ssm:GetDocument", resource, identityPolicies: [grant] });
     expect(await ask(`${ssm}:document/Elevate-Grant`)).toBe("Allowed");
+    expect(await ask(`${ssm}:document/Elevate-GrantPermissionSet`)).toBe("Allowed");
     expect(await ask(`${ssm}:document/Elevate-Revoke`)).toBe("ImplicitlyDenied");
     expect(await ask(`${ssm}:document/AWS-RunShellScript`)).toBe("ImplicitlyDenied");
   });
@@ -825,5 +831,146 @@ describe("multi-account administration role (issue 15, many accounts)", () => {
         "ImplicitlyDenied",
       );
     }
+  });
+});
+
+describe("Identity Center permission sets (issue 15)", () => {
+  const INSTANCE = "arn:aws:sso:::instance/ssoins-0123456789abcdef";
+  const STORE = "d-0123456789";
+  const PS = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef";
+  const OTHER_INSTANCE_PS = "arn:aws:sso:::permissionSet/ssoins-fedcba9876543210/ps-0123456789abcdef";
+  const MEMBER = "210987654321";
+  const configured = plan({ IdentityCenterInstanceArn: INSTANCE, IdentityStoreId: STORE });
+  const automation = inlinePolicy(configured, "AutomationRole");
+  const grant = inlinePolicy(configured, "GrantRole");
+  const revoke = inlinePolicy(configured, "RevokeRole");
+  const scheduler = inlinePolicy(configured, "SchedulerRole");
+  const ssm = `arn:aws:ssm:${REGION}:${ACCOUNT}`;
+  const session = (role: string) => `arn:aws:sts::${ACCOUNT}:assumed-role/${role}/run-1`;
+  /** The three resources IAM authorizes an assignment call on (Service Authorization Reference). */
+  const assignmentResources = (ps: string, account = MEMBER) => [INSTANCE, ps, `arn:aws:sso:::account/${account}`];
+  async function allowedOnAll(role: string, policy: object, action: string, resources: string[]): Promise<boolean> {
+    for (const resource of resources) {
+      const d = await iamDecision({
+        principal: session(role),
+        action,
+        resource,
+        resourceAccount: ACCOUNT,
+        identityPolicies: [policy],
+      });
+      if (d !== "Allowed") return false;
+    }
+    return true;
+  }
+
+  it("without an instance, no statement names sso or identitystore and the runbooks still exist (refusing everything)", () => {
+    const p = plan();
+    for (const role of ["AutomationRole", "GrantRole", "RevokeRole"]) {
+      const text = JSON.stringify(inlinePolicy(p, role));
+      expect(text, role).not.toMatch(/"sso:|"identitystore:/);
+    }
+    expect(p.resources.map((r) => r.logicalId)).toEqual(
+      expect.arrayContaining(["GrantPermissionSetDocument", "RevokePermissionSetDocument"]),
+    );
+    expect(p.resources.map((r) => r.logicalId)).not.toContain("ExamplePermissionSet");
+  });
+
+  it("the automation role may create and delete assignments of the stack's instance only", async () => {
+    for (const action of ["sso:CreateAccountAssignment", "sso:DeleteAccountAssignment", "sso:ListAccountAssignments"]) {
+      expect(await allowedOnAll("elevate-automation", automation, action, assignmentResources(PS)), action).toBe(true);
+      expect(
+        await allowedOnAll("elevate-automation", automation, action, [
+          "arn:aws:sso:::instance/ssoins-fedcba9876543210",
+          OTHER_INSTANCE_PS,
+          `arn:aws:sso:::account/${MEMBER}`,
+        ]),
+        action,
+      ).toBe(false);
+    }
+    expect(
+      await allowedOnAll("elevate-automation", automation, "sso:DescribeAccountAssignmentCreationStatus", [INSTANCE]),
+    ).toBe(true);
+    expect(
+      await allowedOnAll("elevate-automation", automation, "identitystore:GetUserId", [
+        `arn:aws:identitystore::${ACCOUNT}:identitystore/${STORE}`,
+        "arn:aws:identitystore:::user/0123abcd-0000-0000-0000-000000000000",
+      ]),
+    ).toBe(true);
+    // Nothing that changes permission sets themselves (their policies, their session duration).
+    for (const action of [
+      "sso:PutInlinePolicyToPermissionSet",
+      "sso:UpdatePermissionSet",
+      "sso:ProvisionPermissionSet",
+      "sso:CreatePermissionSet",
+    ]) {
+      expect(await allowedOnAll("elevate-automation", automation, action, [INSTANCE, PS]), action).toBe(false);
+    }
+  });
+
+  it("neither the grant nor the revoke role may change assignments themselves; the revoke role may read them", async () => {
+    for (const [role, policy] of [
+      ["elevate-grant", grant],
+      ["elevate-revoke", revoke],
+    ] as const) {
+      for (const action of ["sso:CreateAccountAssignment", "sso:DeleteAccountAssignment"]) {
+        expect(await allowedOnAll(role, policy, action, assignmentResources(PS)), `${role} ${action}`).toBe(false);
+      }
+    }
+    expect(await allowedOnAll("elevate-revoke", revoke, "sso:ListAccountAssignments", assignmentResources(PS))).toBe(
+      true,
+    );
+    expect(await allowedOnAll("elevate-grant", grant, "sso:ListAccountAssignments", assignmentResources(PS))).toBe(
+      false,
+    );
+  });
+
+  it("the revoke role starts Elevate-RevokePermissionSet, the grant role Elevate-GrantPermissionSet, the scheduler role only the revoke", async () => {
+    const start = (role: string, policy: object, doc: string) =>
+      iamDecision({
+        principal: session(role),
+        action: "ssm:StartAutomationExecution",
+        resource: `${ssm}:automation-definition/${doc}:$LATEST`,
+        identityPolicies: [policy],
+      });
+    expect(await start("elevate-revoke", revoke, "Elevate-RevokePermissionSet")).toBe("Allowed");
+    expect(await start("elevate-revoke", revoke, "Elevate-GrantPermissionSet")).toBe("ImplicitlyDenied");
+    expect(await start("elevate-grant", grant, "Elevate-GrantPermissionSet")).toBe("Allowed");
+    expect(await start("elevate-grant", grant, "Elevate-RevokePermissionSet")).toBe("ImplicitlyDenied");
+    expect(await start("elevate-scheduler", scheduler, "Elevate-RevokePermissionSet")).toBe("Allowed");
+    expect(await start("elevate-scheduler", scheduler, "Elevate-GrantPermissionSet")).toBe("ImplicitlyDenied");
+  });
+
+  it("the instance and the identity store go together; the example permission set needs the instance", () => {
+    expect(() => plan({ IdentityCenterInstanceArn: INSTANCE })).toThrow(/IdentityStoreId go together/);
+    expect(() => plan({ IdentityStoreId: STORE })).toThrow(/IdentityStoreId go together/);
+    expect(() => plan({ CreateExamplePermissionSet: "true" })).toThrow(/needs IdentityCenterInstanceArn/);
+    expect(() => plan({ IdentityCenterInstanceArn: "arn:aws:sso:::instance/ssoins-0123" })).toThrow(
+      /IdentityCenterInstanceArn/,
+    );
+  });
+
+  it("the example permission set is PT1H, read-only, in the stack's instance, only when asked", () => {
+    // The sandbox deployer does not create AWS::SSO::PermissionSet (cfn-lint checks the
+    // resource); the template's own text is what is pinned here.
+    const t = parseTemplate(TEMPLATE);
+    expect(t.Resources.ExamplePermissionSet).toEqual({
+      Type: "AWS::SSO::PermissionSet",
+      Condition: "ShouldCreateExamplePermissionSet",
+      Properties: {
+        InstanceArn: { Ref: "IdentityCenterInstanceArn" },
+        Name: "Elevate-ReadOnly",
+        Description: "Example permission set granted through Elevate.",
+        SessionDuration: "PT1H",
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation Fn::Sub syntax
+        ManagedPolicies: [{ "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess" }],
+      },
+    });
+    expect(t.Conditions?.ShouldCreateExamplePermissionSet).toEqual({
+      "Fn::And": [
+        { Condition: "HasIdentityCenter" },
+        { "Fn::Equals": [{ Ref: "CreateExamplePermissionSet" }, "true"] },
+      ],
+    });
+    expect(configured.resources.map((r) => r.logicalId)).not.toContain("ExamplePermissionSet");
   });
 });
