@@ -20,7 +20,7 @@ import {
   SSOAdminClient,
 } from "@aws-sdk/client-sso-admin";
 import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type AutomationExecutionRecord,
   type AwsSandbox,
@@ -31,6 +31,10 @@ import {
 } from "../../sandbox/aws/index.js";
 import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
 import { GitHubOidcIssuer, stableId } from "../../sandbox/github/oidc.js";
+
+// Each runbook step that calls AWS runs python3 with boto3 (about a second each on a
+// quiet machine), and the status polls sleep for real: give a loaded machine room.
+vi.setConfig({ testTimeout: 120_000 });
 
 const HUB = "123456789012";
 const MEMBER = "210987654321";
