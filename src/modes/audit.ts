@@ -10,21 +10,15 @@
  */
 import { execFile } from "node:child_process";
 import { NOTES_REF } from "../adapters/git.js";
+import { AUDIT_FORMATS, type AuditFormat, formatAuditRows } from "../domain/audit-format.js";
 import {
-  AUDIT_FORMATS,
-  type AuditFormat,
-  type AuditRow,
-  addedBlobIds,
   auditLogArgs,
-  buildAuditRows,
   collectEvidence,
-  filterAuditRows,
-  formatAuditRows,
-  parseAuditDate,
   parseAuditLog,
   parseCatFileBatch,
   parseNotesList,
-} from "../domain/audit-log.js";
+} from "../domain/audit-git-output.js";
+import { type AuditRow, addedBlobIds, buildAuditRows, filterAuditRows, parseAuditDate } from "../domain/audit-log.js";
 import { UserInputError } from "../domain/errors.js";
 import type { CommandIo, CommandOutcome } from "./command-io.js";
 

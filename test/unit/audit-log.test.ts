@@ -1,18 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { csvField, formatAuditCsv, formatAuditMarkdown } from "../../src/domain/audit-format.js";
 import {
-  type AuditRow,
-  buildAuditRows,
-  csvField,
-  formatAuditCsv,
-  formatAuditMarkdown,
   type HistoryCommit,
-  parseAuditDate,
   parseAuditLog,
   parseCatFileBatch,
   parseNotesList,
-  prNumberFromMessage,
-} from "../../src/domain/audit-log.js";
+} from "../../src/domain/audit-git-output.js";
+import { type AuditRow, buildAuditRows, parseAuditDate, prNumberFromMessage } from "../../src/domain/audit-log.js";
 import type { GrantEvidence } from "../../src/domain/grant-report.js";
 
 const sha = (n: number) => n.toString(16).padStart(40, "0");

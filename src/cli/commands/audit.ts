@@ -1,6 +1,6 @@
 /** `elevate audit`: its options and help; the work is src/modes/audit.ts. */
 import { NOTES_REF } from "../../adapters/git.js";
-import { AUDIT_FORMATS } from "../../domain/audit-log.js";
+import { AUDIT_FORMATS } from "../../domain/audit-format.js";
 import { FETCH_NOTES_HINT, runAudit } from "../../modes/audit.js";
 import { type CliCommand, choiceOption, exitCode, stringOption } from "../args.js";
 import { cliIo } from "../cli-io.js";
