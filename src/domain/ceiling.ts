@@ -83,3 +83,53 @@ export function ceilingRefusal(
   }
   return undefined;
 }
+
+// --- Permission sets ------------------------------------------------------------------------
+
+/**
+ * The stack's permission-set ceiling: (permission set ARN, account) → the
+ * longest window, in ms. Elevate-GrantPermissionSet's `checkCeiling` step
+ * refuses anything outside it, as Elevate-Grant's does for roles.
+ */
+export interface PermissionSetCeiling {
+  /** Keyed by `permissionSetCeilingKey(arn, account)`. */
+  entries: Map<string, number>;
+}
+
+export type PermissionSetCeilingRead = { ok: true; ceiling: PermissionSetCeiling } | { ok: false; message: string };
+
+export function permissionSetCeilingKey(permissionSetArn: string, accountId: string): string {
+  return `${permissionSetArn}@${accountId}`;
+}
+
+const CEILING_PERMISSION_SET = /^arn:aws:sso:::permissionSet\/(?:sso)?ins-[a-zA-Z0-9.-]{16}\/ps-[a-zA-Z0-9.-]{16}$/;
+
+/**
+ * Parses GrantablePermissionSets (`PERMISSION_SET_ARN@ACCOUNT_ID=MAX_DURATION`,
+ * comma separated; a pair listed twice gets its longest maximum), exactly as
+ * Elevate-GrantPermissionSet's script does: the last `=` ends the pair, the
+ * last `@` ends the ARN. The one parser for the action and `doctor --aws`.
+ */
+export function parseGrantablePermissionSets(text: string): PermissionSetCeilingRead {
+  const entries = new Map<string, number>();
+  for (const raw of text.split(",")) {
+    const entry = raw.trim();
+    if (entry === "") continue;
+    const cut = entry.lastIndexOf("=");
+    const target = cut < 0 ? "" : entry.slice(0, cut);
+    const at = target.lastIndexOf("@");
+    const arn = at < 0 ? "" : target.slice(0, at);
+    const account = at < 0 ? "" : target.slice(at + 1);
+    const limitText = cut < 0 ? "" : entry.slice(cut + 1);
+    const limit = parseDuration(limitText);
+    if (!CEILING_PERMISSION_SET.test(arn) || !/^[0-9]{12}$/.test(account) || limitText === "" || !limit.ok) {
+      return {
+        ok: false,
+        message: `the stack parameter GrantablePermissionSets has an entry ${JSON.stringify(entry)} that is not PERMISSION_SET_ARN@ACCOUNT_ID=MAX_DURATION`,
+      };
+    }
+    const key = permissionSetCeilingKey(arn, account);
+    entries.set(key, Math.max(entries.get(key) ?? 0, limit.ms));
+  }
+  return { ok: true, ceiling: { entries } };
+}

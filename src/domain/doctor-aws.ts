@@ -5,9 +5,10 @@
  * src/modes/doctor-aws.ts, the findings point at the config key each one is about.
  */
 
-import { parseGrantableRoles } from "./ceiling.js";
+import { parseGrantablePermissionSets, parseGrantableRoles, permissionSetCeilingKey } from "./ceiling.js";
 import { type ElevateConfig, findRole } from "./config.js";
 import { type Finding, finding } from "./doctor-findings.js";
+import { formatDuration } from "./duration.js";
 import type { SourcePosition } from "./errors.js";
 import { STACK_OUTPUT_KEYS, type StackOutputKey, type StackOutputs } from "./stack-outputs.js";
 
@@ -111,7 +112,7 @@ function outputChecks(facts: AwsFacts, config: ElevateConfig, file: string, loca
     const arns = new Set<string>();
     for (const key of Object.keys(config.roles)) {
       const role = findRole(config, key);
-      if (!role) continue;
+      if (role?.target.kind !== "role") continue; // permission sets: GrantablePermissionSets, below
       arns.add(role.arn);
       const max = ceiling.get(role.arn);
       if (max === undefined) {
@@ -145,6 +146,106 @@ function outputChecks(facts: AwsFacts, config: ElevateConfig, file: string, loca
           ),
         );
       }
+    }
+  }
+  permissionSetChecks(stack.parameters, config, file, locate, out);
+}
+
+/**
+ * The stack's Identity Center side against the config's: the instance and identity
+ * store the runbooks use (stack parameters IdentityCenterInstanceArn / IdentityStoreId),
+ * and GrantablePermissionSets against the permission-set roles, as GrantableRoles
+ * against the IAM roles.
+ */
+function permissionSetChecks(
+  parameters: ReadonlyMap<string, string>,
+  config: ElevateConfig,
+  file: string,
+  locate: Locate,
+  out: Finding[],
+): void {
+  const center = config.aws.identityCenter;
+  for (const [parameter, configKey, value] of [
+    ["IdentityCenterInstanceArn", "instanceArn", center?.instanceArn],
+    ["IdentityStoreId", "identityStoreId", center?.identityStoreId],
+  ] as const) {
+    const stackValue = parameters.get(parameter);
+    if (center === undefined || stackValue === undefined || stackValue === value) continue;
+    out.push(
+      finding(
+        file,
+        locate(["aws", "identityCenter", configKey]),
+        "error",
+        stackValue === ""
+          ? `aws.identityCenter.${configKey} is ${value}, but the stack has no ${parameter}, so its permission-set runbooks refuse every grant; set the stack parameter`
+          : `aws.identityCenter.${configKey} is ${value}, but the stack's ${parameter} is ${stackValue}; the runbooks assign through the stack's`,
+      ),
+    );
+  }
+  const grantable = parameters.get("GrantablePermissionSets");
+  const roles = Object.keys(config.roles)
+    .map((key) => findRole(config, key))
+    .filter((r) => r !== undefined);
+  const permissionSetRoles = roles.flatMap((r) =>
+    r.target.kind === "permissionSet" ? [{ role: r, target: r.target }] : [],
+  );
+  if (grantable === undefined) {
+    const first = permissionSetRoles[0];
+    if (first) {
+      out.push(
+        finding(
+          file,
+          locate(["roles", first.role.key, "permissionSet"]),
+          "error",
+          `roles.${first.role.key} is a permission set, but the stack has no GrantablePermissionSets parameter (deployed from a template without Elevate-GrantPermissionSet); update the stack`,
+        ),
+      );
+    }
+    return;
+  }
+  const parsed = parseGrantablePermissionSets(grantable);
+  if (!parsed.ok) {
+    out.push(
+      finding(file, locate(["roles"]), "error", `${parsed.message}; the permission-set runbook refuses every request`),
+    );
+    return;
+  }
+  const ceiling = parsed.ceiling.entries;
+  const used = new Set<string>();
+  for (const { role, target } of permissionSetRoles) {
+    const key = permissionSetCeilingKey(target.permissionSetArn, target.accountId);
+    used.add(key);
+    const max = ceiling.get(key);
+    if (max === undefined) {
+      out.push(
+        finding(
+          file,
+          locate(["roles", role.key, "permissionSet"]),
+          "error",
+          `roles.${role.key}: the stack's GrantablePermissionSets does not include ${key}, so the permission-set runbook refuses every request for it; add ${key}=${role.maxDuration} to the parameter`,
+        ),
+      );
+    } else if (role.maxDurationMs > max) {
+      out.push(
+        finding(
+          file,
+          locate(["roles", role.key]),
+          "error",
+          `roles.${role.key} allows ${role.maxDuration}, but the stack's GrantablePermissionSets caps ${key} at ${formatDuration(max)}; the runbook refuses longer requests: lower maxDuration or raise the parameter`,
+        ),
+      );
+    }
+  }
+  for (const key of ceiling.keys()) {
+    if (!used.has(key)) {
+      out.push(
+        finding(
+          file,
+          locate(["roles"]),
+          "warning",
+          `the stack's GrantablePermissionSets includes ${key}, which no role of the config uses; remove it to keep the ceiling tight`,
+        ),
+      );
     }
   }
 }
