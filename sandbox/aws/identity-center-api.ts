@@ -256,6 +256,31 @@ export function ssoAdminHandlers(ic: IdentityCenter): Record<string, JsonHandler
       });
     },
 
+    // https://docs.aws.amazon.com/singlesignon/latest/APIReference/API_ListPermissionSetsProvisionedToAccount.html
+    async ListPermissionSetsProvisionedToAccount(body, ctx) {
+      const instanceArn = instance(body, ctx);
+      const accountId = str(body, "AccountId", /^\d{12}$/);
+      const status = body.ProvisioningStatus;
+      if (
+        status !== undefined &&
+        status !== "LATEST_PERMISSION_SET_PROVISIONED" &&
+        status !== "LATEST_PERMISSION_SET_NOT_PROVISIONED"
+      ) {
+        throw validation(
+          `Value '${String(status)}' at 'provisioningStatus' failed to satisfy constraint: Member must satisfy enum value set: [LATEST_PERMISSION_SET_PROVISIONED, LATEST_PERMISSION_SET_NOT_PROVISIONED]`,
+        );
+      }
+      await authorizeAll(ctx, "sso:ListPermissionSetsProvisionedToAccount", [
+        instanceArn,
+        `arn:aws:sso:::account/${accountId}`,
+      ]);
+      // The sandbox provisions a permission set's latest version whenever it provisions it:
+      // none is ever outdated, so NOT_PROVISIONED (provisioned, but not its latest) is empty.
+      const all = status === "LATEST_PERMISSION_SET_NOT_PROVISIONED" ? [] : ic.permissionSetsProvisionedTo(accountId);
+      const { items, nextToken } = page(all, body);
+      return omitUndefined({ PermissionSets: items, NextToken: nextToken });
+    },
+
     async CreatePermissionSet(body, ctx) {
       const instanceArn = instance(body, ctx);
       const name = str(body, "Name");

@@ -340,6 +340,16 @@ export class IdentityCenter {
     return role && this.store.roleByArn(role.arn) === role ? role : undefined;
   }
 
+  /** Permission sets provisioned to an account (their role exists there), in provisioning order. */
+  permissionSetsProvisionedTo(accountId: string): string[] {
+    const arns: string[] = [];
+    for (const [key, role] of this.provisionedRoles) {
+      const [account, arn] = key.split("|") as [string, string];
+      if (account === accountId && this.store.roleByArn(role.arn) === role) arns.push(arn);
+    }
+    return arns;
+  }
+
   hasAssignment(userName: string, accountId: string, permissionSetArn: string): boolean {
     const user = this.userByName(userName);
     if (!user) return false;

@@ -31,6 +31,7 @@ import {
   ListAccountAssignmentsForPrincipalCommand,
   ListInstancesCommand,
   ListPermissionSetsCommand,
+  ListPermissionSetsProvisionedToAccountCommand,
   ResourceNotFoundException,
   SSOAdminClient,
   ValidationException,
@@ -294,6 +295,54 @@ describe("account assignments", () => {
     await expect(
       client.send(new DeleteAccountAssignmentCommand(assignmentInput(bob.userId, readOnly))),
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it("ListPermissionSetsProvisionedToAccount lists what an assignment provisioned in the account, paginated", async () => {
+    const ic = sandbox.state.identityCenter;
+    const account = "444444444444";
+    sandbox.addAccount(account);
+    const alice = ic.userByName("alice@acme.com")!;
+    const list = (extra: { MaxResults?: number; NextToken?: string; ProvisioningStatus?: never } = {}) =>
+      sso().send(
+        new ListPermissionSetsProvisionedToAccountCommand({
+          InstanceArn: ic.instanceArn,
+          AccountId: account,
+          ...extra,
+        }),
+      );
+    expect((await list()).PermissionSets ?? []).toEqual([]);
+    await assign(alice.userId, admin, account);
+    await assign(alice.userId, readOnly, account);
+    expect((await list()).PermissionSets).toEqual([admin.arn, readOnly.arn]);
+    const first = await list({ MaxResults: 1 });
+    expect(first.PermissionSets).toEqual([admin.arn]);
+    expect(first.NextToken).toEqual(expect.any(String));
+    const second = await list({ MaxResults: 1, NextToken: first.NextToken as string });
+    expect(second.PermissionSets).toEqual([readOnly.arn]);
+    expect(second.NextToken).toBeUndefined();
+    // Provisioned at their latest version: nothing is outdated ("not provisioned") in the sandbox.
+    const outdated = await sso().send(
+      new ListPermissionSetsProvisionedToAccountCommand({
+        InstanceArn: ic.instanceArn,
+        AccountId: account,
+        ProvisioningStatus: "LATEST_PERMISSION_SET_NOT_PROVISIONED",
+      }),
+    );
+    expect(outdated.PermissionSets ?? []).toEqual([]);
+    // Another account's permission sets are not listed here.
+    expect(ic.permissionSetsProvisionedTo(HUB)).not.toContain(admin.arn);
+    await expect(
+      sso().send(
+        new ListPermissionSetsProvisionedToAccountCommand({
+          InstanceArn: ic.instanceArn,
+          AccountId: account,
+          ProvisioningStatus: "PROVISIONED" as never,
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ValidationException);
+    expect(sandbox.calls("ListPermissionSetsProvisionedToAccount", "sso")[0]?.principal).toBe(
+      `arn:aws:iam::${HUB}:root`,
+    );
   });
 
   it("a failure knob ends the operation FAILED with a reason; nothing is assigned", async () => {
