@@ -9,6 +9,7 @@ import { CLI_FULL, CLI_QUICK, runCliThroughputBench } from "./cli-throughput.js"
 import { COLD_FULL, COLD_QUICK, runColdStartBench } from "./cold-start.js";
 import { EXPIRY_FULL, EXPIRY_QUICK, runExpiryBench } from "./expiry.js";
 import { GRANT_FULL, GRANT_QUICK, runGrantOverheadBench } from "./grant-overhead.js";
+import { IDENTITY_CENTER_FULL, IDENTITY_CENTER_QUICK, runIdentityCenterBench } from "./identity-center.js";
 import { INVENTORY_FULL, INVENTORY_QUICK, runInventoryBench } from "./inventory.js";
 import type { BenchResult, CommonOptions } from "./lib/result.js";
 
@@ -18,6 +19,8 @@ export const BENCHMARKS: Record<string, (common: CommonOptions) => Promise<Bench
   throughput: (c) => runCliThroughputBench({ ...c, ...(c.quick ? CLI_QUICK : CLI_FULL) }),
   "grant-overhead": (c) => runGrantOverheadBench({ ...c, ...(c.quick ? GRANT_QUICK : GRANT_FULL) }),
   expiry: (c) => runExpiryBench({ ...c, ...(c.quick ? EXPIRY_QUICK : EXPIRY_FULL) }),
+  "identity-center": (c) =>
+    runIdentityCenterBench({ ...c, ...(c.quick ? IDENTITY_CENTER_QUICK : IDENTITY_CENTER_FULL) }),
 };
 
 const [name, ...rest] = process.argv.slice(2);

@@ -12,7 +12,7 @@ import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const ORDER = ["inventory", "cold-start", "throughput", "grant-overhead", "expiry"];
+const ORDER = ["inventory", "cold-start", "throughput", "grant-overhead", "expiry", "identity-center"];
 const root = fileURLToPath(new URL("..", import.meta.url));
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");

@@ -9,6 +9,7 @@ import { runCliThroughputBench } from "../../bench/cli-throughput.js";
 import { runColdStartBench } from "../../bench/cold-start.js";
 import { runExpiryBench } from "../../bench/expiry.js";
 import { runGrantOverheadBench } from "../../bench/grant-overhead.js";
+import { runIdentityCenterBench } from "../../bench/identity-center.js";
 import { naiveCalls, runInventoryBench } from "../../bench/inventory.js";
 import { esbuildPlainBundle } from "../../bench/lib/builds.js";
 import type { BenchRow } from "../../bench/lib/result.js";
@@ -36,6 +37,32 @@ describe("bench smoke", () => {
     // 1 ListUsers + 50 ListUserPolicies + 5 GetUserPolicy + 1 ListRoles + 3 ListRolePolicies.
     expect(naiveCalls(50, 5, 3, 0)).toBe(60);
     expect(row(result.rows, /AWS calls/).baseline).toBe("naive 60 (0 throttled)");
+  }, 60_000);
+
+  it("identity center: ours lists the catalogued pairs and names each user once; the naive walk pays per account and per assignment; the ended grants' revokes start", async () => {
+    const result = await runIdentityCenterBench({
+      ...quiet,
+      accountCounts: [2, 4],
+      latencyMs: 0,
+      throttleRate: 0,
+      expiredFraction: 0.1,
+    });
+    // 2 accounts: ours = 4 pairs + 4 distinct users (DescribeUser); naive = 2 × (1 provisioned listing
+    // + 3 ListAccountAssignments + 9 DescribeUser); per principal = 1 ListUsers page + 10 users.
+    expect(row(result.rows, /^2 accounts .*inventory AWS calls/)).toMatchObject({
+      ours: "8 (0 throttled)",
+      baseline: "naive 26 (0 throttled)",
+    });
+    expect(row(result.rows, /^2 accounts .*per-principal walk/).baseline).toMatch(/^11 \(0 throttled\), /);
+    expect(row(result.rows, /^2 accounts .*ListUsers pages/).baseline).toMatch(/^5 \(0 throttled\), /);
+    expect(row(result.rows, /^4 accounts .*inventory AWS calls/)).toMatchObject({
+      ours: "16 (0 throttled)",
+      baseline: "naive 52 (0 throttled)",
+    });
+    // 4 of 40 assignments ended: 4 starts and no other revoker call (names are cached from the inventory).
+    expect(row(result.rows, /4 ended: revoke/).ours).toMatch(/^4 \(0 throttled\), /);
+    expect(row(result.rows, /4 ended: revoke/).baseline).toBe("4 group assignments flagged, not started");
+    expect(row(result.rows, /growth 2 → 4 accounts .*calls/).ours).toBe("8 → 16");
   }, 60_000);
 
   it("throughput: validate and audit run on toy fixtures and report time and memory", async () => {
