@@ -79,6 +79,11 @@ export interface GrantRefusal {
 export interface GrantDecision {
   /** False when the push added or changed no request file: nothing to do, nothing to report. */
   concernsRequests: boolean;
+  /**
+   * True once each added request was judged on its own (no merge-wide refusal):
+   * only then does the run notify and write evidence, as before the decision existed.
+   */
+  requestsJudged: boolean;
   /** In report order: changed files, then requests refused by the checks, then by the stack's ceiling. */
   refusals: GrantRefusal[];
   grants: GrantToStart[];
@@ -202,7 +207,14 @@ function evidenceOf(judged: JudgedRequest): RequestEvidenceFacts {
 /** The grant's decision on a merge into the default branch. */
 export function decideMergedGrant(facts: MergedGrantFacts): GrantDecision {
   const { config, defaultBranch: branch, mergeSha, pr } = facts;
-  const decision: GrantDecision = { concernsRequests: false, refusals: [], grants: [], log: [], warnings: [] };
+  const decision: GrantDecision = {
+    concernsRequests: false,
+    requestsJudged: false,
+    refusals: [],
+    grants: [],
+    log: [],
+    warnings: [],
+  };
   const { added, changed } = requestChanges(facts.pushed);
   if (added.length === 0 && changed.length === 0) return decision;
   decision.concernsRequests = true;
@@ -241,6 +253,7 @@ export function decideMergedGrant(facts: MergedGrantFacts): GrantDecision {
   }
   const whole = mergeRefusal(facts, pr);
   if (whole) return refuseAll(whole.reason, whole.message);
+  decision.requestsJudged = true;
   const tipSha = "sha" in pr.tip ? pr.tip.sha : "";
   const mergedAt = new Date(pr.mergedAt ?? facts.now.toISOString());
   const planned: { grant: GrantToStart; judged: JudgedRequest }[] = [];

@@ -108,6 +108,8 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
     });
   }
   for (const warning of decision.warnings) core.warning(warning);
+  // Refused as a whole (changed files only, no PR, a force push …): reported on the PR, nothing else.
+  if (!decision.requestsJudged) return report;
 
   const grants = decision.grants.map((grant) => {
     if (grant.capLines.length > 0) report.capLines[grant.requestId] = grant.capLines;

@@ -377,6 +377,8 @@ describe("decideMergedGrant: refusal classes", () => {
     expect(refusal.requestId).toBe("fix-orders-db");
     // Refusals of one request's approval get an evidence note; merge-wide ones do not.
     expect(refusal.evidence !== undefined).toBe(evidence === true);
+    // Only requests judged one by one are notified and noted; merge-wide refusals are only reported.
+    expect(decision.requestsJudged).toBe(evidence === true);
     // An invalid request file is annotated at its lines, with what is wrong.
     if (errors) expect(refusal.annotation.errors.map((e) => e.message).join("\n")).toMatch(errors);
     else expect(refusal.annotation.errors).toEqual([]);
@@ -409,6 +411,7 @@ describe("decideMergedGrant: refusal classes", () => {
       f.pushed = [{ status, path: FILE, ...(status === "R" ? { oldPath: "requests/read-only/old.yaml" } : {}) }];
     });
     expect(decision.concernsRequests).toBe(true);
+    expect(decision.requestsJudged).toBe(false);
     expect(decision.refusals).toHaveLength(1);
     expect(decision.refusals[0]).toMatchObject({ reason: "changed-after-approval", file: FILE });
     expect(decision.refusals[0]!.annotation.title).toBe("Elevate: request changed after approval");
