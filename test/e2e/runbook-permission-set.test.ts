@@ -103,7 +103,7 @@ async function start(ssm: SSMClient, document: string, parameters: Record<string
 
 /** Waits until the execution is over (not merely idle in a sleep). */
 async function finished(id: string): Promise<AutomationExecutionRecord> {
-  for (let i = 0; i < 1500; i++) {
+  for (let i = 0; i < 4500; i++) {
     const record = sandbox.state.executions.get(id);
     if (record && !["Pending", "InProgress", "Waiting", "Cancelling"].includes(record.status)) return record;
     await new Promise((r) => setTimeout(r, 20));
@@ -493,6 +493,36 @@ describe("overlapping grants share one assignment", () => {
     expect(assigned("ivan@acme.com")).toBe(true);
     await moveClock(at(180));
     expect(assigned("ivan@acme.com")).toBe(false);
+  });
+});
+
+describe("a grant racing a revoke of the same assignment", () => {
+  it("a grant that schedules its end while the revoke is deleting gets its assignment back", async () => {
+    const ic = sandbox.state.identityCenter;
+    ic.createUser("rita@acme.com");
+    const old = { requestId: "rita-old", userName: "rita@acme.com", notAfter: at(60) };
+    expect((await grant(old)).status).toBe("Success");
+    // Deletions (and creations) now answer IN_PROGRESS twice: the runbooks' polls take
+    // about 7 s of real time, long enough for the racing grant to schedule its end.
+    ic.knobs.statusPolls = 2;
+    const deletesBefore = sandbox.calls("DeleteAccountAssignment", "sso").length;
+    const revoking = revokeNow(old);
+    for (let i = 0; i < 1500 && sandbox.calls("DeleteAccountAssignment", "sso").length === deletesBefore; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // The deletion is in progress; a new grant of the same pair starts now.
+    const racing = grant({ requestId: "rita-new", userName: "rita@acme.com", notAfter: at(90) });
+    const [revoked, granted] = await Promise.all([revoking, racing]);
+    expect(granted.status, failure(granted)).toBe("Success");
+    expect(revoked.status, failure(revoked)).toBe("Success");
+    expect(outputOf(revoked, "Outcome")).toBe("RestoredForOtherGrants");
+    expect(outputOf(revoked, "CoveringRequests")).toBe("rita-new");
+    // The grant's creation met the deletion in progress at least once and retried.
+    expect(sandbox.calls("CreateAccountAssignment", "sso").map((c) => c.outcome)).toContain("ConflictException");
+    expect(assigned("rita@acme.com")).toBe(true);
+    ic.knobs.statusPolls = 0;
+    await moveClock(at(90));
+    expect(assigned("rita@acme.com")).toBe(false);
   });
 });
 
