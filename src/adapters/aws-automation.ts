@@ -39,12 +39,22 @@ export const RUNBOOK_VERSION = "$LATEST";
 
 /**
  * The content of the runbook version executions run (`$LATEST`), parsed from
- * JSON (how CloudFormation stores an object Content) or YAML.
+ * JSON (how CloudFormation stores an object Content) or YAML. GetDocument
+ * returns JSON unless asked otherwise (`DocumentFormat`, "JSON is the
+ * default"), so JSON is parsed with JSON.parse: the YAML parser takes far
+ * longer on a runbook, and the grant reads one before its first start.
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetDocument.html
  */
 export async function readDocumentContent(ssm: SSMClient, name: string): Promise<unknown> {
   const out = await ssm.send(new GetDocumentCommand({ Name: name, DocumentVersion: RUNBOOK_VERSION }));
   if (out.Content === undefined) throw new Error(`GetDocument of ${name} returned no content`);
+  if (out.DocumentFormat !== "YAML" && /^\s*[{[]/.test(out.Content)) {
+    try {
+      return JSON.parse(out.Content) as unknown;
+    } catch {
+      // Not JSON after all (YAML flow style): the YAML parser reads it below.
+    }
+  }
   return parseYaml(out.Content);
 }
 

@@ -25,11 +25,51 @@ export interface AwsClients {
   sns: SNSClient;
 }
 
-/** `clock`, when given, learns AWS's time from every response of these clients (aws-clock.ts). */
+/** Clients already made per credentials and region, for callers without a clock. */
+const madeClients = new WeakMap<object, Map<string, AwsClients>>();
+
+/**
+ * The clients for `region` with `credentials`. Each client is made when first
+ * read (a grant uses SSM before it starts anything, SNS only afterwards, IAM
+ * never), and callers that pass the same credentials object share them (a grant
+ * reads the ceiling and starts the runbook with one role session): making an
+ * SDK client resolves its whole configuration, time the grant-start budget
+ * does not have. `clock`, when given, learns AWS's time from every response of
+ * these clients (aws-clock.ts); such clients are not shared.
+ */
 export function createClients(region: string, credentials: AwsCredentials | RoleSession, clock?: AwsClock): AwsClients {
+  const shared = clock ? undefined : madeClients.get(credentials)?.get(region);
+  if (shared) return shared;
   const common = { region, credentials, ...AWS_RETRY };
-  const clients = { ssm: new SSMClient(common), iam: new IAMClient(common), sns: new SNSClient(common) };
-  if (clock) for (const client of Object.values(clients)) observeAwsTime(client, clock);
+  const lazy = <C extends { middlewareStack: unknown }>(make: () => C): (() => C) => {
+    let client: C | undefined;
+    return () => {
+      if (!client) {
+        client = make();
+        if (clock) observeAwsTime(client, clock);
+      }
+      return client;
+    };
+  };
+  const ssm = lazy(() => new SSMClient(common));
+  const iam = lazy(() => new IAMClient(common));
+  const sns = lazy(() => new SNSClient(common));
+  const clients: AwsClients = {
+    get ssm() {
+      return ssm();
+    },
+    get iam() {
+      return iam();
+    },
+    get sns() {
+      return sns();
+    },
+  };
+  if (!clock) {
+    const byRegion = madeClients.get(credentials) ?? new Map<string, AwsClients>();
+    byRegion.set(region, clients);
+    madeClients.set(credentials, byRegion);
+  }
   return clients;
 }
 
