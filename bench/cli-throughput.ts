@@ -61,7 +61,8 @@ export function chooseCli(_log: (line: string) => void): CliUnderTest {
   return {
     nodeArgs: [],
     script: build.cli,
-    description: build.description.replace("the working tree", "the working tree's CLI"),
+    description:
+      "cli/index.js of `npm run build` of the working tree (esbuild, one file; byte-identical to action/dist/cli when that is current)",
   };
 }
 
