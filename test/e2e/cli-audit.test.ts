@@ -1,8 +1,9 @@
 /**
  * `elevate audit` end to end: a real history made the three ways GitHub
  * merges (merge commit, squash, rebase), grant evidence notes as the grant
- * workflow writes them, edits, renames and deletions; then 10,000 requests
- * against the benchmark budget.
+ * workflow writes them, edits, renames and deletions; then a history of 2,000
+ * requests read whole. How fast that is, is measured in bench/ (cli-throughput),
+ * never here.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -300,12 +301,12 @@ describe("elevate audit rebuilds one row per request from git history and notes"
 });
 
 describe("elevate audit at scale", () => {
-  it("10,000 requests with evidence in under 10 seconds (benchmark budget)", async () => {
+  it("2,000 requests with evidence: every one read, in merge order, with its note", async () => {
     const big = join(sandbox.dir, "big");
     mkdirSync(big, { recursive: true });
     git(big, ["init", "-q", "-b", "main"], sandbox.env);
     // git fast-import builds the history in one process: one commit per request, then one notes commit.
-    const count = 10_000;
+    const count = 2_000;
     const start = Date.parse("2026-01-01T00:00:00Z") / 1000;
     const parts: string[] = [];
     const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
@@ -347,14 +348,11 @@ describe("elevate audit at scale", () => {
       parts.join(""),
     );
 
-    const began = performance.now();
     const run = await runCli(["audit", "--format", "csv"], big);
-    const elapsed = performance.now() - began;
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split("\r\n");
     expect(lines).toHaveLength(count + 1);
-    expect(lines[count]).toMatch(/^req-10000,requests\/role-0\/req-10000\.yaml,role-0,user0,user0,/);
+    expect(lines[count]).toMatch(/^req-2000,requests\/role-0\/req-2000\.yaml,role-0,user0,user0,/);
     expect(lines.filter((line) => line.includes(",granted,exec-"))).toHaveLength(count);
-    expect(elapsed).toBeLessThan(10_000);
   }, 60_000);
 });

@@ -120,16 +120,15 @@ describe("parseStrictYaml: refusals, each located", () => {
     expect(problems(new Uint8Array([0xef, 0xbb, 0xbf, 0x61, 0x3a, 0x20, 0x31]))[0]?.message).toMatch(/byte order mark/);
   });
 
-  it("refuses a billion-laughs document quickly, without expanding it", () => {
+  it("refuses a billion-laughs document without expanding it", () => {
     const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
     for (let i = 1; i < 10; i++) {
       const prev = String.fromCharCode(96 + i);
       const name = String.fromCharCode(97 + i);
       lines.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(",")}]`);
     }
-    const started = performance.now();
+    // Expanded, the document would hold 9^10 strings: a loader that expanded it would not return.
     const found = problems(`${lines.join("\n")}\n`);
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(found.some((p) => /aliases/.test(p.message))).toBe(true);
     expect(found.length).toBeLessThanOrEqual(50);
   });
