@@ -23,6 +23,15 @@ function removalText(row: AuditRow): string {
   return `${row.revokedEarly ? "revoked early" : "removed"} by ${r.author} at ${r.at}${pr}`;
 }
 
+/** An IAM role's ARN, or `PERMISSION_SET_ARN in ACCOUNT for USER`: what the row granted, from the evidence. */
+function targetText(row: AuditRow): string {
+  const target = row.target;
+  if (!target) return "";
+  if (target.kind === "role") return target.roleArn;
+  const user = row.identityCenterUser ? ` for Identity Center user ${row.identityCenterUser}` : "";
+  return `${target.permissionSetArn} in ${target.accountId}${user}`;
+}
+
 function rewritesText(row: AuditRow): string {
   return row.rewrites
     .map(
@@ -53,6 +62,9 @@ const CSV_COLUMNS: readonly [string, (row: AuditRow) => string][] = [
   ["removed_at", (r) => r.removed?.at ?? ""],
   ["removed_pr", (r) => (r.removed?.pr == null ? "" : String(r.removed.pr))],
   ["rewritten", (r) => rewritesText(r)],
+  ["identity_center_user", (r) => r.identityCenterUser ?? ""],
+  ["target_kind", (r) => r.target?.kind ?? ""],
+  ["target", (r) => targetText(r)],
 ];
 
 /**
@@ -78,6 +90,7 @@ const MD_COLUMNS: readonly [string, (row: AuditRow) => string][] = [
   ["Requester", (r) => r.requester ?? ""],
   ["IAM user", (r) => r.iamUser ?? ""],
   ["Role", (r) => r.role],
+  ["Target", targetText],
   ["Reason", (r) => r.reason ?? ""],
   ["Ticket", (r) => r.ticket ?? ""],
   ["PR", (r) => (r.pr === null ? "" : `#${r.pr}`)],

@@ -62,6 +62,24 @@ export interface AuditRow {
   revokedEarly: boolean;
   /** Edits and renames after the add: they grant nothing and are flagged. */
   rewrites: AuditRewrite[];
+  /** The requester's Identity Center user (a permission-set grant), from the evidence. */
+  identityCenterUser: string | null;
+  /** What was granted or refused, from the evidence: an IAM role, or a permission set in an account. */
+  target: AuditTarget | null;
+}
+
+export type AuditTarget =
+  | { kind: "role"; roleArn: string }
+  | { kind: "permissionSet"; permissionSetArn: string; accountId: string };
+
+/** The target the evidence names, if it names one of either kind. */
+export function auditTargetOf(
+  evidence: Pick<GrantEvidence, "roleArn" | "permissionSetArn" | "accountId">,
+): AuditTarget | null {
+  if (evidence.permissionSetArn && evidence.accountId) {
+    return { kind: "permissionSet", permissionSetArn: evidence.permissionSetArn, accountId: evidence.accountId };
+  }
+  return evidence.roleArn ? { kind: "role", roleArn: evidence.roleArn } : null;
 }
 
 /** `2026-11-30T09:00:00+09:00` → `2026-11-30T00:00:00Z`; unparsable text is kept as is. */
@@ -172,6 +190,8 @@ export function buildAuditRows(input: BuildAuditRowsInput): AuditRow[] {
       removed: null,
       revokedEarly: false,
       rewrites: [],
+      identityCenterUser: null,
+      target: null,
     };
     if (renamedFrom !== undefined) row.rewrites.push({ ...change, change: "renamed", to: path });
     rows.push(row);
@@ -268,6 +288,8 @@ function attachEvidence(rows: AuditRow[], evidence: readonly GrantEvidence[]): v
     row.status = chosen.event === "granted" ? "granted" : "refused";
     row.requester = chosen.requester ?? null;
     row.iamUser = chosen.iamUser ?? null;
+    row.identityCenterUser = chosen.identityCenterUser ?? null;
+    row.target = auditTargetOf(chosen);
     row.reason = chosen.reason ?? null;
     row.ticket = chosen.ticket ?? null;
     if (chosen.pr) {

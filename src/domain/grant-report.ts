@@ -73,6 +73,10 @@ export interface GrantEvidence {
   requester: string;
   iamUser?: string;
   roleArn?: string;
+  /** A permission-set grant: the Identity Center user, and the permission set in its account. */
+  identityCenterUser?: string;
+  permissionSetArn?: string;
+  accountId?: string;
   reason?: string;
   ticket?: string;
   pr?: { number: number; url: string; author: string; headSha: string; mergedAt?: string };

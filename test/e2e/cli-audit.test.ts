@@ -12,6 +12,8 @@ import type { AuditRow } from "../../src/domain/audit-log.js";
 import type { GrantEvidence } from "../../src/domain/grant-report.js";
 import { git, makeRepo, makeSandbox, runCli, type Sandbox, useSandboxEnvironment } from "./cli-request-support.js";
 
+const RESIZE_TARGET = { kind: "role", roleArn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role" };
+
 const NOTES = "refs/notes/elevate";
 
 let sandbox: Sandbox;
@@ -196,6 +198,8 @@ describe("elevate audit rebuilds one row per request from git history and notes"
           to: null,
         },
       ],
+      identityCenterUser: null,
+      target: RESIZE_TARGET,
     });
     expect(logs).toMatchObject({
       requester: "bob",
@@ -232,7 +236,7 @@ describe("elevate audit rebuilds one row per request from git history and notes"
     expect(run.code).toBe(0);
     const lines = run.stdout.split("\r\n");
     expect(lines[0]).toBe(
-      "id,file,role,requester,iam_user,reason,ticket,pr,merged_at,commit,approvers,not_before,not_after,status,execution_id,refusal,revoked_early,removed_by,removed_at,removed_pr,rewritten",
+      "id,file,role,requester,iam_user,reason,ticket,pr,merged_at,commit,approvers,not_before,not_after,status,execution_id,refusal,revoked_early,removed_by,removed_at,removed_pr,rewritten,identity_center_user,target_kind,target",
     );
     expect(lines[2]).toContain(`,"'=HYPERLINK(""http://x"",""y"")",`);
     expect(lines[1]).toContain(
@@ -247,7 +251,7 @@ describe("elevate audit rebuilds one row per request from git history and notes"
     expect(run.code).toBe(0);
     const table = run.stdout.trimEnd().split("\n");
     expect(table).toHaveLength(5);
-    expect(table[0]).toMatch(/^\| Request \| Requester \| IAM user \| Role \| Reason \|/);
+    expect(table[0]).toMatch(/^\| Request \| Requester \| IAM user \| Role \| Target \| Reason \|/);
     expect(table[2]).toContain(
       // One escaper for everything the tool writes (src/domain/markdown.ts): mentions and references broken too.
       "| granted (exec-1) | revoked early by Bob \\<bob\\@\u200bexample.com\\> at 2026-11-01T10:40:00Z (PR \\#\u200b5) |",

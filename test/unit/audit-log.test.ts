@@ -1,13 +1,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { csvField, formatAuditCsv, formatAuditMarkdown } from "../../src/domain/audit-format.js";
+import { csvField, formatAuditCsv, formatAuditMarkdown, formatAuditRows } from "../../src/domain/audit-format.js";
 import {
   type HistoryCommit,
   parseAuditLog,
   parseCatFileBatch,
   parseNotesList,
 } from "../../src/domain/audit-git-output.js";
-import { type AuditRow, buildAuditRows, parseAuditDate, prNumberFromMessage } from "../../src/domain/audit-log.js";
+import {
+  type AuditRow,
+  auditTargetOf,
+  buildAuditRows,
+  parseAuditDate,
+  prNumberFromMessage,
+} from "../../src/domain/audit-log.js";
 import type { GrantEvidence } from "../../src/domain/grant-report.js";
 
 const sha = (n: number) => n.toString(16).padStart(40, "0");
@@ -175,6 +181,8 @@ function row(id: string): AuditRow {
     removed: null,
     revokedEarly: false,
     rewrites: [],
+    identityCenterUser: null,
+    target: { kind: "role", roleArn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role" },
   };
 }
 
@@ -217,13 +225,13 @@ describe("CSV and Markdown escaping", () => {
     fc.assert(
       fc.property(fc.string(), (value) => {
         const line = formatAuditMarkdown([{ ...row("x-1"), reason: value }]).split("\n")[2] ?? "";
-        expect(line.replace(/\\\\/g, "").replace(/\\\|/g, "").split("|")).toHaveLength(15);
+        expect(line.replace(/\\\\/g, "").replace(/\\\|/g, "").split("|")).toHaveLength(16);
       }),
     );
   });
 
   it("formatAuditCsv ends every record with CRLF", () => {
-    expect(formatAuditCsv([]).endsWith("rewritten\r\n")).toBe(true);
+    expect(formatAuditCsv([]).endsWith("rewritten,identity_center_user,target_kind,target\r\n")).toBe(true);
   });
 });
 
@@ -241,5 +249,43 @@ describe("parseAuditDate", () => {
     const parsed = parseAuditDate(text, "since");
     expect(parsed.ok).toBe(false);
     if (!parsed.ok) expect(parsed.message).toContain("--since");
+  });
+});
+
+describe("targets of either kind", () => {
+  const PS = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef";
+  it("the evidence names an IAM role, a permission set in an account, or nothing", () => {
+    expect(auditTargetOf({ roleArn: "arn:aws:iam::123456789012:role/X" })).toEqual({
+      kind: "role",
+      roleArn: "arn:aws:iam::123456789012:role/X",
+    });
+    expect(auditTargetOf({ permissionSetArn: PS, accountId: "210987654321" })).toEqual({
+      kind: "permissionSet",
+      permissionSetArn: PS,
+      accountId: "210987654321",
+    });
+    expect(auditTargetOf({ permissionSetArn: PS })).toBeNull();
+    expect(auditTargetOf({})).toBeNull();
+  });
+
+  it("every format says which permission set in which account, for which Identity Center user", () => {
+    const ps: AuditRow = {
+      ...row("fix-prod-db"),
+      role: "prod-admin",
+      iamUser: null,
+      identityCenterUser: "dora@acme.com",
+      target: { kind: "permissionSet", permissionSetArn: PS, accountId: "210987654321" },
+    };
+    const csv = formatAuditCsv([ps]).split("\r\n")[1] ?? "";
+    expect(
+      csv.endsWith(`,dora@acme.com,permissionSet,${PS} in 210987654321 for Identity Center user dora@acme.com`),
+    ).toBe(true);
+    expect(formatAuditMarkdown([ps])).toContain(
+      `| prod-admin | ${PS.replace(/:/g, ":")} in 210987654321 for Identity Center user dora\\@\u200bacme.com |`,
+    );
+    expect(JSON.parse(formatAuditRows([ps], "json"))[0]).toMatchObject({
+      identityCenterUser: "dora@acme.com",
+      target: { kind: "permissionSet", permissionSetArn: PS, accountId: "210987654321" },
+    });
   });
 });
