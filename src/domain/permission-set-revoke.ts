@@ -1,0 +1,181 @@
+/**
+ * What the revoker (and `elevate status`) decides about the Identity Center
+ * account assignments of the catalogued permission sets: pure, facts in,
+ * decisions out.
+ *
+ * A grant of a permission set is one (user, permission set, account, window),
+ * known from a merged request on the default branch or from a successful
+ * Elevate-GrantPermissionSet execution (its exact parameters, read from SSM).
+ * Each assignment is then:
+ *   - kept while a grant whose request is still on the default branch covers now;
+ *   - revoked early when its covering grant's request file was deleted;
+ *   - revoked as expired when every grant of it has ended (its end schedule did
+ *     not run, or failed): expiry repair;
+ *   - drift when no grant accounts for it (never granted, or only a future
+ *     window): deleted like the others, through Elevate-RevokePermissionSet;
+ *   - drift reported, not acted on, when the runbook cannot name it: a group
+ *     assignment, or a user whose name is gone or outside the runbook's pattern.
+ * Elevate-RevokePermissionSet itself keeps an assignment that another active
+ * grant still covers, so revoking one grant never ends another's access.
+ */
+import { IDENTITY_CENTER_USER_NAME } from "./config.js";
+
+export interface NamedAssignment {
+  permissionSetArn: string;
+  accountId: string;
+  principalType: "USER" | "GROUP";
+  principalId: string;
+  /** DescribeUser's UserName; undefined for a group, or a user that no longer exists. */
+  userName: string | undefined;
+}
+
+/** One permission-set grant, from a merged request or an Elevate-GrantPermissionSet execution. */
+export interface PermissionSetGrant {
+  requestId: string;
+  userName: string;
+  permissionSetArn: string;
+  accountId: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** The request file on the default branch; undefined when known from SSM only. */
+  file?: string;
+  /** The request file was deleted from the default branch: its grant is withdrawn. */
+  deleted: boolean;
+  source: "request" | "execution";
+  executionId?: string;
+}
+
+export type PermissionSetRevokeReason = "revoked-early" | "expired" | "drift";
+
+export interface PermissionSetKeep {
+  requestId: string;
+  userName: string;
+  permissionSetArn: string;
+  accountId: string;
+  window: { notBefore: Date; notAfter: Date };
+  remainingMs: number;
+  file?: string;
+}
+
+export interface PermissionSetRevoke {
+  reason: PermissionSetRevokeReason;
+  /** The grant's request id; for drift, a stable id made from the assignment (`drift-…`). */
+  requestId: string;
+  userName: string;
+  permissionSetArn: string;
+  accountId: string;
+  window?: { notBefore: Date; notAfter: Date };
+  why: string;
+}
+
+export interface PermissionSetReport {
+  permissionSetArn: string;
+  accountId: string;
+  principalType: "USER" | "GROUP";
+  principalId: string;
+  userName: string | undefined;
+  why: string;
+}
+
+export interface PermissionSetPlan {
+  keep: PermissionSetKeep[];
+  revoke: PermissionSetRevoke[];
+  /** Drift the runbook cannot act on: a person must remove it. */
+  report: PermissionSetReport[];
+}
+
+function pairText(a: { permissionSetArn: string; accountId: string }): string {
+  return `${a.permissionSetArn} in ${a.accountId}`;
+}
+
+/** A RequestId for the revoke of an assignment no grant accounts for: stable, so a re-run reuses the execution. */
+export function driftRequestId(a: { userName: string; permissionSetArn: string; accountId: string }): string {
+  // FNV-1a, 64 bits: a name, not a secret (the runbook re-reads everything it acts on).
+  let h = 0xcbf29ce484222325n;
+  for (const byte of new TextEncoder().encode(`${a.userName}\n${a.permissionSetArn}\n${a.accountId}`)) {
+    h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return `drift-${h.toString(16).padStart(16, "0")}`;
+}
+
+export function planPermissionSetRevocations(input: {
+  now: Date;
+  assignments: readonly NamedAssignment[];
+  grants: readonly PermissionSetGrant[];
+}): PermissionSetPlan {
+  const now = input.now.getTime();
+  const plan: PermissionSetPlan = { keep: [], revoke: [], report: [] };
+  const seen = new Set<string>();
+  for (const a of input.assignments) {
+    const key = `${a.principalType}\n${a.principalId}\n${a.permissionSetArn}\n${a.accountId}`;
+    if (seen.has(key)) continue; // one assignment, listed twice (overlapping pages): one decision
+    seen.add(key);
+    const userName = a.userName;
+    if (a.principalType !== "USER" || userName === undefined || !IDENTITY_CENTER_USER_NAME.test(userName)) {
+      plan.report.push({
+        ...a,
+        why:
+          a.principalType !== "USER"
+            ? `group ${a.principalId} is assigned ${pairText(a)}; Elevate assigns users only, so no request accounts for it: remove it by hand and find out who made it`
+            : userName === undefined
+              ? `user ${a.principalId} (no longer in the identity store) is assigned ${pairText(a)}; no request accounts for it: remove it by hand`
+              : `user ${JSON.stringify(userName)} is assigned ${pairText(a)}, a name Elevate's runbooks cannot take; no request can account for it: remove it by hand`,
+      });
+      continue;
+    }
+    const mine = input.grants.filter(
+      (g) => g.userName === userName && g.permissionSetArn === a.permissionSetArn && g.accountId === a.accountId,
+    );
+    const covering = (g: PermissionSetGrant) => g.notBefore.getTime() <= now && now < g.notAfter.getTime();
+    const active = mine.filter((g) => covering(g) && !g.deleted);
+    const target = { userName, permissionSetArn: a.permissionSetArn, accountId: a.accountId };
+    if (active.length > 0) {
+      const kept = new Set<string>();
+      for (const g of active) {
+        if (kept.has(g.requestId)) continue; // a request and its execution: one grant
+        kept.add(g.requestId);
+        plan.keep.push({
+          requestId: g.requestId,
+          ...target,
+          window: { notBefore: g.notBefore, notAfter: g.notAfter },
+          remainingMs: g.notAfter.getTime() - now,
+          ...(g.file !== undefined ? { file: g.file } : {}),
+        });
+      }
+      continue;
+    }
+    const withdrawn = mine.filter((g) => g.deleted && g.notAfter.getTime() > now);
+    const ended = mine.filter((g) => g.notAfter.getTime() <= now);
+    const last = (list: PermissionSetGrant[]) => list.sort((x, y) => y.notAfter.getTime() - x.notAfter.getTime())[0];
+    const early = last(withdrawn);
+    const expired = last(ended);
+    if (early) {
+      plan.revoke.push({
+        reason: "revoked-early",
+        requestId: early.requestId,
+        ...target,
+        window: { notBefore: early.notBefore, notAfter: early.notAfter },
+        why: `request ${early.requestId} was deleted from the default branch before ${early.notAfter.toISOString()}`,
+      });
+    } else if (expired) {
+      plan.revoke.push({
+        reason: "expired",
+        requestId: expired.requestId,
+        ...target,
+        window: { notBefore: expired.notBefore, notAfter: expired.notAfter },
+        why: `the window ended at ${expired.notAfter.toISOString()} but the assignment is still there (its end schedule did not delete it)`,
+      });
+    } else {
+      const pending = mine.find((g) => g.notBefore.getTime() > now);
+      plan.revoke.push({
+        reason: "drift",
+        requestId: driftRequestId(target),
+        ...target,
+        why: pending
+          ? `the assignment exists before its grant's window opens (${pending.requestId} starts ${pending.notBefore.toISOString()}); Elevate creates it at the start, so something else made it`
+          : "no merged request and no successful Elevate-GrantPermissionSet execution accounts for it",
+      });
+    }
+  }
+  return plan;
+}
