@@ -92,6 +92,12 @@ export interface AutomationExecutionRecord {
   /** "CrossAccount" for the parent of a multi-account execution (sandbox/aws/multi-account.ts). */
   automationType?: "Local" | "CrossAccount" | undefined;
   targetLocations?: import("./multi-account.js").TargetLocation[] | undefined;
+  /**
+   * A child of a multi-account execution: mints a fresh session of the target account's
+   * execution role (trust evaluated again), as Automation does for every step; without
+   * it a long wait would outlive the one-hour session it started with.
+   */
+  callerSource?: (() => Promise<IssuedCredential>) | undefined;
   /** The multi-account parent or aws:executeAutomation primary that started this one. */
   parentAutomationExecutionId?: string | undefined;
   childExecutionIds?: string[] | undefined;
@@ -606,7 +612,18 @@ async function automationCredential(exec: AutomationExecutionRecord, deps: Engin
     exec.document.assumeRole === undefined
       ? undefined
       : interpolate(exec.document.assumeRole, (n) => exec.resolved.get(n));
-  if (roleArn === undefined || roleArn === "") return exec.callerCredential;
+  if (roleArn === undefined || roleArn === "") {
+    if (!exec.callerSource) return exec.callerCredential;
+    try {
+      return await exec.callerSource();
+    } catch (err) {
+      throw new StepFailure(
+        `The execution role is unable to be assumed. ${(err as Error).message}`,
+        "InputValidation",
+        "Permission",
+      );
+    }
+  }
   if (typeof roleArn !== "string")
     throw new StepFailure("assumeRole must resolve to a role ARN", "InputValidation", "Action");
   try {

@@ -41,6 +41,8 @@ export interface ChildLaunch {
   parent: AutomationExecutionRecord;
   accountId: string;
   credential: IssuedCredential;
+  /** A fresh session of the execution role, trust and identity policy evaluated again. */
+  credentialSource: () => Promise<IssuedCredential>;
 }
 
 const TERMINAL = new Set(["Success", "Failed", "Cancelled", "TimedOut"]);
@@ -133,9 +135,9 @@ async function run(parent: AutomationExecutionRecord, deps: CrossAccountDeps): P
   const { core } = deps;
   const central = parent.accountId;
   parent.status = "InProgress";
-  let admin: IssuedCredential;
   try {
-    admin = assumeRoleAsService(core, {
+    // Fails early (and the parent with it) when the administration role is missing or untrusting.
+    assumeRoleAsService(core, {
       roleArn: `arn:aws:iam::${central}:role/${ADMINISTRATION_ROLE_NAME}`,
       servicePrincipal: "ssm.amazonaws.com",
       sourceAccount: central,
@@ -181,27 +183,48 @@ async function run(parent: AutomationExecutionRecord, deps: CrossAccountDeps): P
           continue;
         }
         const roleArn = `arn:aws:iam::${accountId}:role/${roleName}`;
-        const role = core.store.roleByArn(roleArn);
-        const decision = await authorize({
-          principal: admin.principal,
-          action: "sts:AssumeRole",
-          resource: roleArn,
-          resourceAccountId: accountId,
-          now: core.clock.now(),
-          region: core.region,
-          extraContext: { "sts:RoleSessionName": parent.id },
-          resourcePolicy: role ? JSON.parse(role.assumeRolePolicyDocument) : { Version: "2012-10-17", Statement: [] },
-        });
-        if (!role || !decision.allowed) {
-          fail(
-            `${admin.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}${decision.allowed ? " (no such role)" : ` ${decision.reason}`}`,
-          );
+        const assumeExecutionRole = async (): Promise<IssuedCredential> => {
+          // The administration role's session too is minted afresh: Automation assumes it per use.
+          const adminNow = assumeRoleAsService(core, {
+            roleArn: `arn:aws:iam::${central}:role/${ADMINISTRATION_ROLE_NAME}`,
+            servicePrincipal: "ssm.amazonaws.com",
+            sourceAccount: central,
+            sourceArn: `arn:aws:ssm:${core.region}:${central}:automation-execution/${parent.id}`,
+            sessionName: parent.id,
+          });
+          const role = core.store.roleByArn(roleArn);
+          const decision = await authorize({
+            principal: adminNow.principal,
+            action: "sts:AssumeRole",
+            resource: roleArn,
+            resourceAccountId: accountId,
+            now: core.clock.now(),
+            region: core.region,
+            extraContext: { "sts:RoleSessionName": parent.id },
+            resourcePolicy: role ? JSON.parse(role.assumeRolePolicyDocument) : { Version: "2012-10-17", Statement: [] },
+          });
+          if (!role || !decision.allowed) {
+            throw new Error(
+              `${adminNow.principal.arn} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}${decision.allowed ? " (no such role)" : ` ${decision.reason}`}`,
+            );
+          }
+          return core.store.issueRoleSession(role, parent.id, 3600);
+        };
+        let session: IssuedCredential;
+        try {
+          session = await assumeExecutionRole();
+        } catch (err) {
+          fail((err as Error).message);
           children.push({ record });
           continue;
         }
-        const session = core.store.issueRoleSession(role, parent.id, 3600);
         try {
-          const child = await deps.startChild({ parent, accountId, credential: session });
+          const child = await deps.startChild({
+            parent,
+            accountId,
+            credential: session,
+            credentialSource: assumeExecutionRole,
+          });
           parent.childExecutionIds?.push(child.id);
           record.Outputs = { ExecutionId: [child.id] };
           children.push({ record, child });

@@ -328,6 +328,7 @@ export function ssmHandlers(deps: SsmDeps): Record<string, JsonHandler> {
       failureMessage: undefined,
       executedBy: child.credential.principal.arn,
       callerCredential: child.credential,
+      callerSource: child.credentialSource,
       clientToken: undefined,
       stopRequested: false,
       currentStepName: undefined,

@@ -103,7 +103,13 @@ export function decideCutoffs(plan: RevokePlan, inventory: Inventory, now: Date)
   for (const [key, revocations] of [...pairs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const first = revocations[0] as Revocation;
     const roleArn = first.roleArn as string;
-    const role = inventory.roles.get(roleArn) as InventoryRole;
+    const role = inventory.roles.get(roleArn);
+    if (role === undefined) {
+      // A member account's role: the hub reads neither its cut-offs nor its inline budget;
+      // Elevate-MemberCutoff keeps a later cut-off there, and a full budget fails the revoke.
+      memberCutoff(revocations, nextStart.get(key));
+      continue;
+    }
     // Never into the window of a pending grant of the same user on the same role ...
     const limit = nextStart.get(key);
     let at = Math.min(Math.max(...revocations.map((r) => r.revokedAt.getTime())), limit ?? Number.POSITIVE_INFINITY);
@@ -130,6 +136,18 @@ export function decideCutoffs(plan: RevokePlan, inventory: Inventory, now: Date)
   }
 }
 
+/** The cut-off of revocations on a member account's role: bounded as on the hub's, written there. */
+function memberCutoff(revocations: Revocation[], limit: number | undefined): void {
+  const atRunTime = revocations.some((r) => r.reason !== "expired");
+  const at = Math.min(Math.max(...revocations.map((r) => r.revokedAt.getTime())), limit ?? Number.POSITIVE_INFINITY);
+  for (const r of revocations) {
+    r.revokedAt = new Date(at);
+    r.stampAtRunTime = atRunTime;
+    if (atRunTime && limit !== undefined) r.stampNotAfter = new Date(limit);
+    r.cutOff = true;
+  }
+}
+
 function noCutoffReason(
   r: Revocation,
   inventory: Inventory,
@@ -142,10 +160,11 @@ function noCutoffReason(
   if (r.window.notBefore.getTime() > now.getTime()) return "its window never opened, so no session came from it";
   const role = parseRoleArn(r.roleArn);
   if (!role) return `${r.roleArn} is not a role ARN`;
-  if (role.accountId !== inventory.accountId) {
-    return `${r.roleArn} is in account ${role.accountId}, not ${inventory.accountId}: a cut-off is not possible there; sessions already issued live until they expire (at most that role's MaxSessionDuration)`;
+  // A member account's role is not in the hub's inventory: Elevate-Revoke writes its
+  // cut-off there through multi-account automation (docs/infra.md, "Many accounts").
+  if (role.accountId === inventory.accountId && !inventory.roles.has(r.roleArn)) {
+    return `role ${r.roleArn} does not exist in account ${inventory.accountId}`;
   }
-  if (!inventory.roles.has(r.roleArn)) return `role ${r.roleArn} does not exist in account ${inventory.accountId}`;
   const others = covering.get(pairKey(r.iamUser, r.roleArn));
   if (others && others.length > 0) {
     return `another active grant of ${r.iamUser} covers the same role (${others.join(", ")}), so its sessions stay valid`;

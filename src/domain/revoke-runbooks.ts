@@ -35,7 +35,7 @@ export interface RunbookSettings {
 
 /** The Elevate-Revoke parameters (infra/runbooks/elevate-revoke.yaml) for one revocation. */
 export function revokeParameters(
-  config: { aws: { automationRoleArn: string } },
+  config: { aws: { automationRoleArn: string; accountId: string } },
   r: Revocation,
 ): Record<string, string> {
   const roleName = roleNameOf(r);
@@ -53,6 +53,8 @@ export function revokeParameters(
     // user's name stands in: a value the pattern accepts that is never used, because
     // CutOff is then always 'false' (checked above).
     RoleName: roleName ?? r.iamUser,
+    // The role's account: a member account's cut-off runs there (multi-account automation).
+    RoleAccountId: (r.roleArn ? parseRoleArn(r.roleArn)?.accountId : undefined) ?? config.aws.accountId,
     CutOff: r.cutOff ? "true" : "false",
     RevokedAt: formatIamTime(r.revokedAt),
     // An early or drift revoke's cut-off is stamped by the runbook, on AWS's clock.

@@ -163,6 +163,7 @@ describe("one grant's schedule cannot be taken over or deleted through another u
       RevokedAt: "2026-11-30T08:00:00Z",
       StampAtRunTime: "true",
       StampNotAfter: "9999-12-31T23:59:59Z",
+      RoleAccountId: "123456789012",
     });
     expect(revoked.status).toBe("Success");
     expect(revoked.steps.find((step) => step.StepName === "deleteExpirySchedule")?.Outputs?.Schedule).toEqual([

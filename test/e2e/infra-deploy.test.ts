@@ -175,6 +175,7 @@ describe("infra/template.yaml in the AWS sandbox", () => {
       // An expired grant's cut-off: written exactly at RevokedAt.
       StampAtRunTime: "false",
       StampNotAfter: "9999-12-31T23:59:59Z",
+      RoleAccountId: "123456789012",
     };
     await runAutomation("Elevate-Revoke", parameters);
     const left = await iam.send(new ListUserPoliciesCommand({ UserName: "alice.smith" }));

@@ -15,13 +15,17 @@ import { SSMClient, StartAutomationExecutionCommand } from "@aws-sdk/client-ssm"
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SandboxOrganization } from "../../sandbox/cfn/stackset.js";
 import { EC2_FULL_ACCESS, type ElevateWorld, requestYaml } from "../../sandbox/world.js";
-import { cutoffPolicyText } from "../../src/domain/grant-policy.js";
+import { cutoffPolicyText, grantPolicyText } from "../../src/domain/grant-policy.js";
 import {
   at,
   EXAMPLE_ROLE,
   executionsOf,
   grantThroughPr,
+  jsonOutput,
+  revoke,
+  rootIam,
   SESSION_PROBE_POLICY,
+  scheduledRun,
   sessionWorks,
   startRevokeWorld,
   takeSession,
@@ -99,6 +103,9 @@ beforeAll(async () => {
     ["alice", "bob", "alice-short", "1h"],
     ["alice", "bob", "alice-long", "2h"],
     ["bob", "carol", "bob-short", "1h"],
+    // dave: two overlapping grants, both revoked early below by deleting their files.
+    ["dave", "bob", "dave-a", "2h"],
+    ["dave", "bob", "dave-b", "2h"],
   ] as const) {
     await grantThroughPr(world, {
       author,
@@ -166,6 +173,72 @@ describe("the member stack, deployed by a service-managed StackSet", () => {
   });
 });
 
+describe("a member-account role: early revoke and drift, through the revoke run", () => {
+  it("deleting one of two overlapping requests keeps the member session; deleting the other cuts it off there", async () => {
+    await moveClock("2026-11-30T08:10:00Z");
+    const daveSession = await takeSession(world, "dave", MEMBER_ROLE);
+    expect(await sessionWorks(world, daveSession)).toBe(true);
+
+    const first = world.scenario.openRequestPr({
+      author: "dave",
+      files: { "requests/member-admin/dave-a.yaml": null },
+    });
+    const run = await revoke(world, first.merge("merge").pushEvent);
+    expect(run.exitCode, run.stdout).toBe(0);
+    expect(jsonOutput(run, "revoked")).toEqual(["dave-a"]);
+    expect(world.grantPolicies("dave")).toEqual(["elevate-dave-b"]);
+    expect(await sessionWorks(world, daveSession)).toBe(true);
+    expect(Object.keys(cutoffs(MEMBER))).not.toContain("elevate-cutoff-dave");
+
+    await moveClock("2026-11-30T08:20:00Z");
+    const second = world.scenario.openRequestPr({
+      author: "dave",
+      files: { "requests/member-admin/dave-b.yaml": null },
+    });
+    const again = await revoke(world, second.merge("merge").pushEvent);
+    expect(again.exitCode, again.stdout).toBe(0);
+    expect(jsonOutput(again, "revoked")).toEqual(["dave-b"]);
+    expect(world.grantPolicies("dave")).toEqual([]);
+    // Cut off in the member account, stamped on AWS's clock after the grant policy went (+60 s).
+    expect(await sessionWorks(world, daveSession)).toMatch(/AccessDenied/);
+    const written = (
+      cutoffs(MEMBER)["elevate-cutoff-dave"] as { Statement: { Condition: { DateLessThan: Record<string, string> } }[] }
+    )?.Statement[0]?.Condition.DateLessThan["aws:TokenIssueTime"];
+    expect(Date.parse(written as string) - Date.parse("2026-11-30T08:21:00Z")).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(written as string) - Date.parse("2026-11-30T08:21:00Z")).toBeLessThan(15_000);
+    const [revokeExec] = executionsOf(world, "Elevate-Revoke", "dave-b");
+    expect(revokeExec?.steps.map((step) => step.StepName)).toContain("cutOffInMemberAccount");
+    expect(revokeExec?.parameters.RoleAccountId).toEqual([MEMBER]);
+    expect(Object.keys(cutoffs(HUB))).toEqual([]);
+  });
+
+  it("a grant policy no merged request accounts for (drift) is revoked and its member session cut off", async () => {
+    await moveClock("2026-11-30T08:25:00Z");
+    // Written behind Elevate's back, in the exact shape the grant runbook writes.
+    await rootIam(world).send(
+      new (await import("@aws-sdk/client-iam")).PutUserPolicyCommand({
+        UserName: "carol",
+        PolicyName: "elevate-carol-sneaky",
+        PolicyDocument: grantPolicyText({
+          requestId: "carol-sneaky",
+          iamUser: "carol",
+          roleArn: MEMBER_ROLE,
+          notBefore: at("2026-11-30T08:00:00Z"),
+          notAfter: at("2026-11-30T09:30:00Z"),
+        }),
+      }),
+    );
+    const carolSession = await takeSession(world, "carol", MEMBER_ROLE);
+    expect(await sessionWorks(world, carolSession)).toBe(true);
+    const run = await revoke(world, scheduledRun(world));
+    expect(jsonOutput(run, "revoked")).toEqual(["carol-sneaky"]);
+    expect(run.stdout).toContain("carol-sneaky");
+    expect(world.grantPolicies("carol")).toEqual([]);
+    expect(await sessionWorks(world, carolSession)).toMatch(/AccessDenied/);
+    expect(Object.keys(cutoffs(MEMBER))).toContain("elevate-cutoff-carol");
+  });
+});
+
 describe("a member-account role: grant, use, expiry at notAfter with no GitHub run", () => {
   let aliceSession: Awaited<ReturnType<typeof takeSession>>;
   let bobSession: Awaited<ReturnType<typeof takeSession>>;
@@ -191,9 +264,9 @@ describe("a member-account role: grant, use, expiry at notAfter with no GitHub r
     // bob: his only grant ended, and his session from 08:59 is denied by the member's cut-off.
     expect(await sessionWorks(world, bobSession)).toMatch(/AccessDenied/);
     expect(world.grantPolicies("bob")).toEqual([]);
-    expect(cutoffs(MEMBER)).toEqual({
-      "elevate-cutoff-bob": JSON.parse(cutoffPolicyText("bob", at("2026-11-30T09:00:01Z"))),
-    });
+    expect(cutoffs(MEMBER)["elevate-cutoff-bob"]).toEqual(
+      JSON.parse(cutoffPolicyText("bob", at("2026-11-30T09:00:01Z"))),
+    );
     // alice: alice-short ended but alice-long still covers the role; her session stays.
     expect(await sessionWorks(world, aliceSession)).toBe(true);
     expect(world.grantPolicies("alice.smith")).toEqual(["elevate-alice-long"]);
@@ -227,7 +300,12 @@ describe("a member-account role: grant, use, expiry at notAfter with no GitHub r
       [...world.aws.state.executions.values()].filter(
         (e) => e.documentName === "Elevate-MemberClearCutoff" && e.accountId === MEMBER,
       );
-    expect(clears().map((e) => [e.parameters.UserName?.[0], e.status])).toEqual([["bob", "InProgress"]]);
+    // dave's and carol's (revoked early above) and bob's wait in the member account.
+    expect(
+      clears()
+        .map((e) => `${e.parameters.UserName?.[0]}:${e.status}`)
+        .sort(),
+    ).toEqual(["bob:InProgress", "carol:InProgress", "dave:InProgress"]);
     // alice takes a fresh session under alice-long (sessions last an hour).
     await moveClock("2026-11-30T09:30:00Z");
     aliceSession = await takeSession(world, "alice.smith", MEMBER_ROLE);
@@ -246,9 +324,12 @@ describe("a member-account role: grant, use, expiry at notAfter with no GitHub r
     // The clock already passed 10:00 above: alice-long's schedule fired and ended it.
     expect(world.grantPolicies("alice.smith")).toEqual([]);
     expect(await sessionWorks(world, aliceSession)).toMatch(/AccessDenied/);
-    expect(cutoffs(MEMBER)).toEqual({
-      "elevate-cutoff-alice.smith": JSON.parse(cutoffPolicyText("alice.smith", at("2026-11-30T10:00:01Z"))),
-    });
+    expect(cutoffs(MEMBER)["elevate-cutoff-alice.smith"]).toEqual(
+      JSON.parse(cutoffPolicyText("alice.smith", at("2026-11-30T10:00:01Z"))),
+    );
+    // dave's and carol's (revoked around 08:20) cleared themselves after their hour.
+    await eventually(() => Object.keys(cutoffs(MEMBER)).length === 1, "dave's and carol's cut-offs to clear");
+    expect(Object.keys(cutoffs(MEMBER))).toEqual(["elevate-cutoff-alice.smith"]);
     // A new session is refused anyway: no grant allows the member role any more.
     expect((await world.tryAssume("alice.smith", MEMBER_ROLE)).ok).toBe(false);
   });

@@ -197,6 +197,7 @@ describe("revoker on the sandbox", () => {
             RevokedAt: ["2026-11-30T14:00:00Z"],
             StampAtRunTime: ["false"],
             StampNotAfter: ["9999-12-31T23:59:59Z"],
+            RoleAccountId: ["123456789012"],
           },
         }),
       );

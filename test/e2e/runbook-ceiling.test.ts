@@ -272,6 +272,7 @@ describe("stolen grant-role credentials against Elevate-Grant", () => {
         RevokedAt: at(0),
         StampAtRunTime: "true",
         StampNotAfter: "9999-12-31T23:59:59Z",
+        RoleAccountId: "123456789012",
       },
       s,
     );
@@ -363,6 +364,7 @@ describe("stolen revoke-role credentials", () => {
           RevokedAt: at(0),
           StampAtRunTime: "true",
           StampNotAfter: "9999-12-31T23:59:59Z",
+          RoleAccountId: "123456789012",
           ...overrides,
         },
         s,

@@ -54,6 +54,7 @@ const VALID: Record<string, string[]> = {
   CutOff: ["true", "false"],
   StampAtRunTime: ["true", "false"],
   StampNotAfter: ["2026-11-30T11:00:00Z", "9999-12-31T23:59:59Z"],
+  RoleAccountId: ["123456789012", "210987654321"],
 };
 
 /** Values that would break out of a JSON string literal, widen a grant, or are simply not the thing. */
@@ -131,6 +132,7 @@ HOSTILE.NotAfter = HOSTILE.NotBefore as string[];
 HOSTILE.RevokedAt = HOSTILE.NotBefore as string[];
 HOSTILE.StampNotAfter = HOSTILE.NotBefore as string[];
 HOSTILE.StampAtRunTime = HOSTILE.CutOff as string[];
+HOSTILE.RoleAccountId = ["12345678901", "1234567890123", "12345678901a", "arn:aws:iam::123456789012:root", "*"];
 
 describe("runbook structure", () => {
   for (const [key, runbook] of Object.entries(runbooks)) {
@@ -155,6 +157,7 @@ describe("runbook structure", () => {
         // Member-account cut-offs (issue 15): multi-account automation of the member runbooks.
         const crossAccount: Record<string, string[]> = {
           expireGrant: ["cutOffInMemberAccount", "scheduleMemberClear"],
+          revoke: ["cutOffInMemberAccount", "scheduleMemberClear"],
         };
         for (const s of runbook.mainSteps) {
           expect([
@@ -181,7 +184,7 @@ describe("runbook structure", () => {
           if (s.action === "aws:executeScript") {
             expect(scripts[key] ?? [], `${key}: ${s.name}`).toContain(s.name);
             if (s.name === "checkCeiling") expect(runbook.mainSteps.indexOf(s)).toBe(0);
-            if (s.name === "stampCutOff") expect(s.nextStep).toBe("putCutOffPolicy");
+            if (s.name === "stampCutOff") expect(s.nextStep).toBe("chooseCutOffAccount");
           }
           if (s.action === "aws:executeAwsApi") expect(s.inputs.Service).toBe("iam");
           if (s.action === "aws:executeScript") {
@@ -427,6 +430,7 @@ describe("Elevate-Revoke", () => {
           RevokedAt: "2026-11-30T10:15:07Z",
           StampAtRunTime: "true",
           StampNotAfter: "9999-12-31T23:59:59Z",
+          RoleAccountId: "123456789012",
         });
         const rendered = renderStepInputs(step(revoke, "putCutOffPolicy"), values);
         const stamped = JSON.parse(

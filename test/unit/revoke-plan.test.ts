@@ -285,7 +285,9 @@ describe("planRevocations: overlapping grants (AWS TEAM #279)", () => {
 });
 
 describe("planRevocations: cut-off limits", () => {
-  it("reports that a cut-off is impossible for a role in another account", () => {
+  // Issue 15: a member account's role gets its cut-off there (Elevate-Revoke's
+  // multi-account step); the hub's inventory has neither the role nor its cut-offs.
+  it("cuts off a role in a member account too, without the hub's inventory of it", () => {
     const g = grant("cross-acct", "alice", FOREIGN_ROLE, "2026-11-30T09:00:00Z", "2026-11-30T11:00:00Z");
     const plan = planRevocations({
       inventory: inventory({ grants: [g] }),
@@ -294,10 +296,22 @@ describe("planRevocations: cut-off limits", () => {
       knownRequests: knownFor(g),
       driftMode: "revoke",
     });
-    expect(plan.revoke[0]).toMatchObject({
-      cutOff: false,
-      cutOffNote: expect.stringContaining("account 210987654321"),
+    expect(plan.revoke[0]).toMatchObject({ cutOff: true, revokedAt: T("2026-11-30T11:00:01Z"), stampAtRunTime: false });
+    expect(plan.revoke[0]?.cutOffNote).toBeUndefined();
+  });
+
+  it("keeps a member role's sessions when another active grant of the user covers it", () => {
+    const ended = grant("cross-1", "alice", FOREIGN_ROLE, "2026-11-30T09:00:00Z", "2026-11-30T11:00:00Z");
+    const active = grant("cross-2", "alice", FOREIGN_ROLE, "2026-11-30T09:00:00Z", "2026-11-30T13:00:00Z");
+    const plan = planRevocations({
+      inventory: inventory({ grants: [ended, active] }),
+      now: NOW,
+      earlyRevokeIds: [],
+      knownRequests: knownFor(ended, active),
+      driftMode: "revoke",
     });
+    expect(plan.revoke.map((r) => [r.requestId, r.cutOff])).toEqual([["cross-1", false]]);
+    expect(plan.revoke[0]?.cutOffNote).toContain("cross-2");
   });
 
   it("skips the cut-off when the role's 10,240-character inline budget would overflow", () => {

@@ -58,6 +58,7 @@ describe("Elevate-Revoke parameters", () => {
       RevokedAt: "2026-11-30T11:00:01Z",
       StampAtRunTime: "false",
       StampNotAfter: "9999-12-31T23:59:59Z",
+      RoleAccountId: "123456789012",
     });
     // An early revoke: the runbook stamps the cut-off on AWS's clock, never into a pending grant.
     expect(
@@ -72,6 +73,7 @@ describe("Elevate-Revoke parameters", () => {
       RevokedAt: "2026-11-30T10:00:00Z",
       StampAtRunTime: "true",
       StampNotAfter: "2026-11-30T10:30:00Z",
+      RoleAccountId: "123456789012",
     });
     const { roleArn: _arn, roleName: _name, ...unparsed } = revocation;
     const noCut = revokeParameters(config, { ...unparsed, cutOff: false });
@@ -138,6 +140,7 @@ describe("runRunbook", () => {
         RevokedAt: ["2026-11-30T11:00:01Z"],
         StampAtRunTime: ["false"],
         StampNotAfter: ["9999-12-31T23:59:59Z"],
+        RoleAccountId: ["123456789012"],
       },
       ClientToken: automationClientToken(...tokenParts, "attempt-0"),
     });
