@@ -17,7 +17,9 @@
  * Session cut-off (invariant 3): after a revoke, the role denies that user's sessions
  * issued before the revocation time, unless another kept, active grant of the same user
  * covers the same role (the overlap that AWS TEAM's issue #279 gets wrong), the window
- * never opened, the role is in another account, or the role's inline budget is full.
+ * never opened, or the role's inline budget is full. A role of a member account gets its
+ * cut-off there (Elevate-Revoke's multi-account step); the hub reads neither its budget
+ * nor its existing cut-off, which that account's runbook keeps if later.
  * The revocation time of an expired grant is exact (notAfter + 1 s); that of an early or
  * drift revoke is stamped by the Elevate-Revoke runbook from AWS's clock when it writes
  * the cut-off (invariant 8), between the bounds decided here.
