@@ -30,7 +30,7 @@ export interface RunbookStart {
 
 /** What the runbook parameters need from the config. */
 export interface RunbookSettings {
-  aws: { automationRoleArn: string; revokeDocument: string };
+  aws: { automationRoleArn: string; revokeDocument: string; accountId: string };
 }
 
 /** The Elevate-Revoke parameters (infra/runbooks/elevate-revoke.yaml) for one revocation. */

@@ -12,7 +12,7 @@
  */
 import { GetRoleCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { SSMClient, StartAutomationExecutionCommand } from "@aws-sdk/client-ssm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { SandboxOrganization } from "../../sandbox/cfn/stackset.js";
 import { EC2_FULL_ACCESS, type ElevateWorld, requestYaml } from "../../sandbox/world.js";
 import { cutoffPolicyText, grantPolicyText } from "../../src/domain/grant-policy.js";
@@ -35,6 +35,10 @@ const HUB = "123456789012";
 const MEMBER = "210987654321";
 const LATER = "345678901234";
 const MEMBER_ROLE = `arn:aws:iam::${MEMBER}:role/elevated/${EXAMPLE_ROLE}`;
+
+// Each revoke run and each multi-account runbook spawns processes (the bundle, python3);
+// on a loaded machine a test of several of them needs more than the default.
+vi.setConfig({ testTimeout: 120_000 });
 
 let world: ElevateWorld;
 let org: SandboxOrganization;

@@ -130,7 +130,7 @@ function facts(c: Case): RevokeFacts {
   return {
     now: T(c.now ?? NOW),
     driftMode: c.driftMode ?? "revoke",
-    settings: { aws: { automationRoleArn: AUTOMATION, revokeDocument: "Elevate-Revoke" } },
+    settings: { aws: { automationRoleArn: AUTOMATION, revokeDocument: "Elevate-Revoke", accountId: ACCOUNT } },
     iam: inventory,
     earlyRevokeIds: new Map(c.early ?? []),
     mergedRequests:
