@@ -20,8 +20,8 @@ import type {
 import { decidePreMergeGrant, type PreMergeVerdict } from "./grant-pre-merge.js";
 import type { CountedApproval } from "./grant-report.js";
 import { type JudgedRequest, judgeRequest, type RequestRefusalReason, roleKeyOf } from "./grant-request-judgement.js";
-import { type GrantTarget, iamRoleTarget } from "./grant-target.js";
-import type { GrantPlan } from "./plan.js";
+import { type GrantTarget, grantTargetFor, plannedOf } from "./grant-target.js";
+import type { PlannedGrant } from "./permission-set-plan.js";
 import { isUnderRequests, looksLikeRequestFile, requestIdOf as requestPathId } from "./request-path.js";
 
 /** What the evidence note on the merge records about one request (with the run's own fields added). */
@@ -29,6 +29,9 @@ export interface RequestEvidenceFacts {
   requester: string;
   iamUser?: string;
   roleArn?: string;
+  identityCenterUser?: string;
+  permissionSetArn?: string;
+  accountId?: string;
   reason?: string;
   ticket?: string;
   approvals: CountedApproval[];
@@ -73,7 +76,7 @@ export interface GrantRefusal {
   /** Absent: the refusal gets no evidence note (it is not about one request's approval). */
   evidence?: RequestEvidenceFacts;
   /** Set when the request was planned before being refused (the stack's ceiling). */
-  plan?: GrantPlan;
+  plan?: PlannedGrant;
 }
 
 export interface GrantDecision {
@@ -187,8 +190,13 @@ function evidenceOf(judged: JudgedRequest): RequestEvidenceFacts {
   const { request, plan, caps } = judged;
   return {
     requester: request.requester,
-    iamUser: plan.iamUser,
-    roleArn: plan.roleArn,
+    ...(plan.kind === "role"
+      ? { iamUser: plan.iamUser, roleArn: plan.roleArn }
+      : {
+          identityCenterUser: plan.identityCenterUser,
+          permissionSetArn: plan.permissionSetArn,
+          accountId: plan.accountId,
+        }),
     reason: request.reason,
     ...(request.ticket ? { ticket: request.ticket } : {}),
     approvals: (judged.approval?.counted ?? []).map((a) => ({
@@ -338,7 +346,7 @@ export function decideMergedGrant(facts: MergedGrantFacts): GrantDecision {
         file,
         requestId,
         roleKey: judgement.roleKey,
-        target: iamRoleTarget(config, plan, judgement.awsApproval),
+        target: grantTargetFor(config, plan, judgement.awsApproval),
         evidence: evidenceOf(judgement),
         capLines,
       },
@@ -351,7 +359,12 @@ export function decideMergedGrant(facts: MergedGrantFacts): GrantDecision {
     decision.warnings.push(`the stack's grant ceiling could not be checked before starting: ${ceiling.message}`);
   }
   for (const { grant } of planned) {
-    const why = ceiling?.ok ? ceilingRefusal(ceiling.ceiling, grant.target.plan, grant.roleKey) : undefined;
+    // The early refusal reads Elevate-Grant's ceiling (IAM roles); a permission set's
+    // ceiling (GrantablePermissionSets) is enforced by Elevate-GrantPermissionSet itself.
+    const why =
+      ceiling?.ok && grant.target.kind === "iam-role"
+        ? ceilingRefusal(ceiling.ceiling, grant.target.plan, grant.roleKey)
+        : undefined;
     if (!why) {
       decision.grants.push(grant);
       continue;
@@ -363,7 +376,7 @@ export function decideMergedGrant(facts: MergedGrantFacts): GrantDecision {
       message: why,
       annotation: { title: ANNOTATION_TITLES.ceiling, message: `${grant.requestId}: ${why}`, errors: [] },
       evidence: grant.evidence,
-      plan: grant.target.plan,
+      plan: plannedOf(grant.target),
     });
   }
   return decision;

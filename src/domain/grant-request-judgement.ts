@@ -14,7 +14,7 @@ import { type EffectiveAwsApproval, type ElevateConfig, findRole } from "./confi
 import { gateApproverProblem } from "./dual-control.js";
 import type { LocatedError } from "./errors.js";
 import type { ApproverFacts } from "./grant-facts.js";
-import { buildGrantPlan, type GrantPlan } from "./plan.js";
+import { buildPlannedGrant, type PlannedGrant } from "./permission-set-plan.js";
 import { type ValidRequest, validateRequest } from "./request.js";
 
 export interface RequestToJudge {
@@ -62,9 +62,9 @@ export interface JudgedRequest {
   request: ValidRequest;
   roleKey: string;
   /** The plan before any approver cap (the check shows this window). */
-  uncapped: GrantPlan;
+  uncapped: PlannedGrant;
   /** The plan to grant: the approvers' shortest cap applied. */
-  plan: GrantPlan;
+  plan: PlannedGrant;
   /** Undefined when the approvers could not be read (the check says why). */
   approval?: ApprovalResult;
   approversError?: string;
@@ -125,12 +125,13 @@ export function judgeRequest(input: RequestToJudge): RequestJudgement {
         : `could not read who may approve ${file}: ${"error" in approvers ? approvers.error : ""}`,
     );
   }
-  const uncapped = buildGrantPlan(request, config, input.mergedAt);
+  const uncapped = buildPlannedGrant(request, config, input.mergedAt);
   if (!uncapped.ok) return refuse("plan", uncapped.message);
   const roleKey = roleKeyOf(file);
   const awsApproval = findRole(config, roleKey)?.awsApproval;
   // The grant refuses a dual-control request only its requester could approve in AWS.
-  const gateProblem = awsApproval && gateApproverProblem(awsApproval, roleKey, uncapped.plan.iamUser);
+  const gateProblem =
+    awsApproval && uncapped.plan.kind === "role" && gateApproverProblem(awsApproval, roleKey, uncapped.plan.iamUser);
   if (gateProblem) return refuse("dual-control-approvers", gateProblem);
   // Approver-set window: the shortest cap among counted approvals; never longer.
   const caps = approval ? approverCaps(uncapped.plan, approval, input.reviews) : undefined;
@@ -146,7 +147,7 @@ export function judgeRequest(input: RequestToJudge): RequestJudgement {
   };
   if (caps?.refusal) return refuse("approver-cap", caps.refusal, [], judged);
   if (caps?.cappedBy) {
-    const capped = buildGrantPlan(request, config, input.mergedAt, { capNotAfter: caps.window.notAfter });
+    const capped = buildPlannedGrant(request, config, input.mergedAt, { capNotAfter: caps.window.notAfter });
     if (!capped.ok) return refuse("plan", capped.message, [], judged);
     judged.plan = capped.plan;
   }

@@ -4,22 +4,54 @@
  * (src/modes/grant-act.ts) starts whatever the decision names.
  */
 import type { EffectiveAwsApproval, ElevateConfig } from "./config.js";
+import {
+  GRANT_PERMISSION_SET_DOCUMENT,
+  type PermissionSetGrantPlan,
+  type PlannedGrant,
+  permissionSetGrantParameters,
+} from "./permission-set-plan.js";
 import type { GrantPlan } from "./plan.js";
 
 /**
- * What to grant. One kind today (an IAM role: a policy on the requester's IAM
- * user, written by the Elevate-Grant runbook); another target kind joins as a
- * second member of this union with its own runbook and parameters.
+ * What to grant: an IAM role (a policy on the requester's IAM user, written by
+ * the Elevate-Grant runbook), or an Identity Center permission set in an
+ * account (an account assignment, made by Elevate-GrantPermissionSet).
  */
-export type GrantTarget = {
-  kind: "iam-role";
-  plan: GrantPlan;
-  /** The runbook and its exact parameters (the runbook checks each again inside AWS). */
-  documentName: string;
-  parameters: Record<string, string>;
-  /** Dual control: start the AWS-side approval gate instead of the runbook. */
-  awsApproval?: EffectiveAwsApproval;
-};
+export type GrantTarget =
+  | {
+      kind: "iam-role";
+      plan: GrantPlan;
+      /** The runbook and its exact parameters (the runbook checks each again inside AWS). */
+      documentName: string;
+      parameters: Record<string, string>;
+      /** Dual control: start the AWS-side approval gate instead of the runbook. */
+      awsApproval?: EffectiveAwsApproval;
+    }
+  | {
+      kind: "permission-set";
+      plan: PermissionSetGrantPlan;
+      documentName: string;
+      parameters: Record<string, string>;
+      awsApproval?: undefined;
+    };
+
+/** The target for a planned grant of either kind. */
+export function grantTargetFor(
+  config: ElevateConfig,
+  plan: PlannedGrant,
+  awsApproval: EffectiveAwsApproval | undefined,
+): GrantTarget {
+  if (plan.kind === "permissionSet") {
+    return {
+      kind: "permission-set",
+      plan,
+      documentName: GRANT_PERMISSION_SET_DOCUMENT,
+      parameters: permissionSetGrantParameters(config, plan),
+    };
+  }
+  const { kind: _, ...rolePlan } = plan;
+  return iamRoleTarget(config, rolePlan, awsApproval);
+}
 
 /**
  * The Elevate-Grant runbook's parameters: all of them come from the config or
@@ -50,4 +82,9 @@ export function iamRoleTarget(
     parameters: grantRunbookParameters(config, plan),
     ...(awsApproval ? { awsApproval } : {}),
   };
+}
+
+/** The plan a target carries, tagged with its kind (what reports and `elevate plan` show). */
+export function plannedOf(target: GrantTarget): PlannedGrant {
+  return target.kind === "iam-role" ? { kind: "role", ...target.plan } : target.plan;
 }

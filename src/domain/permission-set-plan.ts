@@ -7,7 +7,7 @@
  */
 import { type ElevateConfig, findRole, findUserEntry } from "./config.js";
 import { formatIamTime } from "./grant-policy.js";
-import type { GrantPlan } from "./plan.js";
+import { buildGrantPlan, type GrantPlan } from "./plan.js";
 import type { ValidRequest } from "./request.js";
 import { computeWindow } from "./window.js";
 
@@ -138,4 +138,16 @@ export function ssoProfileSnippet(input: {
     `sso_region = ${input.region}`,
     "sso_registration_scopes = sso:account:access",
   ].join("\n");
+}
+
+/** The plan of a validated request, whichever kind its role is. */
+export function buildPlannedGrant(
+  request: ValidRequest,
+  config: ElevateConfig,
+  mergedAt: Date,
+  options: { capNotAfter?: Date } = {},
+): { ok: true; plan: PlannedGrant } | { ok: false; message: string } {
+  if (request.target.kind === "permissionSet") return buildPermissionSetPlan(request, config, mergedAt, options);
+  const planned = buildGrantPlan(request, config, mergedAt, options);
+  return planned.ok ? { ok: true, plan: { kind: "role", ...planned.plan } } : planned;
 }

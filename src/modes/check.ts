@@ -272,8 +272,10 @@ function checkedFileOf(v: PreMergeVerdict): CheckedFile {
     plan: {
       requestId: plan.requestId,
       requester: request.requester,
-      iamUser: plan.iamUser,
-      roleArn: plan.roleArn,
+      // The check's table names the grantee and what is granted, whichever the kind.
+      iamUser: plan.kind === "role" ? plan.iamUser : `${plan.identityCenterUser} (Identity Center)`,
+      roleArn:
+        plan.kind === "role" ? plan.roleArn : `permission set ${plan.permissionSetArn} in account ${plan.accountId}`,
       window: request.start
         ? `${plan.notBefore} – ${plan.notAfter} (${humanDuration(ms)})`
         : `${humanDuration(ms)} from merge`,
@@ -291,7 +293,7 @@ export function checkCommentBody(results: readonly CheckedFile[], headline: stri
   const plans = results.filter((r) => r.plan);
   if (plans.length > 0) {
     lines.push(
-      "| request | requester | IAM user | role | window | approvals | approvers |",
+      "| request | requester | user | grants | window | approvals | approvers |",
       "|---|---|---|---|---|---|---|",
     );
     for (const r of plans) {

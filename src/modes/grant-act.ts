@@ -25,6 +25,7 @@ import type { ElevateConfig } from "../domain/config.js";
 import { waitingCommentLine } from "../domain/dual-control.js";
 import type { GrantToStart } from "../domain/grant-decision.js";
 import type { GrantEvidence } from "../domain/grant-report.js";
+import { plannedOf } from "../domain/grant-target.js";
 import type { ActionContext } from "./action-context.js";
 import { startApprovalGate } from "./dual-control.js";
 import type { GrantOutcome } from "./grant-report.js";
@@ -78,7 +79,7 @@ export async function startGrants(
       requestId: g.grant.requestId,
       status: "failed",
       message: why,
-      plan: g.grant.target.plan,
+      plan: plannedOf(g.grant.target),
       ...(executionId ? { executionId } : {}),
       evidence: g.evidence,
     });
@@ -134,8 +135,9 @@ export async function startGrants(
   );
   for (const r of results) {
     const { g } = r;
-    const { plan } = g.grant.target;
-    if ("gate" in r && r.gate && r.awsApproval) {
+    const { target } = g.grant;
+    const plan = plannedOf(target);
+    if ("gate" in r && r.gate && r.awsApproval && target.kind === "iam-role") {
       g.evidence.event = "awaiting-aws-approval";
       g.evidence.execution = { id: r.gate.executionId, status: "Waiting" };
       outcomes.push({
@@ -144,7 +146,7 @@ export async function startGrants(
         status: "waiting",
         message: waitingCommentLine({
           requestId: g.grant.requestId,
-          iamUser: plan.iamUser,
+          iamUser: target.plan.iamUser,
           gateExecutionId: r.gate.executionId,
           approval: r.awsApproval,
           topicArn: r.gate.topicArn,
@@ -163,7 +165,10 @@ export async function startGrants(
           file: g.grant.file,
           requestId: g.grant.requestId,
           status: "granted",
-          message: `granted ${plan.roleArn} to ${plan.iamUser} from ${plan.notBefore} until ${plan.notAfter}`,
+          message:
+            plan.kind === "role"
+              ? `granted ${plan.roleArn} to ${plan.iamUser} from ${plan.notBefore} until ${plan.notAfter}`
+              : `granted ${plan.permissionSetArn} in account ${plan.accountId} to Identity Center user ${plan.identityCenterUser} from ${plan.notBefore} until ${plan.notAfter}`,
           plan,
           executionId: res.executionId,
           evidence: g.evidence,
@@ -171,7 +176,7 @@ export async function startGrants(
       } else {
         const budgetFull = /LimitExceeded/.test(res.failureMessage ?? "");
         const why = `automation ${res.executionId} ended ${res.status}${res.failureMessage ? `: ${res.failureMessage}` : ""}${
-          budgetFull
+          budgetFull && plan.kind === "role"
             ? `. ${plan.iamUser}'s inline policies would exceed IAM's 2,048-character budget, so nothing was attached; revoke or wait out one of their other grants, then re-run this workflow`
             : ""
         }`;

@@ -19,7 +19,7 @@ import {
 } from "../domain/grant-report.js";
 import { mdEscape } from "../domain/markdown.js";
 import type { ElevateEvent } from "../domain/notifications.js";
-import type { GrantPlan } from "../domain/plan.js";
+import { accessPortalUrl, type PlannedGrant, ssoProfileSnippet } from "../domain/permission-set-plan.js";
 import type { ActionContext } from "./action-context.js";
 import { grantRoleCredentials } from "./grant-act.js";
 import { publishEvents } from "./notify.js";
@@ -30,7 +30,7 @@ export interface GrantOutcome {
   /** "waiting": an AWS-side approval gate was started (roles with awsApproval); the revoke run finishes it. */
   status: "granted" | "refused" | "failed" | "planned" | "waiting";
   message: string;
-  plan?: GrantPlan;
+  plan?: PlannedGrant;
   executionId?: string;
   evidence?: GrantEvidence;
 }
@@ -97,7 +97,7 @@ export async function notify(
     requestId: o.requestId,
     file: o.file,
     ...(o.evidence?.requester ? { requester: o.evidence.requester } : {}),
-    ...(o.plan ? { iamUser: o.plan.iamUser, roleArn: o.plan.roleArn } : {}),
+    ...(o.plan?.kind === "role" ? { iamUser: o.plan.iamUser, roleArn: o.plan.roleArn } : {}),
     role: roleKeyOf(o.file),
     ...(o.plan && o.status === "granted"
       ? { window: { notBefore: new Date(o.plan.notBefore), notAfter: new Date(o.plan.notAfter) } }
@@ -117,10 +117,48 @@ export async function notify(
   await publishEvents(sns, topicArn, events, (message) => core.warning(message));
 }
 
+/**
+ * A granted permission set on the PR: who may use which permission set in which
+ * account until when, and how: the AWS access portal, or an `aws sso login`
+ * profile (AWS CLI User Guide, "Configuring IAM Identity Center authentication").
+ */
+function permissionSetGrantedLines(
+  o: GrantOutcome,
+  plan: Extract<PlannedGrant, { kind: "permissionSet" }>,
+  report: GrantReport,
+  config: ElevateConfig,
+): string[] {
+  const ms = new Date(plan.notAfter).getTime() - new Date(plan.notBefore).getTime();
+  const storeId = config.aws.identityCenter?.identityStoreId ?? "";
+  const portal = accessPortalUrl(storeId);
+  return [
+    `**${o.requestId}**: granted. Identity Center user \`${plan.identityCenterUser}\` may use permission set \`${plan.permissionSetArn}\` in account \`${plan.accountId}\` from **${plan.notBefore}** until **${plan.notAfter}** (${humanDuration(ms)}); the assignment is deleted then.`,
+    "",
+    portal
+      ? `- Console: sign in at the [AWS access portal](${portal}) and pick account \`${plan.accountId}\` (it appears once the assignment is provisioned)`
+      : `- Console: sign in at your AWS access portal and pick account \`${plan.accountId}\``,
+    `- Execution: \`${o.executionId ?? ""}\``,
+    ...(report.capLines[o.requestId] ?? []),
+    "- CLI profile (`~/.aws/config`), then `aws sso login --profile " + `elevate-${o.requestId}` + "`:",
+    "",
+    "```ini",
+    ssoProfileSnippet({
+      profile: `elevate-${o.requestId}`,
+      identityStoreId: storeId,
+      region: config.aws.region,
+      accountId: plan.accountId,
+    }),
+    "```",
+    "",
+  ];
+}
+
 export function grantCommentBody(report: GrantReport, config: ElevateConfig): string {
   const lines: string[] = ["### Elevate grant", ""];
   for (const o of report.outcomes) {
-    if (o.status === "granted" && o.plan) {
+    if (o.status === "granted" && o.plan?.kind === "permissionSet") {
+      lines.push(...permissionSetGrantedLines(o, o.plan, report, config));
+    } else if (o.status === "granted" && o.plan?.kind === "role") {
       const ms = new Date(o.plan.notAfter).getTime() - new Date(o.plan.notBefore).getTime();
       const url = switchRoleUrl(o.plan.roleArn, `elevate-${o.requestId}`);
       lines.push(

@@ -12,6 +12,7 @@ import type { CeilingRead } from "../domain/ceiling.js";
 import type { ElevateConfig } from "../domain/config.js";
 import { decideGrant, type RequestEvidenceFacts } from "../domain/grant-decision.js";
 import type { GrantEvidence } from "../domain/grant-report.js";
+import { plannedOf } from "../domain/grant-target.js";
 import { annotate, loadActionConfig } from "./action-config.js";
 import type { ActionContext } from "./action-context.js";
 import { grantRoleCredentials, readGrantCeiling, startGrants } from "./grant-act.js";
@@ -125,7 +126,7 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
         requestId: grant.requestId,
         status: "planned",
         message: "dry run: would grant",
-        plan: grant.target.plan,
+        plan: plannedOf(grant.target),
       });
     }
   } else {

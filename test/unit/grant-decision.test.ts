@@ -8,7 +8,8 @@ import { parseCodeowners } from "../../src/domain/codeowners.js";
 import { decideGrant, decideMergedGrant, type GrantDecision, requestChanges } from "../../src/domain/grant-decision.js";
 import type { MergedGrantFacts, MergedRequestFileFacts, PreMergeGrantFacts } from "../../src/domain/grant-facts.js";
 import type { PreMergeVerdict } from "../../src/domain/grant-pre-merge.js";
-import { exampleConfig, requestText } from "./domain-fixtures.js";
+import { plannedOf } from "../../src/domain/grant-target.js";
+import { exampleConfig, IC_CONFIG, IC_INSTANCE, IC_PERMISSION_SET, requestText } from "./domain-fixtures.js";
 
 const HEAD = "a".repeat(40);
 const OLD_HEAD = "c".repeat(40);
@@ -631,7 +632,7 @@ describe("decideGrant: the check (pre-merge) and the grant agree", () => {
     if (grant === "granted") {
       expect(decision.grants).toHaveLength(1);
       // The check shows the very window and parameters the grant starts.
-      expect(verdict?.verdict !== "revokes" && verdict?.judged?.plan).toEqual(decision.grants[0]!.target.plan);
+      expect(verdict?.verdict !== "revokes" && verdict?.judged?.plan).toEqual(plannedOf(decision.grants[0]!.target));
       return;
     }
     expect(decision.grants).toEqual([]);
@@ -665,5 +666,81 @@ describe("decideGrant: the check (pre-merge) and the grant agree", () => {
     expect(removed[0]).toMatchObject({ verdict: "revokes" });
     const noConfig = decideGrant({ ...base, config: undefined });
     expect(noConfig[0]?.verdict === "refused" && noConfig[0].errors[0]?.message).toMatch(/cannot validate/);
+  });
+});
+
+describe("decideGrant: permission sets", () => {
+  const PS_FILE = "requests/prod-admin/fix-prod-db.yaml";
+  function psFacts(requester = "dora"): MergedGrantFacts & { pr: NonNullable<MergedGrantFacts["pr"]> } {
+    const f = facts() as MergedGrantFacts & { pr: NonNullable<MergedGrantFacts["pr"]> };
+    f.config = exampleConfig(IC_CONFIG);
+    f.now = new Date(MERGED_AT);
+    f.pushed = [{ status: "A", path: PS_FILE }];
+    f.pr.author = requester;
+    f.pr.requestFilesAfter = [PS_FILE];
+    const file = { ...(f.pr.files[FILE] as MergedRequestFileFacts) };
+    file.text = new TextEncoder().encode(
+      requestText({ requester, role: "prod-admin", duration: "1h", reason: "Repair the prod database INC-77" }),
+    );
+    f.pr.files = { [PS_FILE]: file };
+    return f;
+  }
+
+  it("a merged, approved permission-set request starts Elevate-GrantPermissionSet with the contract's parameters", () => {
+    const f = psFacts();
+    const decision = decideGrant(f);
+    expect(decision.refusals).toEqual([]);
+    expect(decision.grants).toHaveLength(1);
+    const grant = decision.grants[0]!;
+    expect(grant.target).toEqual({
+      kind: "permission-set",
+      plan: {
+        kind: "permissionSet",
+        requestId: "fix-prod-db",
+        identityCenterUser: "dora@acme.com",
+        instanceArn: IC_INSTANCE,
+        permissionSetArn: IC_PERMISSION_SET,
+        accountId: "210987654321",
+        notBefore: "2026-11-29T10:00:00Z",
+        notAfter: "2026-11-29T11:00:00Z",
+      },
+      documentName: "Elevate-GrantPermissionSet",
+      parameters: {
+        AutomationAssumeRole: "arn:aws:iam::123456789012:role/elevate-automation",
+        RequestId: "fix-prod-db",
+        UserName: "dora@acme.com",
+        PermissionSetArn: IC_PERMISSION_SET,
+        AccountId: "210987654321",
+        NotBefore: "2026-11-29T10:00:00Z",
+        NotAfter: "2026-11-29T11:00:00Z",
+      },
+    });
+    expect(grant.evidence).toMatchObject({
+      requester: "dora",
+      identityCenterUser: "dora@acme.com",
+      permissionSetArn: IC_PERMISSION_SET,
+      accountId: "210987654321",
+    });
+    expect(grant.evidence.iamUser).toBeUndefined();
+    // The check shows the same plan the grant starts.
+    const [verdict] = decideGrant(preMergeOf(f));
+    expect(verdict?.verdict).toBe("grant");
+    expect(verdict?.verdict !== "revokes" && verdict?.judged?.plan).toEqual(plannedOf(grant.target));
+  });
+
+  it("the IAM-role ceiling does not refuse a permission set (its own runbook enforces GrantablePermissionSets)", () => {
+    const f = psFacts();
+    f.pr.ceiling = parseGrantableRoles("");
+    expect(decideGrant(f).grants).toHaveLength(1);
+  });
+
+  it("a requester without an Identity Center user is refused at the request's requester line, check and grant alike", () => {
+    const f = psFacts("alice");
+    const decision = decideGrant(f);
+    expect(decision.grants).toEqual([]);
+    expect(decision.refusals[0]).toMatchObject({ reason: "invalid-request" });
+    expect(decision.refusals[0]?.annotation.errors[0]?.message).toMatch(/users\.alice has no identityCenterUser/);
+    const [verdict] = decideGrant(preMergeOf(f));
+    expect(verdict?.verdict).toBe("refused");
   });
 });
