@@ -35,11 +35,15 @@
  *   - The bench checks that every walk finds exactly the catalogued assignments the
  *     fixture holds (user and group; users only for the per-principal walk).
  *   - Revoke: a tenth of all assignments (N, one Admin grant per account) have ended;
- *     each catalogued user assignment has a grant record (request id, user name,
- *     pair, notAfter) standing in for the merged requests. The revoke is the decision
- *     (assignments of ended grants, none still active; groups flagged, never
- *     started) plus one `startRevokePermissionSet` per ended assignment, 8 at once (the
- *     revoke mode's concurrency), after our inventory, on the same name cache. The
+ *     each catalogued user assignment has a grant (a PermissionSetGrant from a merged
+ *     request: request id, user name, pair, two-hour window) standing in for the
+ *     merged requests. The revoke is the revoker's decision,
+ *     `planPermissionSetRevocations` (src/domain/permission-set-revoke.ts; the revoke
+ *     mode did not call it yet when this was written), plus one
+ *     `startRevokePermissionSet` per revoke it decides, 8 at once (the revoke mode's
+ *     concurrency), after our inventory, on the same name cache. The bench checks the
+ *     decision: exactly the ended grants revoked (as expired), the live ones kept,
+ *     the group assignments reported and never started. The
  *     sandbox's Elevate-RevokePermissionSet is a stand-in with the contract's
  *     parameters (identitystore GetUserId, then sso-admin DeleteAccountAssignment): the
  *     revoker's cost does not depend on the runbook's body, and the bench waits for
@@ -83,6 +87,7 @@ import {
 } from "../src/adapters/identity-center.js";
 import { mapLimited } from "../src/domain/map-limited.js";
 import { REVOKE_PERMISSION_SET_DOCUMENT } from "../src/domain/permission-set-plan.js";
+import { type PermissionSetGrant, planPermissionSetRevocations } from "../src/domain/permission-set-revoke.js";
 import { type BenchResult, type BenchRow, type CommonOptions, fmtInt, fmtMs, ratioText } from "./lib/result.js";
 
 export interface IdentityCenterOptions extends CommonOptions {
@@ -124,14 +129,9 @@ const assignmentKey = (a: {
   principalId: string;
 }) => `${a.accountId}|${a.permissionSetArn}|${a.principalType}|${a.principalId}`;
 
-/** A merged request's grant as the revoker knows it (stands in for the merged requests). */
-export interface GrantRecord {
-  requestId: string;
-  userName: string;
+/** A merged request's grant as the revoker's decision takes it, plus the user id (to check names). */
+export interface GrantRecord extends PermissionSetGrant {
   userId: string;
-  permissionSetArn: string;
-  accountId: string;
-  notAfter: Date;
 }
 
 export interface IdentityCenterFixture {
@@ -197,14 +197,20 @@ export function populateIdentityCenter(
       catalogued.add(assignmentKey(a));
       const ended = expiredEvery > 0 && k % expiredEvery === expiredEvery - 1 && expiredSoFar < expired;
       if (ended) expiredSoFar++;
+      // Two-hour windows: an ended one closed an hour ago, a live one closes in an hour.
       const notAfter = new Date(now.getTime() + (ended ? -3_600_000 : 3_600_000));
+      const requestId = `req-${String(k).padStart(6, "0")}`;
       grants.push({
-        requestId: `req-${String(k).padStart(6, "0")}`,
+        requestId,
         userName: user.userName,
         userId: user.userId,
         permissionSetArn,
         accountId,
+        notBefore: new Date(notAfter.getTime() - 2 * 3_600_000),
         notAfter,
+        file: `requests/${requestId}.yml`,
+        deleted: false,
+        source: "request",
       });
     }
     const legacyUser = users[assignedUsers + (i % (users.length - assignedUsers || 1))] ?? users[0];
@@ -385,32 +391,6 @@ export async function perPrincipalWalk(
     } while (token);
   }
   return found;
-}
-
-/** What the revoke does with the inventory: assignments of ended grants (none still active) to revoke; groups flagged. */
-export function decideRevokes(
-  inventory: readonly ResolvedAssignment[],
-  grants: readonly GrantRecord[],
-  now: Date,
-): { revoke: { assignment: ResolvedAssignment; grant: GrantRecord }[]; groups: ResolvedAssignment[] } {
-  const byAssignment = new Map<string, GrantRecord[]>();
-  for (const g of grants) {
-    const key = `${g.accountId}|${g.permissionSetArn}|${g.userName}`;
-    byAssignment.set(key, [...(byAssignment.get(key) ?? []), g]);
-  }
-  const revoke: { assignment: ResolvedAssignment; grant: GrantRecord }[] = [];
-  const groups: ResolvedAssignment[] = [];
-  for (const a of inventory) {
-    if (a.principalType === "GROUP") {
-      groups.push(a);
-      continue;
-    }
-    const held = byAssignment.get(`${a.accountId}|${a.permissionSetArn}|${a.userName}`) ?? [];
-    if (held.some((g) => g.notAfter.getTime() > now.getTime())) continue;
-    const last = held.reduce<GrantRecord | undefined>((x, g) => (!x || g.notAfter > x.notAfter ? g : x), undefined);
-    if (last) revoke.push({ assignment: a, grant: last });
-  }
-  return { revoke, groups };
 }
 
 /** Elevate-RevokePermissionSet as the sandbox runs it here: the contract's parameters, the deletion's two calls. */
@@ -603,23 +583,40 @@ export async function runIdentityCenterBench(options: IdentityCenterOptions): Pr
             sandbox,
             options,
             async () => {
-              const decision = decideRevokes(ours.result, fixture.grants, now);
-              const ids = await mapLimited(decision.revoke, REVOKE_CONCURRENCY, ({ assignment, grant }) =>
+              const decisionStart = performance.now();
+              const plan = planPermissionSetRevocations({ now, assignments: ours.result, grants: fixture.grants });
+              const decisionMs = performance.now() - decisionStart;
+              const ids = await mapLimited(plan.revoke, REVOKE_CONCURRENCY, (r) =>
                 startRevokePermissionSet(ssm, {
                   automationRoleArn: `arn:aws:iam::${HUB}:role/elevate-automation`,
-                  requestId: grant.requestId,
-                  userName: assignment.userName ?? "",
-                  permissionSetArn: assignment.permissionSetArn,
-                  accountId: assignment.accountId,
-                  clientToken: automationClientToken(grant.requestId, "revoke-permission-set", assignment.accountId),
+                  requestId: r.requestId,
+                  userName: r.userName,
+                  permissionSetArn: r.permissionSetArn,
+                  accountId: r.accountId,
+                  clientToken: automationClientToken(r.requestId, "revoke-permission-set", r.accountId),
                 }),
               );
-              return { ids, groups: decision.groups.length };
+              return { ids, plan, decisionMs };
             },
             (action) => revokerActions.has(action),
           );
-          if (revoke.result.ids.length !== fixture.expired) {
-            throw new Error(`revoke started ${revoke.result.ids.length} of ${fixture.expired} ended grants`);
+          const { plan, decisionMs } = revoke.result;
+          const expiredRevokes = plan.revoke.filter((r) => r.reason === "expired").length;
+          if (expiredRevokes !== fixture.expired || plan.revoke.length !== fixture.expired) {
+            throw new Error(
+              `the decision revokes ${plan.revoke.length} (${expiredRevokes} expired) of ${fixture.expired} ended grants`,
+            );
+          }
+          const groupReports = plan.report.filter((r) => r.principalType === "GROUP").length;
+          if (groupReports !== fixture.groupAssignments || plan.report.length !== groupReports) {
+            throw new Error(
+              `the decision reports ${plan.report.length} assignments, expected the ${fixture.groupAssignments} groups`,
+            );
+          }
+          if (plan.keep.length !== fixture.grants.length - fixture.expired) {
+            throw new Error(
+              `the decision keeps ${plan.keep.length} of ${fixture.grants.length - fixture.expired} live grants`,
+            );
           }
           const executions = await Promise.all(revoke.result.ids.map((id) => sandbox.state.waitForExecution(id)));
           const failed = executions.filter((e) => e.status !== "Success");
@@ -638,9 +635,9 @@ export async function runIdentityCenterBench(options: IdentityCenterOptions): Pr
           rows.push(
             {
               benchmark: B,
-              measure: `${label}, ${fmtInt(fixture.expired)} ended: revoke = decision + Elevate-RevokePermissionSet starts (bench decision; stand-in runbook)`,
+              measure: `${label}, ${fmtInt(fixture.expired)} ended: revoke = planPermissionSetRevocations + Elevate-RevokePermissionSet starts (revoke mode not wired yet; stand-in runbook)`,
               ours: `${calls(revoke)}, ${fmtMs(revoke.ms)}`,
-              baseline: `${revoke.result.groups} group assignments flagged, not started`,
+              baseline: `decision ${fmtMs(decisionMs)} of it; kept ${fmtInt(plan.keep.length)}, ${fmtInt(groupReports)} group assignments reported, not started`,
               ratio: "",
               budget: "",
               verdict: "info",
