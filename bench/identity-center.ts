@@ -88,7 +88,7 @@ import {
 import { mapLimited } from "../src/domain/map-limited.js";
 import { REVOKE_PERMISSION_SET_DOCUMENT } from "../src/domain/permission-set-plan.js";
 import { type PermissionSetGrant, planPermissionSetRevocations } from "../src/domain/permission-set-revoke.js";
-import { type BenchResult, type BenchRow, type CommonOptions, fmtInt, fmtMs, ratioText } from "./lib/result.js";
+import { type BenchResult, type BenchRow, type CommonOptions, fmtInt, fmtMs, median, ratioText } from "./lib/result.js";
 
 export interface IdentityCenterOptions extends CommonOptions {
   /** Member account counts, smallest first; the revoke runs at the largest. */
@@ -97,6 +97,8 @@ export interface IdentityCenterOptions extends CommonOptions {
   throttleRate: number;
   /** Fraction of all assignments whose grant has ended when the revoke runs. */
   expiredFraction: number;
+  /** The decision alone (pure, no AWS), at these account counts of the same shape: its growth. */
+  decisionAccounts: [number, number];
 }
 
 export const IDENTITY_CENTER_FULL: Omit<IdentityCenterOptions, keyof CommonOptions> = {
@@ -104,6 +106,7 @@ export const IDENTITY_CENTER_FULL: Omit<IdentityCenterOptions, keyof CommonOptio
   latencyMs: 2,
   throttleRate: 0.001,
   expiredFraction: 0.1,
+  decisionAccounts: [100, 1000],
 };
 
 export const IDENTITY_CENTER_QUICK: Omit<IdentityCenterOptions, keyof CommonOptions> = {
@@ -111,6 +114,7 @@ export const IDENTITY_CENTER_QUICK: Omit<IdentityCenterOptions, keyof CommonOpti
   latencyMs: 2,
   throttleRate: 0.001,
   expiredFraction: 0.1,
+  decisionAccounts: [100, 1000],
 };
 
 const HUB = "123456789012";
@@ -665,6 +669,7 @@ export async function runIdentityCenterBench(options: IdentityCenterOptions): Pr
     for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
     Object.assign(process.env, saved);
   }
+  rows.push(decisionGrowthRow(B, options.decisionAccounts));
   const first = perSize[0];
   const last = perSize[perSize.length - 1];
   if (first && last && last !== first) {
@@ -702,4 +707,68 @@ async function createStandInRunbook(ssm: SSMClient, fixture: IdentityCenterFixtu
       Content: standInRevokeDocument(fixture.instanceArn, fixture.identityStoreId),
     }),
   );
+}
+
+/**
+ * The revoker's decision alone at organisation scale: the fixture's shape per account
+ * (8 user assignments with a grant each, one ended, and a group assignment), built
+ * in memory with synthetic ids, median of 3 runs at each size. Pure CPU: this is
+ * the row that shows whether the decision stays linear.
+ */
+function decisionGrowthRow(benchmark: string, [small, large]: [number, number]): BenchRow {
+  const timeAt = (accounts: number) => {
+    const now = new Date();
+    const assignments: ResolvedAssignment[] = [];
+    const grants: PermissionSetGrant[] = [];
+    const users = Math.max(4, 2 * accounts);
+    for (let i = 0; i < accounts; i++) {
+      const accountId = memberAccount(i);
+      for (let slot = 0; slot < 8; slot++) {
+        const k = i * 8 + slot;
+        const userName = `user${k % users}@example.com`;
+        const permissionSetArn = slot < 4 ? "ps-admin" : "ps-readonly";
+        assignments.push({ accountId, permissionSetArn, principalType: "USER", principalId: userName, userName });
+        const notAfter = new Date(now.getTime() + (slot === 0 ? -3_600_000 : 3_600_000));
+        grants.push({
+          requestId: `req-${k}`,
+          userName,
+          permissionSetArn,
+          accountId,
+          notBefore: new Date(notAfter.getTime() - 7_200_000),
+          notAfter,
+          deleted: false,
+          source: "request",
+        });
+      }
+      assignments.push({
+        accountId,
+        permissionSetArn: "ps-admin",
+        principalType: "GROUP",
+        principalId: `group-${i}`,
+        userName: undefined,
+      });
+    }
+    planPermissionSetRevocations({ now, assignments, grants }); // warm-up
+    const runs = [0, 1, 2].map(() => {
+      const start = performance.now();
+      planPermissionSetRevocations({ now, assignments, grants });
+      return performance.now() - start;
+    });
+    return { ms: median(runs), assignments: assignments.length, grants: grants.length };
+  };
+  const a = timeAt(small);
+  const b = timeAt(large);
+  const scale = large / small;
+  const growth = b.ms / a.ms;
+  // Linear work grows about `scale`×; the quadratic version grew about scale²× (100× for 10×).
+  const budget = 3 * scale;
+  return {
+    benchmark,
+    measure: `decision alone (planPermissionSetRevocations, pure), ${fmtInt(large)} accounts: ${fmtInt(b.assignments)} assignments × ${fmtInt(b.grants)} grants (median of 3)`,
+    ours: fmtMs(b.ms),
+    baseline: `${fmtInt(small)} accounts: ${fmtMs(a.ms)}`,
+    ratio: `growth ${growth >= 10 ? growth.toFixed(1) : growth.toFixed(2)}× for ${scale}× input`,
+    budget: `growth ≤ ${budget}×`,
+    verdict: growth <= budget ? "ok" : "MISSED",
+  };
 }

@@ -46,6 +46,7 @@ describe("bench smoke", () => {
       latencyMs: 0,
       throttleRate: 0,
       expiredFraction: 0.1,
+      decisionAccounts: [2, 4],
     });
     // 2 accounts: ours = 4 pairs + 4 distinct users (DescribeUser); naive = 2 × (1 provisioned listing
     // + 3 ListAccountAssignments + 9 DescribeUser); per principal = 1 ListUsers page + 10 users.
@@ -65,6 +66,9 @@ describe("bench smoke", () => {
       /^decision \d+(\.\d+)? m?s of it; kept 28, 4 group assignments reported, not started$/,
     );
     expect(row(result.rows, /growth 2 → 4 accounts .*calls/).ours).toBe("8 → 16");
+    expect(row(result.rows, /decision alone .*4 accounts: 36 assignments × 32 grants/).baseline).toMatch(
+      /^2 accounts: \d/,
+    );
   }, 60_000);
 
   it("throughput: validate and audit run on toy fixtures and report time and memory", async () => {
