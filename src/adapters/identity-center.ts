@@ -10,8 +10,13 @@
  * https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_DescribeUser.html
  */
 import { DescribeUserCommand, IdentitystoreClient, ResourceNotFoundException } from "@aws-sdk/client-identitystore";
-import type { SSMClient } from "@aws-sdk/client-ssm";
+import {
+  DescribeAutomationExecutionsCommand,
+  GetAutomationExecutionCommand,
+  type SSMClient,
+} from "@aws-sdk/client-ssm";
 import { ListAccountAssignmentsCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
+import { formatIamTime } from "../domain/grant-policy.js";
 import { mapLimited } from "../domain/map-limited.js";
 import { GRANT_PERMISSION_SET_DOCUMENT, REVOKE_PERMISSION_SET_DOCUMENT } from "../domain/permission-set-plan.js";
 import { startAutomation } from "./aws-automation.js";
@@ -26,10 +31,11 @@ export interface IdentityCenterClients {
 /** Both clients in the hub's region (Identity Center's APIs are called where its instance lives). */
 export function createIdentityCenterClients(
   region: string,
-  credentials: AwsCredentials | RoleSession,
+  /** Undefined: the SDK's default credential chain (the CLI's `status`). */
+  credentials: AwsCredentials | RoleSession | undefined,
   clock?: AwsClock,
 ): IdentityCenterClients {
-  const common = { region, credentials, ...AWS_RETRY };
+  const common = { region, ...(credentials ? { credentials } : {}), ...AWS_RETRY };
   const clients = { ssoAdmin: new SSOAdminClient(common), identityStore: new IdentitystoreClient(common) };
   if (clock) for (const client of Object.values(clients)) observeAwsTime(client, clock);
   return clients;
@@ -168,4 +174,79 @@ export function startRevokePermissionSet(
     },
     clientToken: input.clientToken,
   });
+}
+
+/** A successful Elevate-GrantPermissionSet execution, with its exact parameters. */
+export interface PermissionSetGrantRecord {
+  executionId: string;
+  requestId: string;
+  userName: string;
+  permissionSetArn: string;
+  accountId: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/**
+ * The successful Elevate-GrantPermissionSet executions started since `since`, with
+ * their parameters (DescribeAutomationExecutions, then GetAutomationExecution each,
+ * as readGrantRecords does for Elevate-Grant). With merged requests, the authority
+ * on which assignments Elevate made.
+ */
+export async function readPermissionSetGrantRecords(ssm: SSMClient, since: Date): Promise<PermissionSetGrantRecord[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await ssm.send(
+      new DescribeAutomationExecutionsCommand({
+        Filters: [
+          { Key: "DocumentNamePrefix", Values: [GRANT_PERMISSION_SET_DOCUMENT] },
+          { Key: "ExecutionStatus", Values: ["Success"] },
+          { Key: "StartTimeAfter", Values: [formatIamTime(since)] },
+        ],
+        MaxResults: 50,
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+    );
+    for (const e of out.AutomationExecutionMetadataList ?? []) {
+      if (
+        e.DocumentName === GRANT_PERMISSION_SET_DOCUMENT &&
+        e.AutomationExecutionStatus === "Success" &&
+        e.AutomationExecutionId
+      ) {
+        ids.push(e.AutomationExecutionId);
+      }
+    }
+    nextToken = out.NextToken;
+  } while (nextToken);
+  const executions = await mapLimited(ids, ASSIGNMENT_LISTING_CONCURRENCY, async (executionId) => {
+    const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
+    return { executionId, e: out.AutomationExecution };
+  });
+  const records: PermissionSetGrantRecord[] = [];
+  for (const { executionId, e } of executions) {
+    if (e?.DocumentName !== GRANT_PERMISSION_SET_DOCUMENT || e.AutomationExecutionStatus !== "Success") continue;
+    const p = (e.Parameters ?? {}) as Record<string, string[] | undefined>;
+    const one = (name: string): string | undefined => (p[name]?.length === 1 ? p[name]?.[0] : undefined);
+    const [requestId, userName, permissionSetArn, accountId] = [
+      "RequestId",
+      "UserName",
+      "PermissionSetArn",
+      "AccountId",
+    ].map(one);
+    const notBefore = new Date(one("NotBefore") ?? "");
+    const notAfter = new Date(one("NotAfter") ?? "");
+    if (
+      !requestId ||
+      !userName ||
+      !permissionSetArn ||
+      !accountId ||
+      Number.isNaN(notBefore.getTime()) ||
+      Number.isNaN(notAfter.getTime())
+    ) {
+      continue;
+    }
+    records.push({ executionId, requestId, userName, permissionSetArn, accountId, notBefore, notAfter });
+  }
+  return records;
 }

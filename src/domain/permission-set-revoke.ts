@@ -18,7 +18,9 @@
  * Elevate-RevokePermissionSet itself keeps an assignment that another active
  * grant still covers, so revoking one grant never ends another's access.
  */
-import { IDENTITY_CENTER_USER_NAME } from "./config.js";
+import { type ElevateConfig, findRole, findUserEntry, IDENTITY_CENTER_USER_NAME } from "./config.js";
+import type { RequestFacts } from "./request-facts.js";
+import { computeWindow } from "./window.js";
 
 export interface NamedAssignment {
   permissionSetArn: string;
@@ -66,6 +68,21 @@ export interface PermissionSetRevoke {
   accountId: string;
   window?: { notBefore: Date; notAfter: Date };
   why: string;
+}
+
+export interface PermissionSetRevokeOutcome extends PermissionSetRevoke {
+  status: "revoked" | "failed" | "planned";
+  message: string;
+  executionId?: string;
+}
+
+/** What a revoke run did about Identity Center assignments (its report's section). */
+export interface PermissionSetRunReport {
+  outcomes: PermissionSetRevokeOutcome[];
+  /** Assignments kept: an active grant covers each. */
+  kept: number;
+  /** Drift left for a person (groups, unknown users). */
+  report: PermissionSetReport[];
 }
 
 export interface PermissionSetReport {
@@ -190,4 +207,66 @@ export function planPermissionSetRevocations(input: {
     }
   }
   return plan;
+}
+
+/** A merged request on the default branch, as the revoker knows it from git. */
+export interface MergedRequestFacts {
+  requestId: string;
+  file: string;
+  addedAt: Date;
+  deleted: boolean;
+  /** The file as added, read leniently; undefined when unreadable. */
+  facts: RequestFacts | undefined;
+}
+
+/**
+ * The permission-set grants merged requests stand for: the role (the folder) is a
+ * permission set of the config, the requester maps to an Identity Center user,
+ * and the window is the merge-time one (start, duration). Requests of IAM roles
+ * and unreadable files stand for none.
+ */
+export function permissionSetGrantsOfRequests(
+  config: ElevateConfig,
+  requests: readonly MergedRequestFacts[],
+): PermissionSetGrant[] {
+  const out: PermissionSetGrant[] = [];
+  for (const r of requests) {
+    const role = findRole(config, r.file.split("/")[1] ?? "");
+    const facts = r.facts;
+    if (role?.target.kind !== "permissionSet" || !facts?.requester || facts.durationMs === undefined) continue;
+    const userName = findUserEntry(config, facts.requester)?.identityCenterUser;
+    if (userName === undefined) continue;
+    const window = computeWindow({ mergedAt: r.addedAt, start: facts.start, durationMs: facts.durationMs });
+    out.push({
+      requestId: r.requestId,
+      userName,
+      permissionSetArn: role.target.permissionSetArn,
+      accountId: role.target.accountId,
+      notBefore: window.notBefore,
+      notAfter: window.notAfter,
+      file: r.file,
+      deleted: r.deleted,
+      source: "request",
+    });
+  }
+  return out;
+}
+
+/**
+ * Grants from successful Elevate-GrantPermissionSet executions: exact windows. A
+ * record whose request file was deleted is withdrawn, as its request is.
+ */
+export function permissionSetGrantsOfRecords(
+  records: readonly {
+    executionId: string;
+    requestId: string;
+    userName: string;
+    permissionSetArn: string;
+    accountId: string;
+    notBefore: Date;
+    notAfter: Date;
+  }[],
+  deletedRequestIds: ReadonlySet<string>,
+): PermissionSetGrant[] {
+  return records.map((r) => ({ ...r, deleted: deletedRequestIds.has(r.requestId), source: "execution" as const }));
 }

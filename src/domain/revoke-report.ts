@@ -7,6 +7,7 @@ import type { DualControlOutcome } from "./dual-control.js";
 import { formatIamTime } from "./grant-policy.js";
 import { humanDuration } from "./grant-report.js";
 import { mdEscape } from "./markdown.js";
+import type { PermissionSetRunReport } from "./permission-set-revoke.js";
 import type { CutoffClear, DriftFinding, Revocation, RevokePlan } from "./revoke-plan.js";
 
 export type RevokeStatus = "revoked" | "failed" | "planned";
@@ -61,6 +62,8 @@ export interface RevokeReport {
   requested: RequestedOutcome[];
   /** SNS messages this run published, and one line per message that could not be (warnings). */
   notifications: { published: number; failed: string[] };
+  /** Identity Center assignments of the catalogued permission sets (configs with permission-set roles). */
+  permissionSets?: PermissionSetRunReport;
 }
 
 /** Drift left in place (reported, not revoked). */
@@ -77,6 +80,8 @@ function driftLeft(report: RevokeReport): DriftFinding[] {
 export function revokeFailed(report: RevokeReport): boolean {
   return (
     report.outcomes.some((o) => o.status === "failed") ||
+    (report.permissionSets?.outcomes.some((o) => o.status === "failed") ?? false) ||
+    (report.permissionSets?.report.length ?? 0) > 0 ||
     report.clears.some((c) => c.status === "failed") ||
     driftLeft(report).length > 0 ||
     report.problems.length > 0
@@ -96,6 +101,14 @@ export function headlineOf(report: RevokeReport): string {
     parts.push(
       `${left.length} drifting polic${left.length === 1 ? "y" : "ies"} left in place: ${left.map((d) => d.policyName).join(", ")}`,
     );
+  const ps = report.permissionSets;
+  const psFailed = ps?.outcomes.filter((o) => o.status === "failed") ?? [];
+  if (psFailed.length > 0) {
+    parts.push(
+      `${psFailed.length} permission-set revoke(s) failed: ${psFailed.map((o) => `${o.requestId} (${o.message})`).join("; ")}`,
+    );
+  }
+  if (ps && ps.report.length > 0) parts.push(`${ps.report.length} Identity Center assignment(s) left for a person`);
   parts.push(...report.problems);
   const verb = report.dryRun ? "would revoke" : "revoked";
   const kept = report.plan?.keep.length ?? 0;
@@ -105,6 +118,7 @@ export function headlineOf(report: RevokeReport): string {
 
 export function revokeSummaryMarkdown(report: RevokeReport, now: Date): string {
   const lines: string[] = ["### Elevate revoke", "", mdEscape(report.headline), ""];
+  lines.push(...permissionSetSummaryLines(report.permissionSets));
   if (report.outcomes.length > 0) {
     lines.push(
       "| request | user | role | reason | result | session cut-off | execution |",
@@ -163,4 +177,25 @@ export function revokeSummaryMarkdown(report: RevokeReport, now: Date): string {
   }
   for (const f of report.notifications.failed) lines.push(`- notification not sent: ${mdEscape(f)}`);
   return lines.join("\n");
+}
+
+/** The Identity Center section: each revoke (reason, result) and the drift left for a person. */
+function permissionSetSummaryLines(ps: PermissionSetRunReport | undefined): string[] {
+  if (!ps || (ps.outcomes.length === 0 && ps.report.length === 0)) return [];
+  const lines: string[] = [];
+  if (ps.outcomes.length > 0) {
+    lines.push(
+      "| request | Identity Center user | permission set | account | reason | result | execution |",
+      "|---|---|---|---|---|---|---|",
+    );
+    for (const o of ps.outcomes) {
+      lines.push(
+        `| ${[o.requestId, o.userName, o.permissionSetArn, o.accountId, `${o.reason}: ${o.why}`, o.status === "failed" ? `failed: ${o.message}` : o.status, o.executionId ?? ""].map(mdEscape).join(" | ")} |`,
+      );
+    }
+    lines.push("");
+  }
+  for (const r of ps.report) lines.push(`- :warning: ${mdEscape(r.why)}`);
+  if (ps.report.length > 0) lines.push("");
+  return lines;
 }

@@ -14,7 +14,9 @@ import { revokeEvents } from "../domain/revoke-notifications.js";
 import { headlineOf, type RevokeReport, type RevokeStatus, revokeSummaryMarkdown } from "../domain/revoke-report.js";
 import { loadActionConfig } from "./action-config.js";
 import type { ActionContext } from "./action-context.js";
+import { readKnownRequests } from "./inventory.js";
 import { mapLimited } from "./map-limited.js";
+import { catalogPairs, gatherPermissionSetPlan, performPermissionSetRevokes } from "./permission-set-inventory.js";
 import { earlyRevokeIds, gatherRevokeFacts } from "./revoke-facts.js";
 import { resolveApprovalGates } from "./revoke-gates.js";
 import { publish, reviewOpenRequests, runOf } from "./revoke-open-requests.js";
@@ -129,6 +131,30 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
     });
     await publish(sns, config, events, report);
   }
+  // Identity Center: the catalogued permission sets' assignments, judged and acted on.
+  // Only configs with permission-set roles read anything of Identity Center.
+  if (catalogPairs(config).length > 0)
+    try {
+      const known = await readKnownRequests(ctx.workspace, "HEAD");
+      const psPlan = await gatherPermissionSetPlan({
+        cwd: ctx.workspace,
+        config,
+        credentials,
+        ssm,
+        now: awsNow(),
+        known,
+      });
+      if (psPlan) {
+        const outcomes = await performPermissionSetRevokes(ssm, config, psPlan.revoke, {
+          id: ctx.run.id,
+          timeoutMs: ctx.inputs.timeoutSeconds * 1000,
+          dryRun: ctx.inputs.dryRun,
+        });
+        report.permissionSets = { outcomes, kept: psPlan.keep.length, report: psPlan.report };
+      }
+    } catch (error) {
+      report.problems.push(`Identity Center assignments could not be checked: ${describeError(error)}`);
+    }
   const open = await reviewOpenRequests(ctx, config, sns, awsNow(), report);
   report.stale = open.stale;
   report.requested = open.requested;
@@ -158,4 +184,9 @@ async function writeReport(report: RevokeReport, now: Date): Promise<void> {
   core.setOutput("granted", JSON.stringify(gateIds("granted")));
   core.setOutput("refused", JSON.stringify(gateIds("refused")));
   await core.summary.addRaw(revokeSummaryMarkdown(report, now), true).write();
+}
+
+function describeError(error: unknown): string {
+  const e = error as { name?: string; message?: string };
+  return `${e.name ?? "Error"}: ${e.message ?? String(error)}`;
 }
