@@ -1,2 +1,0 @@
-import{createRequire as __elevateRequire}from'node:module';const require=__elevateRequire(import.meta.url);
-import{q as b,r as c,s as d,t as e,u as f,w as g,x as h,y as i,z as j}from"./chunk-52QWNJWU.js";import{sa as a}from"./chunk-4YWJSMKS.js";import"./chunk-6WKTZD27.js";import"./chunk-55HFMPTS.js";import"./chunk-BEEYUTTP.js";export{c as MAX_GRANT_ATTEMPTS,f as describeAwsError,d as grantClientToken,g as grantCommentBody,i as grantFailed,a as grantRunbookParameters,b as readGrantCeiling,h as reportGrant,j as runGrant,e as startGrantExecution};
