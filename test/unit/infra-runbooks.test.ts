@@ -150,7 +150,8 @@ describe("runbook structure", () => {
         const scripts: Record<string, string[]> = {
           grant: ["checkCeiling", "scheduleExpiry"],
           // stampCutOff: the cut-off time on AWS's clock, right before the cut-off is written.
-          revoke: ["findGrantPolicy", "stampCutOff", "deleteExpirySchedule"],
+          // deleteGrantPolicy: a policy the grant's expiry deleted since the list is done.
+          revoke: ["findGrantPolicy", "deleteGrantPolicy", "stampCutOff", "deleteExpirySchedule"],
           clearCutoff: ["findCutOffPolicy"],
           expireGrant: ["expireGrant"],
         };
@@ -397,11 +398,17 @@ describe("Elevate-Revoke", () => {
       { NextStep: "deleteGrantPolicy", Variable: "{{ findGrantPolicy.Listed }}", BooleanEquals: true },
     ]);
     expect(choose.Default).toBe("chooseCutOff");
-    expect(step(revoke, "deleteGrantPolicy").inputs).toMatchObject({
-      Api: "DeleteUserPolicy",
-      UserName: "{{ UserName }}",
-      PolicyName: "elevate-{{ RequestId }}",
+    // A script, so that a policy deleted since the list (the grant's expiry, another revoke) is
+    // done, and every other error still fails the step.
+    const del = step(revoke, "deleteGrantPolicy");
+    expect(del.action).toBe("aws:executeScript");
+    expect(del.inputs).toMatchObject({
+      Handler: "delete_grant_policy",
+      InputPayload: { UserName: "{{ UserName }}", PolicyName: "elevate-{{ RequestId }}" },
     });
+    const script = String((del.inputs as { Script: string }).Script);
+    expect(script).toContain('iam.delete_user_policy(UserName=events["UserName"], PolicyName=events["PolicyName"])');
+    expect(script).toMatch(/if error\.response\["Error"\]\["Code"\] != "NoSuchEntity":\n\s+raise/);
     // The delete is reachable only through the branch: the step before it jumps elsewhere by default.
     const order = revoke.mainSteps.map((s) => s.name);
     expect(order.indexOf("deleteGrantPolicy")).toBe(order.indexOf("chooseDeleteGrant") + 1);
