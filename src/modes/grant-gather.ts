@@ -89,22 +89,41 @@ export async function gatherGrantFacts(
   };
   const { added, changed } = requestChanges(pushed);
   if (added.length === 0 && changed.length === 0) return { facts };
-  const pr = await findMergedPullRequest(ctx, after);
   // Only added requests are judged further; changed ones are refused on the push alone.
-  if (!pr || added.length === 0) return pr ? { facts, pr } : { facts };
-  // The grant role's credentials and the stack's ceiling are fetched while the
-  // PR is verified, so checking against the ceiling adds no wait before the
-  // first start. Fetching them grants nothing.
+  if (added.length === 0) {
+    const pr = await findMergedPullRequest(ctx, after);
+    return pr ? { facts, pr } : { facts };
+  }
+  // The push adds requests: everything the verification reads that does not
+  // depend on the PR starts now, alongside the PR lookup (the grant-start
+  // budget is 300 ms). The grant role's credentials and the stack's ceiling
+  // are fetched too, so checking against the ceiling adds no wait before the
+  // first start; fetching them grants nothing, and the decision alone starts
+  // a runbook.
   const aws = startAws();
-  const [linear, codeowners, reviews, requestFilesAfter, tip, headPresent] = await Promise.all([
-    isAncestor(ctx.workspace, before, after),
-    loadCodeownersAt(ctx.workspace, before),
-    listReviews(ctx.octokit, ctx.repo, pr.number),
-    requestFilesAt(ctx.workspace, after),
-    fetchBranchTip(ctx.workspace, ctx.defaultBranch).then(
-      async (sha) => ({ sha, containsMerge: await isAncestor(ctx.workspace, after, sha) }),
+  const early = {
+    linear: isAncestor(ctx.workspace, before, after),
+    codeowners: loadCodeownersAt(ctx.workspace, before),
+    requestFilesAfter: requestFilesAt(ctx.workspace, after),
+    // What the default branch holds now (a queued job may run after it moved on).
+    tip: fetchBranchTip(ctx.workspace, ctx.defaultBranch).then(
+      async (sha): Promise<MergedPullRequestFacts["tip"]> => ({
+        sha,
+        containsMerge: await isAncestor(ctx.workspace, after, sha),
+      }),
       (error: unknown) => ({ error: (error as Error).message }),
     ),
+  };
+  // Not awaited when there is no merged PR: their failures are then nobody's.
+  for (const pending of [...Object.values(early), aws.ceiling]) pending?.catch(() => undefined);
+  const pr = await findMergedPullRequest(ctx, after);
+  if (!pr) return { facts };
+  const [linear, codeowners, reviews, requestFilesAfter, tip, headPresent] = await Promise.all([
+    early.linear,
+    early.codeowners,
+    listReviews(ctx.octokit, ctx.repo, pr.number),
+    early.requestFilesAfter,
+    early.tip,
     ensureCommit(ctx.workspace, pr.headSha),
   ]);
   const prFacts: MergedPullRequestFacts = {
