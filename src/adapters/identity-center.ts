@@ -34,8 +34,15 @@ export function createIdentityCenterClients(
   /** Undefined: the SDK's default credential chain (the CLI's `status`). */
   credentials: AwsCredentials | RoleSession | undefined,
   clock?: AwsClock,
+  /** `elevate status --profile`: a named profile of the shared files, for the default chain. */
+  profile?: string,
 ): IdentityCenterClients {
-  const common = { region, ...(credentials ? { credentials } : {}), ...AWS_RETRY };
+  const common = {
+    region,
+    ...(credentials ? { credentials } : {}),
+    ...(profile !== undefined && !credentials ? { profile } : {}),
+    ...AWS_RETRY,
+  };
   const clients = { ssoAdmin: new SSOAdminClient(common), identityStore: new IdentitystoreClient(common) };
   if (clock) for (const client of Object.values(clients)) observeAwsTime(client, clock);
   return clients;

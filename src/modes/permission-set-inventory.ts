@@ -52,6 +52,7 @@ export async function gatherPermissionSetPlan(input: {
   ssm: SSMClient;
   now: Date;
   known: ReadonlyMap<string, KnownEntry>;
+  profile?: string | undefined;
 }): Promise<PermissionSetPlan | undefined> {
   const { config, now } = input;
   const pairs = catalogPairs(config);
@@ -64,7 +65,7 @@ export async function gatherPermissionSetPlan(input: {
   const entries = [...input.known.values()].filter(
     (e) => psFolders.has(e.file.split("/")[1] ?? "") && e.addedAt.getTime() >= since.getTime(),
   );
-  const clients = createIdentityCenterClients(config.aws.region, input.credentials);
+  const clients = createIdentityCenterClients(config.aws.region, input.credentials, undefined, input.profile);
   try {
     const [requests, records, assignments] = await Promise.all([
       mapLimited(entries, 8, async (e): Promise<MergedRequestFacts> => {

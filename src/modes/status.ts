@@ -15,6 +15,12 @@ import { knownProfiles, sharedFilePaths } from "../adapters/aws-profiles.js";
 import { formatLocatedError } from "../domain/errors.js";
 import { formatIamTime } from "../domain/grant-policy.js";
 import { humanDuration } from "../domain/grant-report.js";
+import {
+  type PermissionSetStatus,
+  permissionSetDrift,
+  permissionSetStatus,
+  permissionSetStatusLines,
+} from "../domain/permission-set-status.js";
 import { RESERVED_ID_PREFIX } from "../domain/request-path.js";
 import {
   accountGrantRecords,
@@ -33,6 +39,7 @@ import {
   readInventory,
   readKnownRequests,
 } from "./inventory.js";
+import { catalogPairs, gatherPermissionSetPlan } from "./permission-set-inventory.js";
 import { loadWorkspaceConfig, openWorkspace } from "./validate.js";
 
 export interface StatusRow {
@@ -55,6 +62,8 @@ export interface StatusResult {
   drift: DriftFinding[];
   cutoffs: { roleArn: string; iamUser: string; revokedAt: string | null; clearable: boolean }[];
   listingCalls: number;
+  /** Identity Center assignments of the catalogued permission sets (configs with permission-set roles). */
+  permissionSets?: PermissionSetStatus;
 }
 
 /** Pure: the rows `elevate status` shows for a plan made with no early revokes and drift = report. */
@@ -149,6 +158,7 @@ export function statusText(result: StatusResult): string {
     lines.push("", `Drift (${result.drift.length}):`);
     for (const d of result.drift) lines.push(`  ${d.kind}: ${d.message}`);
   }
+  lines.push(...permissionSetStatusLines(result.permissionSets));
   return `${lines.join("\n")}\n`;
 }
 
@@ -350,6 +360,33 @@ export async function runStatus(options: StatusOptions, io: StatusIo): Promise<C
     })),
     listingCalls: read.listingCalls,
   };
+  if (catalogPairs(config).length > 0) {
+    const ssm = new SSMClient({
+      region,
+      maxAttempts: 6,
+      retryMode: "adaptive",
+      ...(options.profile !== undefined ? { profile: options.profile } : {}),
+    });
+    try {
+      const psPlan = await gatherPermissionSetPlan({
+        cwd: workspace.root,
+        config,
+        credentials: undefined,
+        ssm,
+        now: readAt,
+        known,
+        profile: options.profile,
+      });
+      if (psPlan) result.permissionSets = permissionSetStatus(psPlan);
+    } catch (error) {
+      return fail(
+        "aws",
+        `cannot read the Identity Center assignments: ${describeAwsError(error)}; status needs sso:ListAccountAssignments, identitystore:DescribeUser, ssm:DescribeAutomationExecutions and ssm:GetAutomationExecution`,
+      );
+    } finally {
+      ssm.destroy();
+    }
+  }
   io.stdout(options.format === "json" ? `${JSON.stringify(result, null, 2)}\n` : statusText(result));
-  return plan.drift.length > 0 ? "problems" : "ok";
+  return plan.drift.length > 0 || permissionSetDrift(result.permissionSets) > 0 ? "problems" : "ok";
 }
