@@ -17,6 +17,7 @@ import { awsFindings, type Locate } from "../domain/doctor-aws.js";
 import { codeownersFindings } from "../domain/doctor-codeowners.js";
 import { type Finding, finding, formatFinding, hasErrors, sortFindings } from "../domain/doctor-findings.js";
 import { expectedSubjects, githubFindings } from "../domain/doctor-github.js";
+import { roleKindFindings } from "../domain/doctor-role-kinds.js";
 import { formatSmokeStep, smokeFindings, smokeTarget } from "../domain/doctor-smoke.js";
 import { WORKFLOW_FILES, type WorkflowFile, workflowFindings } from "../domain/doctor-workflows.js";
 import { FILE_START, UserInputError } from "../domain/errors.js";
@@ -83,6 +84,7 @@ export async function offlineChecks(root: string, configFile = DEFAULT_CONFIG_PA
   if (config && configText) {
     const parsed = parseStrictYaml(configText, { maxBytes: MAX_CONFIG_BYTES });
     if (parsed.ok) locateInConfig = (path) => parsed.document.locate(path);
+    findings.push(...roleKindFindings(config, configFile, locateInConfig));
   }
 
   const codeownersPath = CODEOWNERS_LOCATIONS.find((path) => existsSync(join(root, path)));

@@ -9,6 +9,7 @@ import {
 } from "../../src/domain/ceiling.js";
 import { loadConfig } from "../../src/domain/config.js";
 import { type AwsFacts, awsFindings } from "../../src/domain/doctor-aws.js";
+import { roleKindFindings } from "../../src/domain/doctor-role-kinds.js";
 import { IC_CONFIG, IC_INSTANCE, IC_PERMISSION_SET } from "./domain-fixtures.js";
 
 const PAIR = `${IC_PERMISSION_SET}@210987654321`;
@@ -143,5 +144,26 @@ describe("doctor --aws: permission sets", () => {
     expect(findings(older)).toEqual([
       "error: roles.prod-admin is a permission set, but the stack has no GrantablePermissionSets parameter (deployed from a template without Elevate-GrantPermissionSet); update the stack",
     ]);
+  });
+});
+
+describe("doctor (offline): requesters have the identity their role's kind grants to", () => {
+  it("names the logins a permission set or an IAM role would always refuse, at the role", () => {
+    const config = loadConfig(IC_CONFIG, "cfg.yml").config;
+    if (!config) throw new Error("fixture");
+    const at = (path: readonly (string | number)[]) => ({ line: path.length, col: 1 });
+    expect(roleKindFindings(config, "cfg.yml", at).map((f) => `${f.severity}: ${f.message}`)).toEqual([
+      "warning: roles.ec2-admin is an IAM role, but these requesters have no IAM user (iamUser): users.dora; their requests are refused until it is added (or they are left out of roles.ec2-admin.requesters)",
+      "warning: roles.prod-admin is an Identity Center permission set, but these requesters have no identityCenterUser: users.alice; their requests are refused until it is added (or they are left out of roles.prod-admin.requesters)",
+    ]);
+    const narrowed = loadConfig(
+      IC_CONFIG.replace("    maxDuration: 2h\n", "    maxDuration: 2h\n    requesters: [bob, dora]\n").replace(
+        "EC2_FullAccess_Role\n",
+        "EC2_FullAccess_Role\n    requesters: [alice, bob]\n",
+      ),
+      "cfg.yml",
+    ).config;
+    if (!narrowed) throw new Error("fixture");
+    expect(roleKindFindings(narrowed, "cfg.yml", at)).toEqual([]);
   });
 });
