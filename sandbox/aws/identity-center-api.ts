@@ -340,6 +340,19 @@ export function identityStoreHandlers(ic: IdentityCenter): Record<string, JsonHa
   }
 
   const userNotFound = () => new AwsServiceError("ResourceNotFoundException", "USER not found.", 404);
+  const groupNotFound = () => new AwsServiceError("ResourceNotFoundException", "GROUP not found.", 404);
+
+  /** MemberId is a union with one member, UserId. */
+  function memberUserId(body: Record<string, unknown>): string {
+    const member = body.MemberId as { UserId?: unknown } | undefined;
+    if (!member || typeof member !== "object" || Object.keys(member).length !== 1) {
+      throw validation("MemberId must have exactly one member, UserId");
+    }
+    if (typeof member.UserId !== "string" || !PRINCIPAL_ID.test(member.UserId)) {
+      throw validation(`Invalid UserId ${JSON.stringify(member.UserId)}`);
+    }
+    return member.UserId;
+  }
 
   return {
     async GetUserId(body, ctx) {
@@ -369,6 +382,52 @@ export function identityStoreHandlers(ic: IdentityCenter): Record<string, JsonHa
       ]);
       if (!user) throw userNotFound();
       return { UserId: user.userId, IdentityStoreId: ic.identityStoreId };
+    },
+
+    // IsMemberInGroups: {IdentityStoreId, MemberId: {UserId}, GroupIds: [1..100]} ->
+    // {Results: [{GroupId, MemberId: {UserId}, MembershipExists}]}
+    // (https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_IsMemberInGroups.html).
+    // Authorized on the identity store, every group asked about and the user.
+    async IsMemberInGroups(body, ctx) {
+      store(body, ctx);
+      const userId = memberUserId(body);
+      const groupIds = body.GroupIds;
+      if (!Array.isArray(groupIds) || groupIds.length < 1 || groupIds.length > 100) {
+        throw validation("GroupIds must list 1 to 100 group ids");
+      }
+      for (const id of groupIds) {
+        if (typeof id !== "string" || !PRINCIPAL_ID.test(id)) throw validation(`Invalid GroupId ${JSON.stringify(id)}`);
+      }
+      await authorizeAll(ctx, "identitystore:IsMemberInGroups", [
+        ic.identityStoreArn,
+        ...groupIds.map((id) => `arn:aws:identitystore:::group/${id}`),
+        `arn:aws:identitystore:::user/${userId}`,
+      ]);
+      if (!ic.users.has(userId)) throw userNotFound();
+      return {
+        Results: (groupIds as string[]).map((id) => {
+          const group = ic.groups.get(id);
+          if (!group) throw groupNotFound();
+          return { GroupId: id, MemberId: { UserId: userId }, MembershipExists: group.members.has(userId) };
+        }),
+      };
+    },
+
+    // GetGroupMembershipId: {IdentityStoreId, GroupId, MemberId: {UserId}} -> {MembershipId, IdentityStoreId};
+    // ResourceNotFoundException when the user is not a member
+    // (https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_GetGroupMembershipId.html).
+    async GetGroupMembershipId(body, ctx) {
+      store(body, ctx);
+      const groupId = str(body, "GroupId", PRINCIPAL_ID);
+      const userId = memberUserId(body);
+      await authorizeAll(ctx, "identitystore:GetGroupMembershipId", [
+        ic.identityStoreArn,
+        `arn:aws:identitystore:::group/${groupId}`,
+        `arn:aws:identitystore:::user/${userId}`,
+      ]);
+      const membershipId = ic.groups.get(groupId)?.members.get(userId);
+      if (!membershipId) throw new AwsServiceError("ResourceNotFoundException", "GROUP_MEMBERSHIP not found.", 404);
+      return { MembershipId: membershipId, IdentityStoreId: ic.identityStoreId };
     },
 
     async CreateUser(body, ctx) {

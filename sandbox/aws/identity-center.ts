@@ -32,6 +32,14 @@ export interface IdentityStoreUser {
   emails: string[];
 }
 
+/** A group of the identity store and its direct members (Identity Center has no nested groups). */
+export interface IdentityStoreGroup {
+  groupId: string;
+  displayName: string;
+  /** Members: user id -> membership id (GetGroupMembershipId's answer). */
+  members: Map<string, string>;
+}
+
 export interface PermissionSet {
   arn: string;
   name: string;
@@ -105,6 +113,7 @@ export class IdentityCenter {
   /** The account that holds the instance (management account). */
   readonly ownerAccountId: string;
   readonly users = new Map<string, IdentityStoreUser>();
+  readonly groups = new Map<string, IdentityStoreGroup>();
   readonly permissionSets = new Map<string, PermissionSet>();
   /** Current assignments, keyed by ASSIGNMENT_KEY. */
   readonly assignments = new Map<string, AccountAssignment>();
@@ -166,7 +175,37 @@ export class IdentityCenter {
 
   deleteUser(userName: string): void {
     const user = this.userByName(userName);
-    if (user) this.users.delete(user.userId);
+    if (!user) return;
+    this.users.delete(user.userId);
+    // Deleting a user deletes its memberships too.
+    for (const group of this.groups.values()) group.members.delete(user.userId);
+  }
+
+  createGroup(displayName: string): IdentityStoreGroup {
+    if (!displayName || displayName.length > 1024) throw new Error(`invalid group name ${JSON.stringify(displayName)}`);
+    for (const g of this.groups.values()) {
+      if (g.displayName.toLowerCase() === displayName.toLowerCase())
+        throw new Error(`group ${displayName} already exists`);
+    }
+    const group: IdentityStoreGroup = { groupId: randomUUID(), displayName, members: new Map() };
+    this.groups.set(group.groupId, group);
+    return group;
+  }
+
+  /** Puts the named users in the group (the platform team's CreateGroupMembership). */
+  addToGroup(groupId: string, ...userNames: string[]): void {
+    const group = this.groups.get(groupId);
+    if (!group) throw new Error(`no group ${groupId}`);
+    for (const name of userNames) {
+      const user = this.userByName(name);
+      if (!user) throw new Error(`no user ${name}`);
+      if (!group.members.has(user.userId)) group.members.set(user.userId, randomUUID());
+    }
+  }
+
+  removeFromGroup(groupId: string, userName: string): void {
+    const user = this.userByName(userName);
+    if (user) this.groups.get(groupId)?.members.delete(user.userId);
   }
 
   /** Identity Center user names are unique ignoring case. */

@@ -30,6 +30,7 @@ import {
   startAwsSandbox,
 } from "../../sandbox/aws/index.js";
 import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
+import { updateStack } from "../../sandbox/cfn/update.js";
 import { GitHubOidcIssuer, stableId } from "../../sandbox/github/oidc.js";
 
 // Each runbook step that calls AWS runs python3 with boto3 (about a second each on a
@@ -51,6 +52,8 @@ let prodAdmin: PermissionSet;
 let readOnly: PermissionSet;
 let uncatalogued: PermissionSet;
 let grantSsm: SSMClient;
+/** The platform team's group: only its members may be granted (stack parameter IdentityCenterEligibleGroupId). */
+let eligibleGroupId: string;
 let revokeSsm: SSMClient;
 
 async function workflowCredentials(workflow: "elevate-grant.yml" | "elevate-revoke.yml"): Promise<Credentials> {
@@ -209,6 +212,13 @@ function revokeExecutions(requestId: string): AutomationExecutionRecord[] {
   );
 }
 
+/** An identity store user the platform team has made eligible (a member of the group). */
+function member(userName: string): void {
+  const ic = sandbox.state.identityCenter;
+  ic.createUser(userName);
+  ic.addToGroup(eligibleGroupId, userName);
+}
+
 const outputOf = (record: AutomationExecutionRecord, name: string) => record.outputs[`revoke.${name}`]?.[0];
 
 beforeAll(async () => {
@@ -223,6 +233,7 @@ beforeAll(async () => {
   prodAdmin = ic.createPermissionSet({ name: "ProdAdmin", sessionDuration: "PT1H", inlinePolicy: canCall });
   readOnly = ic.createPermissionSet({ name: "ReadOnly", sessionDuration: "PT2H", inlinePolicy: canCall });
   uncatalogued = ic.createPermissionSet({ name: "Uncatalogued", sessionDuration: "PT1H" });
+  eligibleGroupId = ic.createGroup("elevate-eligible").groupId;
   deployed = await deployTemplate({
     templatePath: "infra/template.yaml",
     parameters: {
@@ -232,6 +243,7 @@ beforeAll(async () => {
       CreateExampleRole: "false",
       IdentityCenterInstanceArn: ic.instanceArn,
       IdentityStoreId: ic.identityStoreId,
+      IdentityCenterEligibleGroupId: eligibleGroupId,
       GrantablePermissionSets: `${prodAdmin.arn}@${MEMBER}=2h,${readOnly.arn}@${HUB}=1h`,
     },
     accountId: HUB,
@@ -273,7 +285,7 @@ beforeEach(() => {
 describe("grant", () => {
   it("creates the assignment in the member account, waits for SUCCEEDED, schedules the end; the user can sign in", async () => {
     const ic = sandbox.state.identityCenter;
-    ic.createUser("alice@acme.com");
+    member("alice@acme.com");
     ic.knobs.statusPolls = 1; // one status read answers IN_PROGRESS
     expect(() => signIn("alice@acme.com")).toThrow(/no assignment/);
     const record = await grant({ requestId: "alice-1", userName: "alice@acme.com" });
@@ -313,7 +325,7 @@ describe("grant", () => {
   });
 
   it("grants in the hub account too (the second account of the catalog)", async () => {
-    sandbox.state.identityCenter.createUser("hana@acme.com");
+    member("hana@acme.com");
     const record = await grant({
       requestId: "hana-1",
       userName: "hana@acme.com",
@@ -336,7 +348,7 @@ describe("grant", () => {
 
   it("a FAILED assignment fails the execution with Identity Center's reason; nothing is assigned", async () => {
     const ic = sandbox.state.identityCenter;
-    ic.createUser("fay@acme.com");
+    member("fay@acme.com");
     ic.knobs.failNextOperation("create", "Received a 400 status error: the account is suspended");
     const record = await grant({ requestId: "fay-1", userName: "fay@acme.com" });
     expect(record.status).toBe("Failed");
@@ -352,7 +364,7 @@ describe("grant", () => {
   });
 
   it("a window that starts later is assigned at NotBefore, not before", async () => {
-    sandbox.state.identityCenter.createUser("gus@acme.com");
+    member("gus@acme.com");
     const started = await start(
       grantSsm,
       "Elevate-GrantPermissionSet",
@@ -375,7 +387,7 @@ describe("grant", () => {
 
 describe("the end at NotAfter, in AWS alone", () => {
   it("the schedule deletes the assignment at NotAfter (not before); new sign-ins are refused; a live session lasts its SessionDuration and no longer", async () => {
-    sandbox.state.identityCenter.createUser("carol@acme.com");
+    member("carol@acme.com");
     const record = await grant({ requestId: "carol-1", userName: "carol@acme.com", notAfter: at(60) });
     expect(record.status, failure(record)).toBe("Success");
     const startsBefore = sandbox.calls("StartAutomationExecution", "ssm").length;
@@ -413,7 +425,7 @@ describe("the end at NotAfter, in AWS alone", () => {
 
 describe("early revoke", () => {
   it("deletes the assignment now and the grant's end schedule; sign-ins are refused", async () => {
-    sandbox.state.identityCenter.createUser("dave@acme.com");
+    member("dave@acme.com");
     await grant({ requestId: "dave-1", userName: "dave@acme.com" });
     expect(sandbox.state.schedules.has(`${HUB}/elevate/dave-1`)).toBe(true);
     sandbox.clock.set(new Date(at(10)));
@@ -431,7 +443,7 @@ describe("early revoke", () => {
 
 describe("overlapping grants share one assignment", () => {
   it("revoking one keeps the assignment while another covers now; the last one's end deletes it", async () => {
-    sandbox.state.identityCenter.createUser("erin@acme.com");
+    member("erin@acme.com");
     const short = { requestId: "erin-short", userName: "erin@acme.com", notAfter: at(60) };
     const long = { requestId: "erin-long", userName: "erin@acme.com", notAfter: at(120) };
     expect((await grant(short)).status).toBe("Success");
@@ -466,7 +478,7 @@ describe("overlapping grants share one assignment", () => {
   });
 
   it("at the first grant's NotAfter the second keeps it; a later-starting grant does not cover now", async () => {
-    sandbox.state.identityCenter.createUser("ivan@acme.com");
+    member("ivan@acme.com");
     const first = { requestId: "ivan-first", userName: "ivan@acme.com", notAfter: at(60) };
     const second = { requestId: "ivan-second", userName: "ivan@acme.com", notBefore: at(30), notAfter: at(120) };
     const later = { requestId: "ivan-later", userName: "ivan@acme.com", notBefore: at(150), notAfter: at(180) };
@@ -499,7 +511,7 @@ describe("overlapping grants share one assignment", () => {
 describe("a grant racing a revoke of the same assignment", () => {
   it("a grant that schedules its end while the revoke is deleting gets its assignment back", async () => {
     const ic = sandbox.state.identityCenter;
-    ic.createUser("rita@acme.com");
+    member("rita@acme.com");
     const old = { requestId: "rita-old", userName: "rita@acme.com", notAfter: at(60) };
     expect((await grant(old)).status).toBe("Success");
     // Deletions (and creations) now answer IN_PROGRESS twice: the runbooks' polls take
@@ -565,7 +577,7 @@ describe("the ceiling, with the grant workflow's credentials", () => {
   }
 
   beforeAll(() => {
-    sandbox.state.identityCenter.createUser("bob@acme.com");
+    member("bob@acme.com");
   });
 
   it("refuses a permission set outside GrantablePermissionSets", async () => {
@@ -617,7 +629,7 @@ describe("the ceiling, with the grant workflow's credentials", () => {
 describe("stolen credentials cannot step outside the catalog", () => {
   it("the grant role cannot assign directly, nor start the revoke runbook", async () => {
     const ic = sandbox.state.identityCenter;
-    ic.createUser("mallory@acme.com");
+    member("mallory@acme.com");
     const creds = await workflowCredentials("elevate-grant.yml");
     const sso = new SSOAdminClient({
       region: sandbox.region,
@@ -651,7 +663,7 @@ describe("stolen credentials cannot step outside the catalog", () => {
 
   it("the revoke role cannot grant, nor delete assignments Elevate did not make", async () => {
     const ic = sandbox.state.identityCenter;
-    ic.createUser("olga@acme.com");
+    member("olga@acme.com");
     // A standing assignment made outside Elevate.
     const sso = new SSOAdminClient({
       region: sandbox.region,
@@ -694,5 +706,92 @@ describe("stolen credentials cannot step outside the catalog", () => {
     });
     direct.destroy();
     expect(assigned("olga@acme.com", uncatalogued)).toBe(true);
+  });
+});
+
+describe("eligible users: only members of the platform team's group (IdentityCenterEligibleGroupId)", () => {
+  const schedule = (requestId: string) => sandbox.state.schedules.get(`${HUB}/elevate/${requestId}`);
+
+  it("stolen grant-role credentials cannot grant a catalogued permission set to a user outside the group: nothing scheduled, nothing assigned", async () => {
+    sandbox.state.identityCenter.createUser("nina@acme.com"); // in the identity store, not in the group
+    const record = await grant({ requestId: "nina-1", userName: "nina@acme.com" });
+    expect(record.status).toBe("Failed");
+    expect(failure(record)).toMatch(
+      new RegExp(`^checkEligible: .*nina@acme.com is not in the identity store group ${eligibleGroupId}`),
+    );
+    expect(failure(record)).toMatch(/IdentityCenterEligibleGroupId/);
+    expect(assigned("nina@acme.com")).toBe(false);
+    expect(schedule("nina-1")).toBeUndefined();
+    // The identity store answered the automation role, on the group and the user.
+    const checks = sandbox.calls("IsMemberInGroups", "identitystore");
+    expect(checks.at(-1)?.outcome).toBe("ok");
+    expect(checks.at(-1)?.principal).toMatch(/:assumed-role\/elevate-automation\//);
+  });
+
+  it("the same user is granted once the platform team adds her to the group", async () => {
+    const ic = sandbox.state.identityCenter;
+    ic.createUser("paula@acme.com");
+    expect((await grant({ requestId: "paula-1", userName: "paula@acme.com" })).status).toBe("Failed");
+    ic.addToGroup(eligibleGroupId, "paula@acme.com");
+    const record = await grant({ requestId: "paula-2", userName: "paula@acme.com" });
+    expect(record.status, failure(record)).toBe("Success");
+    expect(assigned("paula@acme.com")).toBe(true);
+    expect(schedule("paula-2")).toBeDefined();
+    expect((await revokeNow({ requestId: "paula-2", userName: "paula@acme.com" })).status).toBe("Success");
+    expect(assigned("paula@acme.com")).toBe(false);
+  });
+
+  it("a member removed while a later window waits gets nothing at NotBefore", async () => {
+    const ic = sandbox.state.identityCenter;
+    member("quinn@acme.com");
+    const started = await start(
+      grantSsm,
+      "Elevate-GrantPermissionSet",
+      grantParameters({ requestId: "quinn-1", userName: "quinn@acme.com", notBefore: at(30), notAfter: at(90) }),
+    );
+    expect(started.started).toBe(true);
+    const id = (started as { id: string }).id;
+    await sandbox.state.waitForExecution(id); // idle in waitForStart, the end already scheduled
+    expect(schedule("quinn-1")).toBeDefined();
+    ic.removeFromGroup(eligibleGroupId, "quinn@acme.com");
+    sandbox.clock.set(new Date(at(30)));
+    const record = await finished(id);
+    expect(record.status).toBe("Failed");
+    expect(failure(record)).toMatch(/^createAssignment: .*quinn@acme.com is no longer in the identity store group/);
+    expect(assigned("quinn@acme.com")).toBe(false);
+    // Its end runs at NotAfter and finds nothing to delete.
+    await moveClock(at(90));
+    expect(assigned("quinn@acme.com")).toBe(false);
+  });
+
+  // Last in the file: it updates the stack.
+  it("no group configured: every permission-set grant is refused, members included, naming the stack parameter", async () => {
+    const ic = sandbox.state.identityCenter;
+    const parameters = {
+      GitHubOwner: "acme",
+      GitHubRepo: "elevate",
+      GitHubRepoId: String(stableId(REPOSITORY)),
+      CreateExampleRole: "false",
+      IdentityCenterInstanceArn: ic.instanceArn,
+      IdentityStoreId: ic.identityStoreId,
+      GrantablePermissionSets: `${prodAdmin.arn}@${MEMBER}=2h,${readOnly.arn}@${HUB}=1h`,
+    };
+    deployed = await updateStack({
+      templatePath: "infra/template.yaml",
+      parameters,
+      stack: deployed,
+      accountId: HUB,
+      region: sandbox.region,
+      credentials: sandbox.rootCredentials,
+      endpoints: { iam: sandbox.endpoint, ssm: sandbox.endpoint, sns: sandbox.endpoint, scheduler: sandbox.endpoint },
+    });
+    member("rosa@acme.com");
+    const record = await grant({ requestId: "rosa-1", userName: "rosa@acme.com" });
+    expect(record.status).toBe("Failed");
+    expect(failure(record)).toMatch(
+      /^checkCeiling: .*no Identity Center user is eligible: set the stack parameter IdentityCenterEligibleGroupId/,
+    );
+    expect(assigned("rosa@acme.com")).toBe(false);
+    expect(schedule("rosa-1")).toBeUndefined();
   });
 });

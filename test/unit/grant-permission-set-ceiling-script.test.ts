@@ -32,6 +32,7 @@ const base: Payload = {
   GrantablePermissionSets: `${PS}@${MEMBER}=2h,${OTHER_PS}@${MEMBER}=30m`,
   InstanceArn: INSTANCE,
   IdentityStoreId: "d-0123456789",
+  EligibleGroupId: "9067d8a4e2-5e1c4a3b-7f2d-4c6e-8a9b-0c1d2e3f4a5b",
   MaxGrantLeadTime: "168h",
   GrantStartTolerance: "2h",
 };
@@ -58,6 +59,7 @@ describe("the runbook wires the stack into the step", () => {
       GrantablePermissionSets: { "Fn::Join": [",", { Ref: "GrantablePermissionSets" }] },
       InstanceArn: { Ref: "IdentityCenterInstanceArn" },
       IdentityStoreId: { Ref: "IdentityStoreId" },
+      EligibleGroupId: { Ref: "IdentityCenterEligibleGroupId" },
       MaxGrantLeadTime: { Ref: "MaxGrantLeadTime" },
       GrantStartTolerance: { Ref: "GrantStartTolerance" },
     });
@@ -66,6 +68,7 @@ describe("the runbook wires the stack into the step", () => {
     expect(runbook.mainSteps.map((s) => s.name)).toEqual([
       "checkCeiling",
       "resolveUser",
+      "checkEligible",
       "scheduleEnd",
       "waitForStart",
       "createAssignment",
@@ -101,6 +104,14 @@ describe("checkCeiling (permission sets)", () => {
     expect(await check({ GrantablePermissionSets: "" })).toMatch(/not in the stack's GrantablePermissionSets/);
     expect(await check({ InstanceArn: "" })).toMatch(/Identity Center is not configured in this stack/);
     expect(await check({ IdentityStoreId: "" })).toMatch(/Identity Center is not configured in this stack/);
+  });
+
+  it("refuses every grant when no eligible group is configured (secure by default), naming the stack parameter", async () => {
+    expect(await check({ EligibleGroupId: "" })).toMatch(
+      /no Identity Center user is eligible: set the stack parameter IdentityCenterEligibleGroupId/,
+    );
+    expect(await check({ EligibleGroupId: "not-a-group" })).toMatch(/IdentityCenterEligibleGroupId/);
+    expect(await check({ EligibleGroupId: "5e1c4a3b-7f2d-4c6e-8a9b-0c1d2e3f4a5b" })).toMatch(/^ok /);
   });
 
   it.each([
