@@ -14,8 +14,10 @@ import {
 } from "@aws-sdk/client-iam";
 import {
   DescribeUserCommand,
+  GetGroupMembershipIdCommand,
   GetUserIdCommand,
   IdentitystoreClient,
+  IsMemberInGroupsCommand,
   ResourceNotFoundException as IdsNotFound,
   ListUsersCommand,
 } from "@aws-sdk/client-identitystore";
@@ -204,6 +206,88 @@ describe("identity store", () => {
         }),
       ),
     ).rejects.toMatchObject({ name: "AccessDeniedException" });
+  });
+});
+
+describe("identity store groups (the eligibility marker)", () => {
+  it("IsMemberInGroups answers per group on the JSON 1.1 shape; GetGroupMembershipId finds members only; unknown group or user is ResourceNotFoundException", async () => {
+    const ic = sandbox.state.identityCenter;
+    const eligible = ic.createGroup("elevate-eligible-wire");
+    const other = ic.createGroup("other-wire");
+    ic.addToGroup(eligible.groupId, "alice@acme.com");
+    const alice = ic.userByName("alice@acme.com")!;
+    const bob = ic.userByName("bob@acme.com")!;
+    const ask = (userId: string, groupIds: string[], credentials?: Credentials) =>
+      ids(credentials).send(
+        new IsMemberInGroupsCommand({
+          IdentityStoreId: ic.identityStoreId,
+          MemberId: { UserId: userId },
+          GroupIds: groupIds,
+        }),
+      );
+    expect((await ask(alice.userId, [eligible.groupId, other.groupId])).Results).toEqual([
+      { GroupId: eligible.groupId, MemberId: { UserId: alice.userId }, MembershipExists: true },
+      { GroupId: other.groupId, MemberId: { UserId: alice.userId }, MembershipExists: false },
+    ]);
+    expect((await ask(bob.userId, [eligible.groupId])).Results?.[0]?.MembershipExists).toBe(false);
+    const membership = await ids().send(
+      new GetGroupMembershipIdCommand({
+        IdentityStoreId: ic.identityStoreId,
+        GroupId: eligible.groupId,
+        MemberId: { UserId: alice.userId },
+      }),
+    );
+    expect(membership).toMatchObject({ IdentityStoreId: ic.identityStoreId, MembershipId: expect.any(String) });
+    await expect(
+      ids().send(
+        new GetGroupMembershipIdCommand({
+          IdentityStoreId: ic.identityStoreId,
+          GroupId: eligible.groupId,
+          MemberId: { UserId: bob.userId },
+        }),
+      ),
+    ).rejects.toBeInstanceOf(IdsNotFound);
+    await expect(ask(alice.userId, ["5e1c4a3b-7f2d-4c6e-8a9b-0c1d2e3f4a5b"])).rejects.toBeInstanceOf(IdsNotFound);
+    await expect(ask("5e1c4a3b-7f2d-4c6e-8a9b-0c1d2e3f4a5b", [eligible.groupId])).rejects.toBeInstanceOf(IdsNotFound);
+    await expect(ask(alice.userId, [])).rejects.toMatchObject({ name: "ValidationException" });
+    await expect(ask(alice.userId, ["not a group"])).rejects.toMatchObject({ name: "ValidationException" });
+    // Removing the membership (and deleting a user) ends it.
+    ic.removeFromGroup(eligible.groupId, "alice@acme.com");
+    expect((await ask(alice.userId, [eligible.groupId])).Results?.[0]?.MembershipExists).toBe(false);
+
+    // IAM: the caller needs identitystore:IsMemberInGroups on the store, every group asked about and the user.
+    const iam = new IAMClient({ region: REGION, endpoint: sandbox.endpoint, credentials: sandbox.rootCredentials });
+    await iam.send(new CreateUserCommand({ UserName: "group-checker" }));
+    await iam.send(
+      new PutUserPolicyCommand({
+        UserName: "group-checker",
+        PolicyName: "check",
+        PolicyDocument: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Action: "identitystore:IsMemberInGroups",
+              Resource: [
+                ic.identityStoreArn,
+                `arn:aws:identitystore:::group/${eligible.groupId}`,
+                "arn:aws:identitystore:::user/*",
+              ],
+            },
+          ],
+        }),
+      }),
+    );
+    const creds = sandbox.state.createAccessKey("group-checker", HUB);
+    expect((await ask(bob.userId, [eligible.groupId], creds)).Results?.[0]?.MembershipExists).toBe(false);
+    await expect(ask(bob.userId, [other.groupId], creds)).rejects.toThrow(
+      new RegExp(
+        `is not authorized to perform: identitystore:IsMemberInGroups on resource: arn:aws:identitystore:::group/${other.groupId}`,
+      ),
+    );
+    await expect(ask(bob.userId, [eligible.groupId, other.groupId], creds)).rejects.toMatchObject({
+      name: "AccessDeniedException",
+    });
   });
 });
 

@@ -940,6 +940,34 @@ describe("Identity Center permission sets (issue 15)", () => {
     expect(await start("elevate-scheduler", scheduler, "Elevate-GrantPermissionSet")).toBe("ImplicitlyDenied");
   });
 
+  it("the automation role may check membership of the eligible group only, and only when one is configured", async () => {
+    const GROUP = "5e1c4a3b-7f2d-4c6e-8a9b-0c1d2e3f4a5b";
+    const withGroup = inlinePolicy(
+      plan({ IdentityCenterInstanceArn: INSTANCE, IdentityStoreId: STORE, IdentityCenterEligibleGroupId: GROUP }),
+      "AutomationRole",
+    );
+    const check = (group: string, policy: object) =>
+      allowedOnAll("elevate-automation", policy, "identitystore:IsMemberInGroups", [
+        `arn:aws:identitystore::${ACCOUNT}:identitystore/${STORE}`,
+        `arn:aws:identitystore:::group/${group}`,
+        "arn:aws:identitystore:::user/0123abcd-0000-0000-0000-000000000000",
+      ]);
+    expect(await check(GROUP, withGroup)).toBe(true);
+    expect(await check("0123abcd-0000-0000-0000-000000000000", withGroup)).toBe(false);
+    // No group: no membership call at all (the runbook refuses every grant in checkCeiling).
+    expect(JSON.stringify(automation)).not.toMatch(/IsMemberInGroups/);
+    // Nothing that changes groups or memberships.
+    for (const action of ["identitystore:CreateGroupMembership", "identitystore:DeleteGroupMembership"]) {
+      expect(await allowedOnAll("elevate-automation", withGroup, action, ["*"]), action).toBe(false);
+    }
+    expect(() => plan({ IdentityCenterEligibleGroupId: GROUP })).toThrow(
+      /IdentityCenterEligibleGroupId is a group of IdentityStoreId/,
+    );
+    expect(() =>
+      plan({ IdentityCenterInstanceArn: INSTANCE, IdentityStoreId: STORE, IdentityCenterEligibleGroupId: "group" }),
+    ).toThrow(/IdentityCenterEligibleGroupId/);
+  });
+
   it("the instance and the identity store go together; the example permission set needs the instance", () => {
     expect(() => plan({ IdentityCenterInstanceArn: INSTANCE })).toThrow(/IdentityStoreId go together/);
     expect(() => plan({ IdentityStoreId: STORE })).toThrow(/IdentityStoreId go together/);
