@@ -203,6 +203,20 @@ function permissionSetChecks(
     }
     return;
   }
+  const eligibleGroup = parameters.get("IdentityCenterEligibleGroupId");
+  const firstPermissionSet = permissionSetRoles[0];
+  if (firstPermissionSet && !eligibleGroup) {
+    out.push(
+      finding(
+        file,
+        locate(["roles", firstPermissionSet.role.key, "permissionSet"]),
+        "error",
+        eligibleGroup === undefined
+          ? `roles.${firstPermissionSet.role.key} is a permission set, but the stack has no IdentityCenterEligibleGroupId parameter (deployed from a template before it), so Elevate-GrantPermissionSet lets any identity store user be granted; update the stack and set it to the group of eligible users`
+          : `roles.${firstPermissionSet.role.key} is a permission set, but the stack's IdentityCenterEligibleGroupId is empty, so Elevate-GrantPermissionSet refuses every grant; set it to the identity store group of the users who may be granted`,
+      ),
+    );
+  }
   const parsed = parseGrantablePermissionSets(grantable);
   if (!parsed.ok) {
     out.push(

@@ -17,8 +17,8 @@ import {
   GetGroupMembershipIdCommand,
   GetUserIdCommand,
   IdentitystoreClient,
-  IsMemberInGroupsCommand,
   ResourceNotFoundException as IdsNotFound,
+  IsMemberInGroupsCommand,
   ListUsersCommand,
 } from "@aws-sdk/client-identitystore";
 import {

@@ -103,6 +103,7 @@ describe("doctor --aws: permission sets", () => {
     GrantablePermissionSets: `${PAIR}=2h`,
     IdentityCenterInstanceArn: IC_INSTANCE,
     IdentityStoreId: "d-0123456789",
+    IdentityCenterEligibleGroupId: "5e1c4a3b-7f2d-4c6e-8a9b-0c1d2e3f4a5b",
   };
 
   it("a stack that matches the config has nothing to say, and the IAM-role ceiling ignores permission sets", () => {
@@ -136,6 +137,16 @@ describe("doctor --aws: permission sets", () => {
     ).toEqual([
       `error: aws.identityCenter.instanceArn is ${IC_INSTANCE}, but the stack's IdentityCenterInstanceArn is arn:aws:sso:::instance/ssoins-fedcba9876543210; the runbooks assign through the stack's`,
       "error: aws.identityCenter.identityStoreId is d-0123456789, but the stack has no IdentityStoreId, so its permission-set runbooks refuse every grant; set the stack parameter",
+    ]);
+  });
+
+  it("no eligible group: every permission-set grant is refused (empty), or any user can be granted (a stack from before the parameter)", () => {
+    expect(findings({ ...matching, IdentityCenterEligibleGroupId: "" })).toEqual([
+      "error: roles.prod-admin is a permission set, but the stack's IdentityCenterEligibleGroupId is empty, so Elevate-GrantPermissionSet refuses every grant; set it to the identity store group of the users who may be granted",
+    ]);
+    const { IdentityCenterEligibleGroupId: _, ...before } = matching;
+    expect(findings(before)).toEqual([
+      "error: roles.prod-admin is a permission set, but the stack has no IdentityCenterEligibleGroupId parameter (deployed from a template before it), so Elevate-GrantPermissionSet lets any identity store user be granted; update the stack and set it to the group of eligible users",
     ]);
   });
 
