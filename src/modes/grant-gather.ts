@@ -11,8 +11,9 @@ import {
   commitExists,
   ensureCommit,
   fetchBranchTip,
-  git,
   isAncestor,
+  listFilesAt,
+  openObjectReader,
   readBytesAt,
   ZERO_SHA,
 } from "../adapters/git.js";
@@ -47,8 +48,7 @@ async function pushRange(ctx: ActionContext): Promise<{ before: string; after: s
 
 /** Every request file in the tree at `rev`. */
 async function requestFilesAt(cwd: string, rev: string): Promise<string[]> {
-  const out = await git(cwd, ["ls-tree", "-r", "--name-only", "-z", rev, "--", REQUESTS_DIR]);
-  return out.split("\0").filter((p) => looksLikeRequestFile(p));
+  return (await listFilesAt(cwd, rev, REQUESTS_DIR)).filter((p) => looksLikeRequestFile(p));
 }
 
 /** The merged PR whose merge produced `after`; undefined for a direct push. */
@@ -69,6 +69,21 @@ export interface GatheredGrant {
  * 300 ms); `startAws` is called once the push is known to concern requests.
  */
 export async function gatherGrantFacts(
+  ctx: ActionContext,
+  config: ElevateConfig,
+  startAws: () => { ceiling?: Promise<CeilingRead | undefined>; credentials?: Promise<RoleSession | string> },
+): Promise<GatheredGrant> {
+  // One `git cat-file --batch` process serves every object read of the
+  // verification instead of one process per read (src/adapters/git.ts).
+  const closeObjectReader = openObjectReader(ctx.workspace);
+  try {
+    return await gather(ctx, config, startAws);
+  } finally {
+    closeObjectReader();
+  }
+}
+
+async function gather(
   ctx: ActionContext,
   config: ElevateConfig,
   startAws: () => { ceiling?: Promise<CeilingRead | undefined>; credentials?: Promise<RoleSession | string> },

@@ -8,7 +8,15 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { blobIdAt, changedFiles, isAncestor } from "../../src/adapters/git.js";
+import {
+  blobIdAt,
+  changedFiles,
+  commitExists,
+  isAncestor,
+  listFilesAt,
+  openObjectReader,
+  readBytesAt,
+} from "../../src/adapters/git.js";
 
 let dir: string;
 const run = (...args: string[]) =>
@@ -68,5 +76,71 @@ describe("isAncestor", () => {
 describe("changedFiles", () => {
   it("lists every path a range changed, odd names included", async () => {
     expect(await changedFiles(dir, first, second)).toEqual([{ status: "A", path: GLOB }]);
+  });
+});
+
+describe("the batch object reader (one git cat-file --batch for every read)", () => {
+  /** Every read the grant makes, answered once per process and once through the batch reader. */
+  async function answers(): Promise<unknown[]> {
+    const revs = [first, second, side];
+    const paths = [
+      GLOB,
+      LITERAL_MATCH,
+      "requests/ec2-admin",
+      "requests",
+      "other.txt",
+      "missing.yaml",
+      "requests/ec2-admin/link.yaml",
+      "requests/ec2-admin/nested/deep.yaml",
+      "./other.txt",
+      "requests//ec2-admin/a-x.yaml",
+      "odd\nname.yaml",
+    ];
+    const out: unknown[] = [];
+    // Errors are answers too: a missing revision fails both ways alike.
+    const settle = <T>(p: Promise<T>) => p.catch((e: Error) => ({ error: e.message }));
+    for (const rev of [...revs, "f".repeat(40), tagged]) {
+      out.push(await commitExists(dir, rev));
+      out.push(await settle(listFilesAt(dir, rev, "requests")));
+      out.push(await settle(listFilesAt(dir, rev, "other.txt")));
+      out.push(await settle(listFilesAt(dir, rev, "absent")));
+      for (const path of paths) {
+        out.push(await settle(blobIdAt(dir, rev, path)), (await readBytesAt(dir, rev, path))?.toString("hex"));
+      }
+    }
+    return out;
+  }
+  let tagged: string;
+
+  beforeAll(() => {
+    run("checkout", "-q", "main");
+    execFileSync("mkdir", ["-p", join(dir, "requests/ec2-admin/nested")]);
+    writeFileSync(join(dir, "requests/ec2-admin/nested/deep.yaml"), Buffer.from([0xff, 0x00, 0x0a, 0x41]));
+    execFileSync("ln", ["-s", "a-x.yaml", join(dir, "requests/ec2-admin/link.yaml")]);
+    writeFileSync(join(dir, "odd\nname.yaml"), "odd\n");
+    run("add", "-A");
+    run("commit", "-q", "-m", "three");
+    run("tag", "-a", "-m", "t", "v1");
+    tagged = run("rev-parse", "v1");
+  });
+
+  it("answers exactly as one process per read, and falls back when closed", async () => {
+    const perProcess = await answers();
+    const close = openObjectReader(dir);
+    let batched: unknown[];
+    try {
+      batched = await answers();
+    } finally {
+      close();
+    }
+    expect(batched).toEqual(perProcess);
+    expect(await answers()).toEqual(perProcess);
+    // The walk lists nested files, symlinks and binary files in ls-tree's order.
+    expect(perProcess).toContainEqual([
+      "requests/ec2-admin/[a]*?.yaml",
+      "requests/ec2-admin/a-x.yaml",
+      "requests/ec2-admin/link.yaml",
+      "requests/ec2-admin/nested/deep.yaml",
+    ]);
   });
 });
