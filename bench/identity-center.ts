@@ -37,19 +37,21 @@
  *   - Revoke: a tenth of all assignments (N, one Admin grant per account) have ended;
  *     each catalogued user assignment has a grant (a PermissionSetGrant from a merged
  *     request: request id, user name, pair, two-hour window) standing in for the
- *     merged requests. The revoke is the revoker's decision,
- *     `planPermissionSetRevocations` (src/domain/permission-set-revoke.ts; the revoke
- *     mode did not call it yet when this was written), plus one
- *     `startRevokePermissionSet` per revoke it decides, 8 at once (the revoke mode's
- *     concurrency), after our inventory, on the same name cache. The bench checks the
+ *     merged requests. The revoke is the revoke mode's own decision and act:
+ *     `planPermissionSetRevocations` (src/domain/permission-set-revoke.ts) on our
+ *     inventory, then `performPermissionSetRevokes` (src/modes/permission-set-inventory.ts:
+ *     start Elevate-RevokePermissionSet and wait for each, 8 at once). What the mode
+ *     also reads before deciding (the merged requests from git, the successful
+ *     Elevate-GrantPermissionSet executions from SSM) is not Identity Center's and is
+ *     replaced by the fixture's grants. The bench checks the
  *     decision: exactly the ended grants revoked (as expired), the live ones kept,
  *     the group assignments reported and never started. The
  *     sandbox's Elevate-RevokePermissionSet is a stand-in with the contract's
- *     parameters (identitystore GetUserId, then sso-admin DeleteAccountAssignment): the
- *     revoker's cost does not depend on the runbook's body, and the bench waits for
- *     every execution afterwards (not timed) and checks that exactly the ended
- *     assignments are gone. Calls of the revoke are the revoker's own
- *     (StartAutomationExecution, DescribeUser), not the executions'.
+ *     parameters (identitystore GetUserId, then sso-admin DeleteAccountAssignment; the
+ *     real one runs a python3 + boto3 script per execution, AWS's side, not the
+ *     revoker's). Every revoke must end "revoked", and exactly the ended assignments
+ *     must be gone. Calls of the revoke are the revoker's own (StartAutomationExecution,
+ *     GetAutomationExecution while waiting, DescribeUser), not the executions'.
  *   - Knobs for every walk: 2 ms injected latency per call, 0.1% seeded throttling
  *     (re-seeded before each walk so every walk sees the same sequence). Calls are
  *     counted from the sandbox's call log, throttled attempts included. One untimed
@@ -76,7 +78,6 @@ import {
 import { startAwsSandbox } from "../sandbox/aws/index.js";
 import type { AwsSandbox } from "../sandbox/aws/server.js";
 import { createClients } from "../src/adapters/aws.js";
-import { automationClientToken } from "../src/adapters/aws-automation.js";
 import {
   type AccountAssignment,
   ASSIGNMENT_LISTING_CONCURRENCY,
@@ -84,11 +85,12 @@ import {
   createIdentityCenterClients,
   createUserNameResolver,
   listCatalogAssignments,
-  startRevokePermissionSet,
 } from "../src/adapters/identity-center.js";
+import type { ElevateConfig } from "../src/domain/config.js";
 import { mapLimited } from "../src/domain/map-limited.js";
 import { REVOKE_PERMISSION_SET_DOCUMENT } from "../src/domain/permission-set-plan.js";
 import { type PermissionSetGrant, planPermissionSetRevocations } from "../src/domain/permission-set-revoke.js";
+import { performPermissionSetRevokes } from "../src/modes/permission-set-inventory.js";
 import { type BenchResult, type BenchRow, type CommonOptions, fmtInt, fmtMs, median, ratioText } from "./lib/result.js";
 
 export interface IdentityCenterOptions extends CommonOptions {
@@ -121,8 +123,6 @@ export const IDENTITY_CENTER_QUICK: Omit<IdentityCenterOptions, keyof CommonOpti
 const HUB = "123456789012";
 const ASSIGNMENTS_PER_ACCOUNT = 10;
 const STORE_USERS_PER_ACCOUNT = 5;
-/** The revoke mode starts runbooks 8 at once (src/modes/revoke.ts). */
-const REVOKE_CONCURRENCY = 8;
 const SEED = 11;
 
 const memberAccount = (i: number) => String(200_000_000_000 + i);
@@ -444,6 +444,7 @@ interface Measurement<T> {
   ms: number;
   requests: number;
   throttled: number;
+  byAction: Record<string, number>;
   result: T;
 }
 
@@ -466,6 +467,10 @@ async function measure<T>(
     ms,
     requests: entries.length,
     throttled: entries.filter((e) => /Throttl/.test(e.outcome)).length,
+    byAction: entries.reduce<Record<string, number>>((m, e) => {
+      m[e.action] = (m[e.action] ?? 0) + 1;
+      return m;
+    }, {}),
     result,
   };
 }
@@ -586,7 +591,12 @@ export async function runIdentityCenterBench(options: IdentityCenterOptions): Pr
           const ssm = createClients(sandbox.region, sandbox.rootCredentials).ssm;
           await createStandInRunbook(ssm, fixture);
           sandbox.state.identityCenter.knobs.statusPolls = 0;
-          const revokerActions = new Set(["StartAutomationExecution", "DescribeUser"]);
+          // The revoker's own calls: its starts, its waits, and any name not yet cached.
+          const revokerActions = new Set(["StartAutomationExecution", "GetAutomationExecution", "DescribeUser"]);
+          // performPermissionSetRevokes reads nothing of the config but aws.automationRoleArn.
+          const revokeConfig = {
+            aws: { automationRoleArn: `arn:aws:iam::${HUB}:role/elevate-automation` },
+          } as unknown as ElevateConfig;
           const revoke = await measure(
             sandbox,
             options,
@@ -594,17 +604,12 @@ export async function runIdentityCenterBench(options: IdentityCenterOptions): Pr
               const decisionStart = performance.now();
               const plan = planPermissionSetRevocations({ now, assignments: ours.result, grants: fixture.grants });
               const decisionMs = performance.now() - decisionStart;
-              const ids = await mapLimited(plan.revoke, REVOKE_CONCURRENCY, (r) =>
-                startRevokePermissionSet(ssm, {
-                  automationRoleArn: `arn:aws:iam::${HUB}:role/elevate-automation`,
-                  requestId: r.requestId,
-                  userName: r.userName,
-                  permissionSetArn: r.permissionSetArn,
-                  accountId: r.accountId,
-                  clientToken: automationClientToken(r.requestId, "revoke-permission-set", r.accountId),
-                }),
-              );
-              return { ids, plan, decisionMs };
+              const outcomes = await performPermissionSetRevokes(ssm, revokeConfig, plan.revoke, {
+                id: "bench-identity-center",
+                timeoutMs: 300_000,
+                dryRun: false,
+              });
+              return { outcomes, plan, decisionMs };
             },
             (action) => revokerActions.has(action),
           );
@@ -626,9 +631,10 @@ export async function runIdentityCenterBench(options: IdentityCenterOptions): Pr
               `the decision keeps ${plan.keep.length} of ${fixture.grants.length - fixture.expired} live grants`,
             );
           }
-          const executions = await Promise.all(revoke.result.ids.map((id) => sandbox.state.waitForExecution(id)));
-          const failed = executions.filter((e) => e.status !== "Success");
-          if (failed.length > 0) throw new Error(`${failed.length} revoke executions did not succeed`);
+          const failed = revoke.result.outcomes.filter((o) => o.status !== "revoked");
+          if (failed.length > 0) {
+            throw new Error(`${failed.length} revokes did not succeed (e.g. ${failed[0]?.message ?? ""})`);
+          }
           const remaining = [...sandbox.state.identityCenter.assignments.values()].filter((a) =>
             fixture.catalogued.has(assignmentKey(a)),
           ).length;
@@ -643,8 +649,8 @@ export async function runIdentityCenterBench(options: IdentityCenterOptions): Pr
           rows.push(
             {
               benchmark: B,
-              measure: `${label}, ${fmtInt(fixture.expired)} ended: revoke = planPermissionSetRevocations + Elevate-RevokePermissionSet starts (revoke mode not wired yet; stand-in runbook)`,
-              ours: `${calls(revoke)}, ${fmtMs(revoke.ms)}`,
+              measure: `${label}, ${fmtInt(fixture.expired)} ended: revoke = planPermissionSetRevocations + performPermissionSetRevokes (start, wait for each; stand-in runbook)`,
+              ours: `${calls(revoke)}: ${revoke.byAction.StartAutomationExecution ?? 0} starts, ${revoke.byAction.GetAutomationExecution ?? 0} status reads, ${revoke.byAction.DescribeUser ?? 0} DescribeUser; ${fmtMs(revoke.ms)}`,
               baseline: `decision ${fmtMs(decisionMs)} of it; kept ${fmtInt(plan.keep.length)}, ${fmtInt(groupReports)} group assignments reported, not started`,
               ratio: "",
               budget: "",
