@@ -126,6 +126,13 @@ function awsSettings(input: ScaffoldInput): AwsSettings {
   return settings;
 }
 
+/** `aws.identityCenter` from the stack's parameters, when it was deployed with an Identity Center instance. */
+function identityCenterSettings(input: ScaffoldInput): { instanceArn: string; identityStoreId: string } | undefined {
+  const instanceArn = input.stack?.parameters.get("IdentityCenterInstanceArn");
+  const identityStoreId = input.stack?.parameters.get("IdentityStoreId");
+  return instanceArn && identityStoreId ? { instanceArn, identityStoreId } : undefined;
+}
+
 function configFile(input: ScaffoldInput): string {
   const aws = awsSettings(input);
   const source = input.stack
@@ -134,6 +141,8 @@ function configFile(input: ScaffoldInput): string {
   const exampleRole =
     (input.stack ? stackOutput(input.stack, "ExampleRoleArn") : undefined) ??
     `arn:aws:iam::${input.accountId}:role/EC2_FullAccess_Role`;
+  const center = identityCenterSettings(input);
+  const examplePermissionSet = input.stack ? stackOutput(input.stack, "ExamplePermissionSetArn") : undefined;
   return `# Elevate configuration for ${input.repository.owner}/${input.repository.name}: who may request which
 # AWS role, for how long, with how many approvals. Owned by the platform team (.github/CODEOWNERS).
 # Every key is checked and unknown keys are errors; the keys, their defaults and rules are in
@@ -149,6 +158,13 @@ aws:
   grantDocument: ${aws.grantDocument}
   revokeDocument: ${aws.revokeDocument}
 ${aws.notifyTopicArn === undefined ? "  # notifyTopicArn: arn:aws:sns:REGION:ACCOUNT:Elevate # optional" : `  notifyTopicArn: ${aws.notifyTopicArn}`}
+${
+  center
+    ? `  identityCenter: # the stack's IdentityCenterInstanceArn / IdentityStoreId (permission-set roles)
+    instanceArn: ${center.instanceArn}
+    identityStoreId: ${center.identityStoreId}`
+    : "  # identityCenter: {instanceArn: arn:aws:sso:::instance/ssoins-…, identityStoreId: d-…} # for permission-set roles"
+}
 defaults:
   maxDuration: 1h
   approvals: 1 # distinct code-owner approvals required
@@ -164,6 +180,10 @@ users: {}
 #     maxDuration: 2h
 #     approvals: 2
 #     requesters: [alice]
+# or an Identity Center permission set in an account (users.<login>.identityCenterUser):
+#   prod-admin:
+#     permissionSet: ${examplePermissionSet ?? "arn:aws:sso:::permissionSet/ssoins-…/ps-…"}
+#     account: "ACCOUNT_ID"
 roles: {}
 `;
 }

@@ -19,6 +19,7 @@ export const STACK_OUTPUT_KEYS = {
   RevokeDocumentName: "aws.revokeDocument",
   NotifyTopicArn: "aws.notifyTopicArn",
   ExampleRoleArn: "roles.<key>.arn of the example role",
+  ExamplePermissionSetArn: "roles.<key>.permissionSet of the example permission set",
 } as const;
 export type StackOutputKey = keyof typeof STACK_OUTPUT_KEYS;
 

@@ -93,7 +93,7 @@ describe("elevate doctor (offline)", () => {
       const run = await doctor(repo);
       expect(run.code).toBe(1);
       expect(run.lines).toContainEqual(
-        expect.stringMatching(/^\.github\/elevate\.yml:18:3: error: unknown key "aprovals" in defaults/),
+        expect.stringMatching(/^\.github\/elevate\.yml:19:3: error: unknown key "aprovals" in defaults/),
       );
     });
 

@@ -171,6 +171,43 @@ describe("elevate init", () => {
     },
   );
 
+  it("writes aws.identityCenter from a stack deployed with an Identity Center instance, and a permission-set example", async () => {
+    const repo = emptyRepo();
+    const ps = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef";
+    repo.write(
+      "stack.json",
+      describeStacks(
+        { ExamplePermissionSetArn: ps },
+        {
+          Parameters: [
+            {
+              ParameterKey: "IdentityCenterInstanceArn",
+              ParameterValue: "arn:aws:sso:::instance/ssoins-0123456789abcdef",
+            },
+            { ParameterKey: "IdentityStoreId", ParameterValue: "d-0123456789" },
+          ],
+        },
+      ),
+    );
+    expect((await runCli([...BASE, "--stack-outputs", "stack.json"], repo.root)).code).toBe(0);
+    const text = readFileSync(join(repo.root, ".github/elevate.yml"), "utf8");
+    const loaded = loadConfig(text, "elevate.yml");
+    expect(loaded.config?.aws.identityCenter).toEqual({
+      instanceArn: "arn:aws:sso:::instance/ssoins-0123456789abcdef",
+      identityStoreId: "d-0123456789",
+    });
+    expect(text).toContain(`#     permissionSet: ${ps}`);
+    // A stack without an instance (the parameters empty) writes none.
+    const plain = emptyRepo();
+    plain.write(
+      "stack.json",
+      describeStacks({}, { Parameters: [{ ParameterKey: "IdentityCenterInstanceArn", ParameterValue: "" }] }),
+    );
+    expect((await runCli([...BASE, "--stack-outputs", "stack.json"], plain.root)).code).toBe(0);
+    const plainText = readFileSync(join(plain.root, ".github/elevate.yml"), "utf8");
+    expect(loadConfig(plainText, "elevate.yml").config?.aws.identityCenter).toBeUndefined();
+  });
+
   it.each([
     ["a file", "file"],
     ["standard input (-)", "stdin"],
