@@ -128,9 +128,9 @@ export function requestedEvents(input: {
       events.push({
         ...base,
         requester: request.requester,
-        iamUser: request.iamUser,
+        // A permission-set request has no IAM user or role: the role key names what is asked for.
+        ...(request.target.kind === "role" ? { iamUser: request.iamUser, roleArn: request.roleArn } : {}),
         role: request.role,
-        roleArn: request.roleArn,
         ...(request.start
           ? { window: { notBefore: request.start, notAfter: new Date(request.start.getTime() + request.durationMs) } }
           : {}),
