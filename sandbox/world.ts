@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { AssumeRoleCommand, STSClient } from "@aws-sdk/client-sts";
 import { parse as parseYaml } from "yaml";
-import { type AwsSandbox, type Credentials, startAwsSandbox } from "./aws/index.js";
+import { type AwsSandbox, type Credentials, type PermissionSet, startAwsSandbox } from "./aws/index.js";
 import { type DeployResult, deployTemplate } from "./cfn/deploy.js";
 import { type UpdateResult, updateStack } from "./cfn/update.js";
 import { type FileChanges, type GitIdentity, runGit } from "./git/repo.js";
@@ -41,7 +41,7 @@ export const ELIGIBLE_TAG = { Key: "elevate:eligible", Value: "true" } as const;
 export function grantableRolesFor(configText: string): string {
   const config = parseYaml(configText) as {
     defaults?: { maxDuration?: string };
-    roles?: Record<string, { arn: string; maxDuration?: string }>;
+    roles?: Record<string, { arn?: string; maxDuration?: string }>;
   };
   const fallback = config.defaults?.maxDuration ?? "4h";
   const seconds = (d: string) => {
@@ -50,6 +50,8 @@ export function grantableRolesFor(configText: string): string {
   };
   const longest = new Map<string, string>();
   for (const role of Object.values(config.roles ?? {})) {
+    // Permission-set roles are GrantablePermissionSets' business, not GrantableRoles'.
+    if (role.arn === undefined) continue;
     const d = role.maxDuration ?? fallback;
     const known = longest.get(role.arn);
     if (known === undefined || seconds(d) > seconds(known)) longest.set(role.arn, d);
@@ -97,7 +99,51 @@ export interface WorldOptions {
   stackParameters?: Record<string, string>;
   /** Sandbox accounts; the first is the hub (default ["123456789012"]). Others are member accounts. */
   accountIds?: string[];
+  /**
+   * Sets up IAM Identity Center (the sandbox's instance in the hub) and a permission-set
+   * role in the catalog: `true` for the defaults, or an object to change them. Off by default.
+   */
+  identityCenter?: boolean | IdentityCenterWorldOptions;
 }
+
+export interface IdentityCenterWorldOptions {
+  /** The account the permission set is assigned in; default the second sandbox account, else the hub. */
+  accountId?: string;
+  /** GitHub login -> Identity Center UserName; default every login of `users` -> `<login>@acme.example`. */
+  users?: Record<string, string>;
+  /** Catalog key of the permission-set role; default "prod-admin". */
+  roleKey?: string;
+  /** The role's maxDuration in the config and in GrantablePermissionSets; default 2h. */
+  maxDuration?: string;
+  /** The permission set's SessionDuration; default PT1H (the shortest Identity Center allows). */
+  sessionDuration?: string;
+  /** The permission set's name; default ProdAdmin. */
+  permissionSetName?: string;
+}
+
+/** What the world set up in Identity Center (ElevateWorld.identityCenter). */
+export interface IdentityCenterWorld {
+  instanceArn: string;
+  identityStoreId: string;
+  /** The platform team's group of users Elevate may grant (stack parameter IdentityCenterEligibleGroupId). */
+  eligibleGroupId: string;
+  permissionSet: PermissionSet;
+  /** The account the catalog's permission-set role is assigned in. */
+  accountId: string;
+  /** Catalog key of the permission-set role. */
+  roleKey: string;
+  /** GitHub login -> Identity Center UserName (each a member of the eligible group). */
+  users: Record<string, string>;
+}
+
+/**
+ * An action a permission-set session can be seen to use (sts:GetCallerIdentity is never
+ * subject to IAM policies, so it cannot tell a live session's permissions).
+ */
+export const PERMISSION_SET_PROBE_POLICY = {
+  Version: "2012-10-17",
+  Statement: [{ Sid: "SessionProbe", Effect: "Allow", Action: "iam:ListRoles", Resource: "*" }],
+};
 
 export const DEFAULT_USERS: Record<string, string> = {
   alice: "alice.smith",
@@ -113,6 +159,44 @@ export const DEFAULT_CODEOWNERS = [
   "/.github/ @carol",
   "",
 ].join("\n");
+
+/** The default CODEOWNERS plus the permission-set role's approvers (bob and carol). */
+export function codeownersWithPermissionSet(roleKey: string): string {
+  return DEFAULT_CODEOWNERS.replace("/.github/ @carol", `/requests/${roleKey}/ @bob @carol\n/.github/ @carol`);
+}
+
+/**
+ * Creates the Identity Center side a platform team has before adopting Elevate: a
+ * permission set, identity store users for the GitHub logins and the eligible group.
+ */
+function setUpIdentityCenter(
+  aws: AwsSandbox,
+  users: Record<string, string>,
+  option: true | IdentityCenterWorldOptions,
+): IdentityCenterWorld {
+  const o = option === true ? {} : option;
+  const ic = aws.state.identityCenter;
+  const accountIds = aws.state.identityCenter.accountIds();
+  const accountId = o.accountId ?? accountIds[1] ?? aws.defaultAccountId;
+  const icUsers = o.users ?? Object.fromEntries(Object.keys(users).map((login) => [login, `${login}@acme.example`]));
+  const permissionSet = ic.createPermissionSet({
+    name: o.permissionSetName ?? "ProdAdmin",
+    sessionDuration: o.sessionDuration ?? "PT1H",
+    inlinePolicy: PERMISSION_SET_PROBE_POLICY,
+  });
+  const group = ic.createGroup("elevate-eligible");
+  for (const userName of Object.values(icUsers)) ic.createUser(userName);
+  ic.addToGroup(group.groupId, ...Object.values(icUsers));
+  return {
+    instanceArn: ic.instanceArn,
+    identityStoreId: ic.identityStoreId,
+    eligibleGroupId: group.groupId,
+    permissionSet,
+    accountId,
+    roleKey: o.roleKey ?? "prod-admin",
+    users: icUsers,
+  };
+}
 
 export interface RunOptions {
   inputs?: Record<string, string>;
@@ -140,6 +224,8 @@ export class ElevateWorld {
   readonly users: Record<string, string>;
   readonly configText: string;
   readonly bundlePath: string;
+  /** What was set up in Identity Center, when the world was started with `identityCenter`. */
+  readonly identityCenter: IdentityCenterWorld | undefined;
   #runs = 0;
   #keys = new Map<string, Credentials>();
 
@@ -153,6 +239,7 @@ export class ElevateWorld {
     users: Record<string, string>;
     configText: string;
     bundlePath: string;
+    identityCenter: IdentityCenterWorld | undefined;
   }) {
     this.aws = init.aws;
     this.github = init.github;
@@ -163,6 +250,7 @@ export class ElevateWorld {
     this.users = init.users;
     this.configText = init.configText;
     this.bundlePath = init.bundlePath;
+    this.identityCenter = init.identityCenter;
   }
 
   static async start(options: WorldOptions = {}): Promise<ElevateWorld> {
@@ -184,12 +272,20 @@ export class ElevateWorld {
       publicKey: github.issuer.publicKey,
       kid: github.issuer.kid,
     });
+    const identityCenter = options.identityCenter ? setUpIdentityCenter(aws, users, options.identityCenter) : undefined;
+    const maxPermissionSetDuration =
+      (typeof options.identityCenter === "object" ? options.identityCenter.maxDuration : undefined) ?? "2h";
+    const { identityCenter: _icOption, ...renderOptions } = options;
+    const renderInput = {
+      aws,
+      users,
+      ...renderOptions,
+      ...(identityCenter ? { identityCenter: { ...identityCenter, maxDuration: maxPermissionSetDuration } } : {}),
+    };
     // The catalog is known before the stack: the example role's ARN is fixed by the template.
     const plannedConfig = renderConfig({
-      aws,
+      ...renderInput,
       outputs: { ExampleRoleArn: `arn:aws:iam::${aws.defaultAccountId}:role/elevated/EC2_FullAccess_Role` },
-      users,
-      ...options,
     });
     const stackParameters = {
       GitHubOwner: owner,
@@ -198,6 +294,14 @@ export class ElevateWorld {
       GitHubRepoId: String(stableId(repository)),
       CreateNotificationTopic: "true",
       GrantableRoles: grantableRolesFor(plannedConfig),
+      ...(identityCenter
+        ? {
+            IdentityCenterInstanceArn: identityCenter.instanceArn,
+            IdentityStoreId: identityCenter.identityStoreId,
+            IdentityCenterEligibleGroupId: identityCenter.eligibleGroupId,
+            GrantablePermissionSets: `${identityCenter.permissionSet.arn}@${identityCenter.accountId}=${maxPermissionSetDuration}`,
+          }
+        : {}),
       ...options.stackParameters,
     };
     try {
@@ -217,14 +321,16 @@ export class ElevateWorld {
       for (const login of Object.keys(users)) github.user(login);
 
       const out = stack.outputs as Record<string, string>;
-      const configText = renderConfig({ aws, outputs: out, users, ...options });
+      const configText = renderConfig({ ...renderInput, outputs: out });
       const scenario = RequestScenario.create({
         github,
         repository,
         now,
         initialFiles: {
           ".github/elevate.yml": configText,
-          ".github/CODEOWNERS": options.codeowners ?? DEFAULT_CODEOWNERS,
+          ".github/CODEOWNERS":
+            options.codeowners ??
+            (identityCenter ? codeownersWithPermissionSet(identityCenter.roleKey) : DEFAULT_CODEOWNERS),
           "requests/README.md": "Request files live here: requests/<role>/<id>.yaml\n",
           ...options.extraFiles,
         },
@@ -245,6 +351,7 @@ export class ElevateWorld {
         users,
         configText,
         bundlePath,
+        identityCenter,
       });
     } catch (error) {
       await github.close();
@@ -430,8 +537,25 @@ export function renderConfig(input: {
   users: Record<string, string>;
   extraRoles?: string;
   defaults?: string;
+  identityCenter?: Pick<
+    IdentityCenterWorld,
+    "instanceArn" | "identityStoreId" | "permissionSet" | "accountId" | "roleKey" | "users"
+  > & {
+    maxDuration: string;
+  };
 }): string {
   const { aws, outputs, users } = input;
+  const ic = input.identityCenter;
+  const userLines = (login: string): string[] => {
+    const iamUser = users[login];
+    const icUser = ic?.users[login];
+    if (icUser === undefined) return [`  ${login}: ${iamUser}`];
+    return [
+      `  ${login}:`,
+      ...(iamUser !== undefined ? [`    iamUser: ${iamUser}`] : []),
+      `    identityCenterUser: ${icUser}`,
+    ];
+  };
   return [
     "version: 1",
     "aws:",
@@ -443,14 +567,25 @@ export function renderConfig(input: {
     `  grantDocument: ${outputs.GrantDocumentName}`,
     `  revokeDocument: ${outputs.RevokeDocumentName}`,
     ...(outputs.NotifyTopicArn ? [`  notifyTopicArn: ${outputs.NotifyTopicArn}`] : []),
+    ...(ic
+      ? ["  identityCenter:", `    instanceArn: ${ic.instanceArn}`, `    identityStoreId: ${ic.identityStoreId}`]
+      : []),
     "defaults:",
     ...(input.defaults ?? "  maxDuration: 4h\n  approvals: 1\n  requireTicket: false").split("\n"),
     "users:",
-    ...Object.entries(users).map(([login, iamUser]) => `  ${login}: ${iamUser}`),
+    ...[...new Set([...Object.keys(users), ...Object.keys(ic?.users ?? {})])].flatMap(userLines),
     "roles:",
     "  ec2-admin:",
     `    arn: ${outputs.ExampleRoleArn}`,
     "    maxDuration: 2h",
+    ...(ic
+      ? [
+          `  ${ic.roleKey}:`,
+          `    permissionSet: ${ic.permissionSet.arn}`,
+          `    account: "${ic.accountId}"`,
+          `    maxDuration: ${ic.maxDuration}`,
+        ]
+      : []),
     ...(input.extraRoles ? input.extraRoles.split("\n") : []),
     "",
   ].join("\n");
