@@ -84,6 +84,8 @@ export class RequestScenario {
     } catch {
       options.github.createRepo(options.repository, { defaultBranch });
     }
+    // The API's refs are the origin's (GET …/git/ref/heads/<branch>).
+    options.github.repository(options.repository).gitDir = git.originDir;
     return new RequestScenario(options, git);
   }
 

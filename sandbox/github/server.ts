@@ -13,6 +13,7 @@
  * Never imported by product code.
  */
 
+import { execFileSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -1024,6 +1025,34 @@ export class GitHubSandbox {
         return { status: 200, body: renderRuleset(repo, ruleset, isAdmin) };
       },
     );
+
+    // "Get a reference" (ref without "refs/", e.g. "heads/main"; Octokit sends the
+    // slash encoded). Branch refs are read from the repository's real git origin, so
+    // the answer moves with every push, as GitHub's does.
+    this.#route("GET /repos/{owner}/{repo}/git/ref/{ref}", docs("git/refs#get-a-reference"), (request) => {
+      const repo = this.#repoFor(request, "contents", "read");
+      const ref = request.params.ref ?? "";
+      if (!repo.gitDir || !/^heads\/[^\0]+$/.test(ref)) throw new ApiError(404, "Not Found");
+      let sha: string;
+      try {
+        sha = execFileSync("git", ["rev-parse", "--verify", "--quiet", `refs/${ref}^{commit}`], {
+          cwd: repo.gitDir,
+          encoding: "utf8",
+        }).trim();
+      } catch {
+        throw new ApiError(404, "Not Found");
+      }
+      const api = `${this.url}/repos/${repo.fullName}`;
+      return {
+        status: 200,
+        body: {
+          ref: `refs/${ref}`,
+          node_id: Buffer.from(`Ref:${repo.fullName}:refs/${ref}`).toString("base64"),
+          url: `${api}/git/refs/${ref}`,
+          object: { sha, type: "commit", url: `${api}/git/commits/${sha}` },
+        },
+      };
+    });
 
     this.#route(
       "GET /repos/{owner}/{repo}/branches/{branch}/protection",

@@ -53,6 +53,8 @@ export interface RepositoryRecord {
   visibility: "public" | "private" | "internal";
   defaultBranch: string;
   createdAt: Date;
+  /** The repository's git origin (a bare repository), when a scenario serves one: refs are read from it. */
+  gitDir?: string;
   pulls: Map<number, PullRequestRecord>;
   issues: Map<number, IssueRecord>;
   comments: IssueCommentRecord[];

@@ -127,6 +127,18 @@ export async function listPullRequestFiles(
   }));
 }
 
+/**
+ * The commit a branch points at now, by GitHub's "Get a reference"
+ * (GET /repos/{owner}/{repo}/git/ref/heads/{branch}): one API call, no git process.
+ */
+export async function branchTipSha(octokit: Octokit, repo: RepoRef, branch: string): Promise<string> {
+  const { data } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${branch}` });
+  if (data.object.type !== "commit" || !/^[0-9a-f]{40,64}$/.test(data.object.sha)) {
+    throw new Error(`refs/heads/${branch} does not point at a commit`);
+  }
+  return data.object.sha;
+}
+
 export async function listReviews(octokit: Octokit, repo: RepoRef, number: number): Promise<Review[]> {
   const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, {
     ...repo,

@@ -17,7 +17,7 @@ import {
   readBytesAt,
   ZERO_SHA,
 } from "../adapters/git.js";
-import { listPullRequestsForCommit, listReviews, type PullRequestInfo } from "../adapters/github.js";
+import { branchTipSha, listPullRequestsForCommit, listReviews, type PullRequestInfo } from "../adapters/github.js";
 import type { CeilingRead } from "../domain/ceiling.js";
 import type { ElevateConfig } from "../domain/config.js";
 import { mergeRefusal, requestChanges } from "../domain/grant-decision.js";
@@ -49,6 +49,25 @@ async function pushRange(ctx: ActionContext): Promise<{ before: string; after: s
 /** Every request file in the tree at `rev`. */
 async function requestFilesAt(cwd: string, rev: string): Promise<string[]> {
   return (await listFilesAt(cwd, rev, REQUESTS_DIR)).filter((p) => looksLikeRequestFile(p));
+}
+
+/**
+ * What the default branch holds now (a queued job may run after it moved on),
+ * and whether that still contains the merge. Usually the tip is the merge
+ * itself: GitHub's ref says so in one call, and no fetch is needed. Otherwise
+ * (it moved on, or the ref cannot be read) the tip is fetched from origin and
+ * the ancestry checked in git.
+ */
+async function branchTip(ctx: ActionContext, after: string): Promise<MergedPullRequestFacts["tip"]> {
+  const atMerge = await branchTipSha(ctx.octokit, ctx.repo, ctx.defaultBranch).then(
+    (sha) => sha === after,
+    () => false,
+  );
+  if (atMerge) return { sha: after, containsMerge: true };
+  return fetchBranchTip(ctx.workspace, ctx.defaultBranch).then(
+    async (sha) => ({ sha, containsMerge: await isAncestor(ctx.workspace, after, sha) }),
+    (error: unknown) => ({ error: (error as Error).message }),
+  );
 }
 
 /** The merged PR whose merge produced `after`; undefined for a direct push. */
@@ -120,14 +139,7 @@ async function gather(
     linear: isAncestor(ctx.workspace, before, after),
     codeowners: loadCodeownersAt(ctx.workspace, before),
     requestFilesAfter: requestFilesAt(ctx.workspace, after),
-    // What the default branch holds now (a queued job may run after it moved on).
-    tip: fetchBranchTip(ctx.workspace, ctx.defaultBranch).then(
-      async (sha): Promise<MergedPullRequestFacts["tip"]> => ({
-        sha,
-        containsMerge: await isAncestor(ctx.workspace, after, sha),
-      }),
-      (error: unknown) => ({ error: (error as Error).message }),
-    ),
+    tip: branchTip(ctx, after),
   };
   // Not awaited when there is no merged PR: their failures are then nobody's.
   for (const pending of [...Object.values(early), aws.ceiling]) pending?.catch(() => undefined);
