@@ -6,8 +6,11 @@
  * that cannot prove its claim fails the demo: it never prints a success it did
  * not check. Exit 0 only when every step passed.
  */
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { parseDocument } from "yaml";
 import { main as cliMain } from "../src/cli/main.js";
 import { grantPolicyText, parseCutoffPolicy } from "../src/domain/grant-policy.js";
+import type { AutomationExecutionRecord, PermissionSet, PortalSignIn } from "./aws/index.js";
 import { scheduleEvent } from "./harness/events.js";
 import type { ActionRun } from "./harness/run-action.js";
 import { ElevateWorld, requestYaml } from "./world.js";
@@ -28,8 +31,15 @@ class StepFailed extends Error {}
 export const DEMO_CONFIG_NOTE = [
   "The demo's .github/elevate.yml is the shipped example with the sandbox stack's ARNs and users, except that",
   "role ec2-admin needs 1 approval and no ticket, and every user may request it (the example asks for 2",
-  "approvals, a ticket, and only alice): one approval by a code owner then completes the loop.",
+  "approvals, a ticket, and only alice): one approval by a code owner then completes the loop. The",
+  "second part adds role prod-admin, the sandbox Identity Center's permission set ProdAdmin in member",
+  "account 210987654321, and alice's Identity Center user name, as a platform team would.",
 ].join("\n");
+
+/** The hub (holds the stack and the Identity Center instance) and the member account of the second part. */
+const HUB_ACCOUNT = "123456789012";
+const MEMBER_ACCOUNT = "210987654321";
+const UNFINISHED = ["Pending", "InProgress", "Waiting", "Cancelling"];
 
 /** Where an adopter goes from here. */
 export const NEXT_STEPS = [
@@ -82,17 +92,21 @@ export async function runDemo(): Promise<number> {
   let merged: ReturnType<NonNullable<typeof pr>["merge"]> | undefined;
   let notAfter: Date | undefined;
 
-  step("Start the sandbox: AWS (IAM, STS, SSM, SNS), GitHub and its OIDC issuer", async () => {
-    world = await ElevateWorld.start({ start, clockMode: "frozen" });
-    claim(world.outputs.GrantRoleArn && world.outputs.ExampleRoleArn, "the stack did not deploy");
-    claim(world.aws.state.role("elevate-grant"), "the grant role is missing from IAM");
-    return [
-      `infra/template.yaml deployed: ${world.outputs.GrantRoleArn}`,
-      `runbooks: ${world.outputs.GrantDocumentName}, ${world.outputs.RevokeDocumentName}`,
-      `privileged role: ${world.roleArn}`,
-      `IAM users: ${Object.values(world.users).join(", ")}; repository ${world.repository} with .github/elevate.yml and CODEOWNERS`,
-    ].join("\n");
-  });
+  step(
+    "Start the sandbox: AWS (IAM, STS, SSM, SNS, Scheduler, Identity Center), GitHub and its OIDC issuer",
+    async () => {
+      world = await ElevateWorld.start({ start, clockMode: "frozen", accountIds: [HUB_ACCOUNT, MEMBER_ACCOUNT] });
+      claim(world.outputs.GrantRoleArn && world.outputs.ExampleRoleArn, "the stack did not deploy");
+      claim(world.aws.state.role("elevate-grant"), "the grant role is missing from IAM");
+      claim(world.aws.state.identityCenter.accountIds().includes(MEMBER_ACCOUNT), "no member account in the sandbox");
+      return [
+        `infra/template.yaml deployed: ${world.outputs.GrantRoleArn}`,
+        `runbooks: ${world.outputs.GrantDocumentName}, ${world.outputs.RevokeDocumentName}`,
+        `privileged role: ${world.roleArn}`,
+        `IAM users: ${Object.values(world.users).join(", ")}; repository ${world.repository} with .github/elevate.yml and CODEOWNERS`,
+      ].join("\n");
+    },
+  );
 
   step(`alice opens a pull request adding ${file}`, async () => {
     const w = world!;
@@ -206,6 +220,211 @@ export async function runDemo(): Promise<number> {
     return result.out;
   });
 
+  // Part two: the same loop for an IAM Identity Center permission set in a member account.
+  const psRequestId = "rotate-prod-db-credentials";
+  const psFile = `requests/prod-admin/${psRequestId}.yaml`;
+  const psRequest = requestYaml({
+    requester: "alice",
+    role: "prod-admin",
+    duration: "1h",
+    reason: "Rotate the production database credentials (CHG-2048)",
+  });
+  const aliceIc = "alice@acme.com";
+  let prodAdmin: PermissionSet | undefined;
+  let psPr: ReturnType<ElevateWorld["scenario"]["openRequestPr"]> | undefined;
+  let psNotAfter: Date | undefined;
+  let session: PortalSignIn | undefined;
+
+  step(
+    `Identity Center: the platform team catalogs permission set ProdAdmin in account ${MEMBER_ACCOUNT}`,
+    async () => {
+      const w = world!;
+      const ic = w.aws.state.identityCenter;
+      prodAdmin = ic.createPermissionSet({
+        name: "ProdAdmin",
+        sessionDuration: "PT1H",
+        inlinePolicy: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Action: "rds:*", Resource: "*" }],
+        },
+      });
+      // alice (eligible: in the platform team's group) and bob (in the identity store, never assigned).
+      const eligible = ic.createGroup("elevate-eligible");
+      ic.createUser(aliceIc, "Alice Smith", [aliceIc]);
+      ic.createUser("bob@acme.com", "Bob", ["bob@acme.com"]);
+      ic.addToGroup(eligible.groupId, aliceIc);
+      await w.updateStack({
+        parameters: {
+          IdentityCenterInstanceArn: ic.instanceArn,
+          IdentityStoreId: ic.identityStoreId,
+          IdentityCenterEligibleGroupId: eligible.groupId,
+          GrantablePermissionSets: `${prodAdmin.arn}@${MEMBER_ACCOUNT}=2h`,
+        },
+      });
+      const config = parseDocument(w.configText);
+      config.setIn(["aws", "identityCenter"], { instanceArn: ic.instanceArn, identityStoreId: ic.identityStoreId });
+      config.setIn(["users", "alice"], { iamUser: w.users.alice, identityCenterUser: aliceIc });
+      config.setIn(["roles", "prod-admin"], {
+        permissionSet: prodAdmin.arn,
+        account: MEMBER_ACCOUNT,
+        maxDuration: "2h",
+      });
+      const configText = config.toString();
+      w.scenario.pushDirect({ ".github/elevate.yml": configText }, { author: "carol", message: "Catalog prod-admin" });
+      const workspace = w.scenario.checkoutWorkspace({ sha: w.scenario.mainSha(), ref: "refs/heads/main" });
+      const validated = await captureCli(["validate", "requests"], workspace, w.now());
+      claim(
+        validated.code === 0,
+        `elevate validate refused the catalog: ${validated.err.trim() || validated.out.trim()}`,
+      );
+      const block = configText
+        .split("\n")
+        .filter((l) =>
+          /identityCenter|instanceArn|identityStoreId|^ {2}alice|iamUser: alice|identityCenterUser|prod-admin|permissionSet|account: "/.test(
+            l,
+          ),
+        );
+      return [
+        `stack parameters: IdentityCenterInstanceArn, IdentityStoreId, IdentityCenterEligibleGroupId, GrantablePermissionSets=ProdAdmin@${MEMBER_ACCOUNT}=2h`,
+        ...block,
+      ].join("\n");
+    },
+  );
+
+  step(`alice opens a pull request adding ${psFile}`, async () => {
+    const w = world!;
+    psPr = w.scenario.openRequestPr({
+      author: "alice",
+      title: "Elevate: prod-admin for alice",
+      files: { [psFile]: psRequest },
+    });
+    claim(w.github.pullRequest(w.repository, psPr.number).files.length === 1, "the PR does not carry exactly one file");
+    return psRequest;
+  });
+
+  step("The check posts the plan: permission set, account, Identity Center user (no AWS access)", async () => {
+    const w = world!;
+    const awsCallsBefore = w.aws.callLog.length;
+    const run = await w.runAction("check", psPr!.pullRequestEvent());
+    claim(run.exitCode === 0, `the check failed: ${actionProblem(run)}`);
+    claim(JSON.parse(run.outputs["request-ids"] ?? "[]").includes(psRequestId), "the check did not plan the request");
+    const comments = w.github.comments(w.repository, psPr!.number);
+    claim(comments.length === 1 && comments[0]!.body.includes(psRequestId), "no plan comment on the PR");
+    const body = comments[0]!.body;
+    claim(body.includes(prodAdmin!.arn) || body.includes("ProdAdmin"), "the plan does not name the permission set");
+    claim(body.includes(MEMBER_ACCOUNT), "the plan does not name the account");
+    claim(body.includes(aliceIc), "the plan does not name alice's Identity Center user");
+    claim(w.aws.callLog.length === awsCallsBefore, "the check called AWS");
+    return body
+      .split("\n")
+      .filter((l) => l.startsWith("|"))
+      .join("\n");
+  });
+
+  step("carol, a code owner of requests/, approves the head commit", async () => {
+    const review = psPr!.approve("carol");
+    claim(review.state === "APPROVED", "the review is not an approval");
+    return `review ${review.id} on ${review.commitId.slice(0, 12)}`;
+  });
+
+  step("Merge, then the grant runs Elevate-GrantPermissionSet: the account assignment exists", async () => {
+    const w = world!;
+    const ic = w.aws.state.identityCenter;
+    const mergedPs = psPr!.merge("merge");
+    const run = await w.runAction("grant", mergedPs.pushEvent);
+    claim(run.exitCode === 0, `the grant failed: ${actionProblem(run)}`);
+    claim(JSON.parse(run.outputs.granted ?? "[]").includes(psRequestId), "the grant output does not list the request");
+    const execution = executionsOf(w, "Elevate-GrantPermissionSet", psRequestId)[0];
+    claim(
+      execution?.status === "Success",
+      `Elevate-GrantPermissionSet did not succeed: ${execution?.failureMessage ?? "not started"}`,
+    );
+    claim(ic.hasAssignment(aliceIc, MEMBER_ACCOUNT, prodAdmin!.arn), "no account assignment for alice");
+    claim(!ic.hasAssignment(aliceIc, HUB_ACCOUNT, prodAdmin!.arn), "alice was assigned in the hub account too");
+    claim(w.grantPolicies(w.users.alice!).length === 0, "a permission-set grant put an IAM policy on alice");
+    const notAfterParam = execution.parameters.NotAfter?.[0];
+    claim(notAfterParam, "the execution has no NotAfter");
+    psNotAfter = new Date(notAfterParam);
+    const schedule = w.aws.state.schedules.get(`${HUB_ACCOUNT}/elevate/${psRequestId}`);
+    claim(schedule, "no schedule for the end of the grant");
+    claim(
+      JSON.parse(schedule.target.Input ?? "{}").DocumentName === "Elevate-RevokePermissionSet",
+      "the schedule does not run Elevate-RevokePermissionSet",
+    );
+    claim(w.evidenceNote(mergedPs.after)?.includes(psRequestId), "no evidence note on the merge commit");
+    return [
+      `assignment: ${aliceIc} -> ProdAdmin in ${MEMBER_ACCOUNT} (CreateAccountAssignment, status SUCCEEDED)`,
+      `end scheduled: ${schedule.scheduleExpression} -> Elevate-RevokePermissionSet (EventBridge Scheduler, group elevate)`,
+      `execution ${execution.id}; evidence note on ${mergedPs.after.slice(0, 12)}`,
+    ].join("\n");
+  });
+
+  step(`alice signs in through Identity Center to ProdAdmin in ${MEMBER_ACCOUNT}; bob cannot`, async () => {
+    const w = world!;
+    const ic = w.aws.state.identityCenter;
+    session = ic.signIn({ userName: aliceIc, accountId: MEMBER_ACCOUNT, permissionSetArn: prodAdmin!.arn });
+    const account = await callerAccount(w, session);
+    claim(account === MEMBER_ACCOUNT, `alice's session works in ${account ?? "no account"}, not ${MEMBER_ACCOUNT}`);
+    const bob = refusal(() =>
+      ic.signIn({ userName: "bob@acme.com", accountId: MEMBER_ACCOUNT, permissionSetArn: prodAdmin!.arn }),
+    );
+    claim(bob, "bob signed in without an assignment");
+    return [
+      `session ${session.roleArn.split("/").pop()}/${aliceIc} (GetCallerIdentity: ${account})`,
+      `bob: ${bob}`,
+    ].join("\n");
+  });
+
+  step(
+    "Time passes beyond the window: the schedule deletes the assignment (no GitHub run); sign-in refused",
+    async () => {
+      const w = world!;
+      const ic = w.aws.state.identityCenter;
+      w.aws.clock.set(new Date(psNotAfter!.getTime() + 60_000));
+      await w.aws.state.settleSchedules();
+      for (const e of executionsOf(w, "Elevate-RevokePermissionSet", psRequestId)) await finished(e);
+      const revokes = executionsOf(w, "Elevate-RevokePermissionSet", psRequestId);
+      claim(revokes.length === 1, `expected one Elevate-RevokePermissionSet run, found ${revokes.length}`);
+      const revoke = revokes[0]!;
+      claim(
+        revoke.status === "Success",
+        `Elevate-RevokePermissionSet did not succeed: ${revoke.failureMessage ?? revoke.status}`,
+      );
+      claim(
+        /elevate-scheduler/.test(revoke.executedBy),
+        `the revoke was not started by the schedule: ${revoke.executedBy}`,
+      );
+      claim(!ic.hasAssignment(aliceIc, MEMBER_ACCOUNT, prodAdmin!.arn), "the assignment is still there");
+      const refused = refusal(() =>
+        ic.signIn({ userName: aliceIc, accountId: MEMBER_ACCOUNT, permissionSetArn: prodAdmin!.arn }),
+      );
+      claim(refused, "alice could still sign in after notAfter");
+      return [
+        `clock at ${w.now().toISOString()}; Elevate-RevokePermissionSet started by ${revoke.executedBy.split("/").slice(-2).join("/")}`,
+        `alice: ${refused}`,
+      ].join("\n");
+    },
+  );
+
+  step("The audit log shows both kinds: the IAM role and the permission set in its account", async () => {
+    const w = world!;
+    const workspace = w.scenario.checkoutWorkspace({ sha: w.scenario.mainSha(), ref: "refs/heads/main" });
+    const result = await captureCli(["audit", "--format", "md"], workspace, w.now());
+    claim(result.code === 0, `elevate audit exited ${result.code}: ${result.err.trim()}`);
+    const rows = result.out.split("\n");
+    const psRow = rows.find((l) => l.includes(psRequestId));
+    claim(
+      rows.some((l) => l.includes(requestId)),
+      "the audit lost the IAM-role request",
+    );
+    claim(psRow, "the audit does not list the permission-set request");
+    claim(
+      /granted/i.test(psRow) && psRow.includes(MEMBER_ACCOUNT),
+      "the audit row does not show the grant in the member account",
+    );
+    return rows.filter((l) => l.startsWith("|") && !l.includes(requestId)).join("\n");
+  });
+
   let failed = 0;
   for (const [index, s] of steps.entries()) {
     const t0 = Date.now();
@@ -229,6 +448,52 @@ export async function runDemo(): Promise<number> {
   process.stdout.write(`\n${green(`All ${steps.length} steps proved what they claim`)} in ${seconds} s.\n`);
   process.stdout.write(`\n${DEMO_CONFIG_NOTE}\n\n${NEXT_STEPS}\n`);
   return 0;
+}
+
+function executionsOf(world: ElevateWorld, documentName: string, requestId: string): AutomationExecutionRecord[] {
+  return [...world.aws.state.executions.values()].filter(
+    (e) => e.documentName === documentName && e.parameters.RequestId?.[0] === requestId,
+  );
+}
+
+/** Waits until the execution is over (not merely idle in a sleep). */
+async function finished(execution: AutomationExecutionRecord): Promise<void> {
+  for (let i = 0; i < 3000 && UNFINISHED.includes(execution.status); i++) {
+    await execution.done;
+    if (UNFINISHED.includes(execution.status)) await new Promise((r) => setTimeout(r, 20));
+  }
+  claim(!UNFINISHED.includes(execution.status), `${execution.documentName} ${execution.id} did not finish`);
+}
+
+/** The account a portal session's credentials act in (a signed GetCallerIdentity), or undefined when refused. */
+async function callerAccount(world: ElevateWorld, signIn: PortalSignIn): Promise<string | undefined> {
+  const sts = new STSClient({
+    region: world.aws.region,
+    endpoint: world.aws.endpoint,
+    credentials: {
+      accessKeyId: signIn.credential.accessKeyId,
+      secretAccessKey: signIn.credential.secretAccessKey,
+      ...(signIn.credential.sessionToken ? { sessionToken: signIn.credential.sessionToken } : {}),
+    },
+    maxAttempts: 1,
+  });
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).Account;
+  } catch {
+    return undefined;
+  } finally {
+    sts.destroy();
+  }
+}
+
+/** The refusal message of a sign-in that must fail, or undefined when it succeeded. */
+function refusal(signIn: () => unknown): string | undefined {
+  try {
+    signIn();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

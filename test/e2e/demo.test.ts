@@ -14,19 +14,43 @@ describe("elevate demo", () => {
   it("runs the whole loop and proves every step", async () => {
     const { stdout } = await run(process.execPath, ["action/dist/cli/index.js", "demo"], {
       env: { ...process.env, NO_COLOR: "1" },
-      timeout: 60_000,
+      timeout: 120_000,
     });
     const steps = stdout.split("\n").filter((line) => /^\[\d+\/\d+\]/.test(line));
-    expect(steps).toHaveLength(10);
+    expect(steps).toHaveLength(18);
     for (const line of steps) expect(line).toMatch(/ … ok \(\d+\.\d s\)$/);
     expect(stdout).toContain("alice can now assume the role");
     expect(stdout).toMatch(/bob: AccessDenied; alice as not-alice: AccessDenied/);
     expect(stdout).toContain("elevate-cutoff-alice.smith");
     expect(stdout).toMatch(/granted \([0-9a-f-]{36}\)/);
-    expect(stdout).toMatch(/All 10 steps proved what they claim/);
+    expect(stdout).toMatch(/All 18 steps proved what they claim/);
+    // Part two: an Identity Center permission set in the member account, same loop.
+    const ps = "arn:aws:sso:::permissionSet/ssoins-[0-9a-f]{16}/ps-[0-9a-f]{16}";
+    expect(stdout).toMatch(
+      /\[11\/18\] Identity Center: the platform team catalogs permission set ProdAdmin in account 210987654321/,
+    );
+    expect(stdout).toMatch(new RegExp(`permissionSet: ${ps}\n\\s+account: "210987654321"`));
+    expect(stdout).toContain("identityCenterUser: alice@acme.com");
+    expect(stdout).toMatch(
+      new RegExp(`\`alice@acme.com \\(Identity Center\\)\` \\| \`permission set ${ps} in account 210987654321\``),
+    );
+    expect(stdout).toMatch(/\[14\/18\] carol, a code owner of requests\/, approves/);
+    expect(stdout).toContain(
+      "assignment: alice@acme.com -> ProdAdmin in 210987654321 (CreateAccountAssignment, status SUCCEEDED)",
+    );
+    expect(stdout).toMatch(/end scheduled: at\(\S+\) -> Elevate-RevokePermissionSet/);
+    expect(stdout).toMatch(
+      /session AWSReservedSSO_ProdAdmin_[0-9a-f]+\/alice@acme.com \(GetCallerIdentity: 210987654321\)/,
+    );
+    expect(stdout).toMatch(/bob: sign-in refused: bob@acme.com has no assignment/);
+    expect(stdout).toMatch(/Elevate-RevokePermissionSet started by elevate-scheduler\//);
+    expect(stdout).toMatch(/alice: sign-in refused: alice@acme.com has no assignment/);
+    expect(stdout).toMatch(
+      /\| rotate-prod-db-credentials \|.* in 210987654321 for Identity Center user .*\| granted \([0-9a-f-]{36}\)/,
+    );
     // It ends by pointing to the adoption guide, and says how its config differs from the example.
     expect(stdout).toContain("Follow docs/adoption.md");
     expect(stdout.trimEnd().endsWith("npx elevate doctor")).toBe(true);
     expect(stdout).toContain("role ec2-admin needs 1 approval and no ticket");
-  }, 90_000);
+  }, 150_000);
 });
