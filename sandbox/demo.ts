@@ -352,10 +352,21 @@ export async function runDemo(): Promise<number> {
       "the schedule does not run Elevate-RevokePermissionSet",
     );
     claim(w.evidenceNote(mergedPs.after)?.includes(psRequestId), "no evidence note on the merge commit");
+    const notice = w.aws.state.published
+      .map((m) => JSON.parse(m.message) as Record<string, unknown>)
+      .find((m) => m.event === "granted" && m.requestId === psRequestId);
+    claim(
+      notice?.identityCenterUser === aliceIc &&
+        notice.permissionSetArn === prodAdmin!.arn &&
+        notice.accountId === MEMBER_ACCOUNT &&
+        notice.iamUser === undefined,
+      "the granted notification does not name the Identity Center user, permission set and account",
+    );
     return [
       `assignment: ${aliceIc} -> ProdAdmin in ${MEMBER_ACCOUNT} (CreateAccountAssignment, status SUCCEEDED)`,
       `end scheduled: ${schedule.scheduleExpression} -> Elevate-RevokePermissionSet (EventBridge Scheduler, group elevate)`,
       `execution ${execution.id}; evidence note on ${mergedPs.after.slice(0, 12)}`,
+      `SNS "granted": identityCenterUser ${aliceIc}, permissionSetArn, accountId ${MEMBER_ACCOUNT}`,
     ].join("\n");
   });
 

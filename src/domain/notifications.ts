@@ -50,6 +50,10 @@ export interface ElevateEvent {
   /** Catalog key of the role (folder under requests/). */
   role?: string;
   roleArn?: string;
+  /** A permission-set role: the Identity Center user name, the permission set and the account it is assigned in. */
+  identityCenterUser?: string;
+  permissionSetArn?: string;
+  accountId?: string;
   window?: { notBefore: Date; notAfter: Date };
   reason?: string;
   ticket?: string;
@@ -85,6 +89,9 @@ export interface NotificationMessage {
   iamUser?: string;
   role?: string;
   roleArn?: string;
+  identityCenterUser?: string;
+  permissionSetArn?: string;
+  accountId?: string;
   window?: { notBefore: string; notAfter: string };
   reason?: string;
   ticket?: string;
@@ -124,6 +131,9 @@ export function notificationMessage(event: ElevateEvent): NotificationMessage {
   if (event.iamUser !== undefined) out.iamUser = event.iamUser;
   if (event.role !== undefined) out.role = event.role;
   if (event.roleArn !== undefined) out.roleArn = event.roleArn;
+  if (event.identityCenterUser !== undefined) out.identityCenterUser = event.identityCenterUser;
+  if (event.permissionSetArn !== undefined) out.permissionSetArn = event.permissionSetArn;
+  if (event.accountId !== undefined) out.accountId = event.accountId;
   if (event.window) {
     out.window = { notBefore: formatIamTime(event.window.notBefore), notAfter: formatIamTime(event.window.notAfter) };
   }
@@ -162,7 +172,7 @@ export function snsSubject(text: string): string {
 
 /** "alice (ec2-admin) [resize-web-asg]": who, which role and which request, as far as known. */
 function whoWhat(event: ElevateEvent): string {
-  const who = event.requester ?? event.iamUser;
+  const who = event.requester ?? event.iamUser ?? event.identityCenterUser;
   const parts = [
     who ?? "",
     event.role ? (who ? `(${event.role})` : event.role) : "",
@@ -175,7 +185,7 @@ function whoWhat(event: ElevateEvent): string {
 /** The subject line for an event, e.g. "Elevate: granted alice ec2-admin until 2026-11-30 11:00 UTC". */
 export function notificationSubject(event: ElevateEvent): string {
   const until = event.window ? ` until ${readableUtc(event.window.notAfter)}` : "";
-  const who = event.requester ?? event.iamUser ?? "someone";
+  const who = event.requester ?? event.iamUser ?? event.identityCenterUser ?? "someone";
   const role = event.role ?? event.requestId ?? "a role";
   switch (event.event) {
     case "requested":
@@ -236,6 +246,12 @@ export const NOTIFICATION_JSON_SCHEMA = {
     iamUser: { type: "string" },
     role: { type: "string" },
     roleArn: { type: "string", pattern: "^arn:aws[a-z-]*:iam::\\d{12}:role/" },
+    identityCenterUser: { type: "string" },
+    permissionSetArn: {
+      type: "string",
+      pattern: "^arn:aws[a-z-]*:sso:::permissionSet/(sso)?ins-[a-zA-Z0-9.-]{16}/ps-[a-zA-Z0-9.-]{16}$",
+    },
+    accountId: { type: "string", pattern: "^\\d{12}$" },
     window: {
       type: "object",
       required: ["notBefore", "notAfter"],

@@ -7,6 +7,7 @@ import { findRole, findUser } from "./config.js";
 import { formatIamTime } from "./grant-policy.js";
 import { parseRoleArn } from "./grant-report.js";
 import type { ElevateEvent, NotificationRun } from "./notifications.js";
+import type { PermissionSetRunReport } from "./permission-set-revoke.js";
 import { validateRequest } from "./request.js";
 import { parseRequestPath, REQUEST_ID } from "./request-path.js";
 import type { KnownRequest } from "./revoke-authority.js";
@@ -154,6 +155,75 @@ export function requestedEvents(input: {
             : `the request file does not validate (${errors} error(s)); the pull request's Elevate check lists them`,
       });
     }
+  }
+  return events;
+}
+
+/**
+ * The notifications of a revoke run's Identity Center work: "revoked" for an
+ * assignment deleted early, "expired" for one the run deleted after its window
+ * (the schedule normally does that in AWS, with no run and no message), and
+ * "drift" for an assignment no grant accounts for (deleted) or one only a person
+ * can remove (reported). They carry the Identity Center user, the permission set
+ * and the account instead of an IAM user and role ARN.
+ */
+export function permissionSetRevokeEvents(
+  run: Pick<PermissionSetRunReport, "outcomes" | "report">,
+  known: ReadonlyMap<string, KnownRequest> | undefined,
+  base: { occurredAt: Date; repository: string; run: NotificationRun },
+): ElevateEvent[] {
+  const events: ElevateEvent[] = [];
+  const common = (requestId: string | undefined) => {
+    const k = requestId === undefined ? undefined : known?.get(requestId);
+    return {
+      occurredAt: base.occurredAt,
+      repository: base.repository,
+      run: base.run,
+      ...(requestId !== undefined && REQUEST_ID.test(requestId) ? { requestId } : {}),
+      ...(k?.file !== undefined ? { file: k.file } : {}),
+      ...(k?.requester !== undefined ? { requester: k.requester } : {}),
+      ...(k?.role !== undefined ? { role: k.role } : {}),
+      ...(k?.breakGlass ? { breakGlass: true } : {}),
+    };
+  };
+  for (const o of run.outcomes) {
+    const target = {
+      identityCenterUser: o.userName,
+      permissionSetArn: o.permissionSetArn,
+      accountId: o.accountId,
+      ...(o.window ? { window: o.window } : {}),
+      ...(o.executionId !== undefined ? { executionId: o.executionId } : {}),
+    };
+    if (o.reason === "drift") {
+      if (o.status === "planned") continue;
+      const done = o.status === "revoked" ? "; revoked" : `; the revoke failed: ${o.message}`;
+      events.push({
+        ...common(o.requestId),
+        event: "drift",
+        ...target,
+        drift: { kind: "unknown-assignment", action: "revoke" },
+        detail: `${o.why}${done}`,
+      });
+      continue;
+    }
+    if (o.status !== "revoked") continue;
+    events.push({
+      ...common(o.requestId),
+      event: o.reason === "revoked-early" ? "revoked" : "expired",
+      ...target,
+      detail: o.why,
+    });
+  }
+  for (const r of run.report) {
+    events.push({
+      ...common(undefined),
+      event: "drift",
+      ...(r.userName !== undefined ? { identityCenterUser: r.userName } : {}),
+      permissionSetArn: r.permissionSetArn,
+      accountId: r.accountId,
+      drift: { kind: r.principalType === "GROUP" ? "group-assignment" : "unknown-assignment", action: "report" },
+      detail: r.why,
+    });
   }
   return events;
 }

@@ -98,6 +98,13 @@ export async function notify(
     file: o.file,
     ...(o.evidence?.requester ? { requester: o.evidence.requester } : {}),
     ...(o.plan?.kind === "role" ? { iamUser: o.plan.iamUser, roleArn: o.plan.roleArn } : {}),
+    ...(o.plan?.kind === "permissionSet"
+      ? {
+          identityCenterUser: o.plan.identityCenterUser,
+          permissionSetArn: o.plan.permissionSetArn,
+          accountId: o.plan.accountId,
+        }
+      : {}),
     role: roleKeyOf(o.file),
     ...(o.plan && o.status === "granted"
       ? { window: { notBefore: new Date(o.plan.notBefore), notAfter: new Date(o.plan.notAfter) } }

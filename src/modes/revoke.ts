@@ -10,7 +10,7 @@ import * as core from "@actions/core";
 import { createClients, openRoleSession, sessionSecondsFor } from "../adapters/aws.js";
 import { AwsClock } from "../adapters/aws-clock.js";
 import { decideRevoke } from "../domain/revoke-decision.js";
-import { revokeEvents } from "../domain/revoke-notifications.js";
+import { permissionSetRevokeEvents, revokeEvents } from "../domain/revoke-notifications.js";
 import { headlineOf, type RevokeReport, type RevokeStatus, revokeSummaryMarkdown } from "../domain/revoke-report.js";
 import { loadActionConfig } from "./action-config.js";
 import type { ActionContext } from "./action-context.js";
@@ -151,6 +151,14 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
           dryRun: ctx.inputs.dryRun,
         });
         report.permissionSets = { outcomes, kept: psPlan.keep.length, report: psPlan.report };
+        if (!ctx.inputs.dryRun) {
+          const events = permissionSetRevokeEvents(report.permissionSets, known, {
+            occurredAt: awsNow(),
+            repository: `${ctx.repo.owner}/${ctx.repo.repo}`,
+            run: runOf(ctx),
+          });
+          await publish(sns, config, events, report);
+        }
       }
     } catch (error) {
       report.problems.push(`Identity Center assignments could not be checked: ${describeError(error)}`);

@@ -38,6 +38,9 @@ describe("elevate demo", () => {
     expect(stdout).toContain(
       "assignment: alice@acme.com -> ProdAdmin in 210987654321 (CreateAccountAssignment, status SUCCEEDED)",
     );
+    expect(stdout).toContain(
+      'SNS "granted": identityCenterUser alice@acme.com, permissionSetArn, accountId 210987654321',
+    );
     expect(stdout).toMatch(/end scheduled: at\(\S+\) -> Elevate-RevokePermissionSet/);
     expect(stdout).toMatch(
       /session AWSReservedSSO_ProdAdmin_[0-9a-f]+\/alice@acme.com \(GetCallerIdentity: 210987654321\)/,

@@ -16,6 +16,9 @@ import {
   notificationSubject,
   snsSubject,
 } from "../../src/domain/notifications.js";
+import type { PermissionSetRevokeOutcome } from "../../src/domain/permission-set-revoke.js";
+import type { KnownRequest } from "../../src/domain/revoke-authority.js";
+import { permissionSetRevokeEvents } from "../../src/domain/revoke-notifications.js";
 import { publishEvents } from "../../src/modes/notify.js";
 
 // --- A small JSON Schema validator: the keywords the schema uses, nothing more ----------------
@@ -331,5 +334,105 @@ describe("publishEvents", () => {
     );
     expect(summary).toEqual({ published: [], failed: [] });
     expect(sns.commandCalls(PublishCommand)).toHaveLength(0);
+  });
+});
+
+describe("permission-set notifications", () => {
+  const PS_ARN = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef";
+  const MEMBER = "210987654321";
+  const target = { identityCenterUser: "alice@acme.com", permissionSetArn: PS_ARN, accountId: MEMBER };
+
+  it("a granted permission set carries the Identity Center user, permission set and account, and validates", () => {
+    const event: ElevateEvent = {
+      ...BASE,
+      event: "granted",
+      requestId: "rotate-prod-db",
+      requester: "alice",
+      role: "prod-admin",
+      ...target,
+      window: WINDOW,
+    };
+    const message = JSON.parse(buildNotification(event).message);
+    expect(validate(documentedSchema(), message)).toEqual([]);
+    expect(message).toMatchObject(target);
+    expect(message).not.toHaveProperty("iamUser");
+    expect(message).not.toHaveProperty("roleArn");
+    expect(notificationSubject(event)).toBe("Elevate: granted alice prod-admin until 2026-11-30 10:00 UTC");
+  });
+
+  it("the schema refuses a malformed permission set ARN or account id", () => {
+    const message = JSON.parse(
+      buildNotification({ ...BASE, event: "expired", permissionSetArn: "ps-1", accountId: "2109" }).message,
+    );
+    expect(validate(documentedSchema(), message)).toHaveLength(2);
+  });
+
+  it("a revoke run's permission-set outcomes become revoked, expired and drift events with the three fields", () => {
+    const outcome = (o: { [K in keyof PermissionSetRevokeOutcome]?: PermissionSetRevokeOutcome[K] | undefined }) =>
+      ({
+        reason: "expired",
+        requestId: "rotate-prod-db",
+        userName: "alice@acme.com",
+        permissionSetArn: PS_ARN,
+        accountId: MEMBER,
+        window: WINDOW,
+        why: "the window closed",
+        status: "revoked",
+        message: "assignment deleted",
+        executionId: "e-1",
+        ...o,
+      }) as PermissionSetRevokeOutcome;
+    const known = new Map<string, KnownRequest>([
+      [
+        "rotate-prod-db",
+        {
+          requestId: "rotate-prod-db",
+          file: "requests/prod-admin/rotate-prod-db.yaml",
+          deleted: false,
+          requester: "alice",
+          role: "prod-admin",
+        } as KnownRequest,
+      ],
+    ]);
+    const events = permissionSetRevokeEvents(
+      {
+        outcomes: [
+          outcome({}),
+          outcome({ reason: "revoked-early", why: "request file deleted on main" }),
+          outcome({ reason: "drift", requestId: "drift-0123456789abcdef", window: undefined, why: "no grant" }),
+          outcome({ reason: "expired", status: "failed" }),
+          outcome({ reason: "drift", status: "planned" }),
+        ],
+        report: [
+          {
+            permissionSetArn: PS_ARN,
+            accountId: MEMBER,
+            principalType: "GROUP",
+            principalId: "g-1",
+            userName: undefined,
+            why: "assigned to a group",
+          },
+        ],
+      },
+      known,
+      BASE,
+    );
+    expect(events.map((e) => [e.event, e.drift?.action])).toEqual([
+      ["expired", undefined],
+      ["revoked", undefined],
+      ["drift", "revoke"],
+      ["drift", "report"],
+    ]);
+    for (const e of events) {
+      const message = JSON.parse(buildNotification(e).message);
+      expect(validate(documentedSchema(), message)).toEqual([]);
+      expect(message).toMatchObject({ permissionSetArn: PS_ARN, accountId: MEMBER });
+      expect(message).not.toHaveProperty("iamUser");
+    }
+    expect(events[0]).toMatchObject({ ...target, requester: "alice", role: "prod-admin", executionId: "e-1" });
+    expect(events[2]).toMatchObject({ ...target, drift: { kind: "unknown-assignment", action: "revoke" } });
+    expect(events[2]?.detail).toBe("no grant; revoked");
+    expect(events[3]).not.toHaveProperty("identityCenterUser");
+    expect(events[3]?.drift?.kind).toBe("group-assignment");
   });
 });
