@@ -146,7 +146,7 @@ function permissionSetGrantedLines(
       : `- Console: sign in at your AWS access portal and pick account \`${plan.accountId}\``,
     `- Execution: \`${o.executionId ?? ""}\``,
     ...(report.capLines[o.requestId] ?? []),
-    "- CLI profile (`~/.aws/config`), then `aws sso login --profile " + `elevate-${o.requestId}` + "`:",
+    `- CLI profile (\`~/.aws/config\`), then \`aws sso login --profile elevate-${o.requestId}\`:`,
     "",
     "```ini",
     ssoProfileSnippet({

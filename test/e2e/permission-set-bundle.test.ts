@@ -12,15 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { PortalSignIn } from "../../sandbox/aws/index.js";
 import { type ElevateWorld, type IdentityCenterWorld, requestYaml } from "../../sandbox/world.js";
-import {
-  at,
-  executionsOf,
-  grantThroughPr,
-  jsonOutput,
-  revoke,
-  scheduledRun,
-  startRevokeWorld,
-} from "./revoke-bundle-support.js";
+import { at, executionsOf, grantThroughPr, startRevokeWorld } from "./revoke-bundle-support.js";
 
 // Every grant and revoke runs the bundle and python3 runbook steps; give a loaded machine room.
 vi.setConfig({ testTimeout: 120_000 });
@@ -44,7 +36,7 @@ function signIn(login: string): PortalSignIn {
 }
 const request = (login: string, duration = "1h") => requestYaml({ requester: login, role: ROLE, duration });
 
-async function moveClock(iso: string): Promise<void> {
+async function _moveClock(iso: string): Promise<void> {
   world.aws.clock.set(at(iso));
   await world.aws.state.settleSchedules();
 }
