@@ -31,9 +31,9 @@ class StepFailed extends Error {}
 export const DEMO_CONFIG_NOTE = [
   "The demo's .github/elevate.yml is the shipped example with the sandbox stack's ARNs and users, except that",
   "role ec2-admin needs 1 approval and no ticket, and every user may request it (the example asks for 2",
-  "approvals, a ticket, and only alice): one approval by a code owner then completes the loop. The",
-  "second part adds role prod-admin, the sandbox Identity Center's permission set ProdAdmin in member",
-  "account 210987654321, and alice's Identity Center user name, as a platform team would.",
+  "approvals, a ticket, and only alice): one approval by a code owner then completes the loop. It also",
+  "holds aws.identityCenter, role prod-admin (the sandbox Identity Center's permission set ProdAdmin in",
+  "member account 210987654321) and alice's and bob's Identity Center user names.",
 ].join("\n");
 
 /** The hub (holds the stack and the Identity Center instance) and the member account of the second part. */
@@ -95,7 +95,12 @@ export async function runDemo(): Promise<number> {
   step(
     "Start the sandbox: AWS (IAM, STS, SSM, SNS, Scheduler, Identity Center), GitHub and its OIDC issuer",
     async () => {
-      world = await ElevateWorld.start({ start, clockMode: "frozen", accountIds: [HUB_ACCOUNT, MEMBER_ACCOUNT] });
+      world = await ElevateWorld.start({
+        start,
+        clockMode: "frozen",
+        accountIds: [HUB_ACCOUNT, MEMBER_ACCOUNT],
+        identityCenter: { accountId: MEMBER_ACCOUNT, users: { alice: "alice@acme.com", bob: "bob@acme.com" } },
+      });
       claim(world.outputs.GrantRoleArn && world.outputs.ExampleRoleArn, "the stack did not deploy");
       claim(world.aws.state.role("elevate-grant"), "the grant role is missing from IAM");
       claim(world.aws.state.identityCenter.accountIds().includes(MEMBER_ACCOUNT), "no member account in the sandbox");
@@ -236,41 +241,31 @@ export async function runDemo(): Promise<number> {
   let session: PortalSignIn | undefined;
 
   step(
-    `Identity Center: the platform team catalogs permission set ProdAdmin in account ${MEMBER_ACCOUNT}`,
+    `Identity Center: the catalog's prod-admin is permission set ProdAdmin in member account ${MEMBER_ACCOUNT}`,
     async () => {
       const w = world!;
-      const ic = w.aws.state.identityCenter;
-      prodAdmin = ic.createPermissionSet({
-        name: "ProdAdmin",
-        sessionDuration: "PT1H",
-        inlinePolicy: {
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Action: "rds:*", Resource: "*" }],
-        },
-      });
-      // alice (eligible: in the platform team's group) and bob (in the identity store, never assigned).
-      const eligible = ic.createGroup("elevate-eligible");
-      ic.createUser(aliceIc, "Alice Smith", [aliceIc]);
-      ic.createUser("bob@acme.com", "Bob", ["bob@acme.com"]);
-      ic.addToGroup(eligible.groupId, aliceIc);
-      await w.updateStack({
-        parameters: {
-          IdentityCenterInstanceArn: ic.instanceArn,
-          IdentityStoreId: ic.identityStoreId,
-          IdentityCenterEligibleGroupId: eligible.groupId,
-          GrantablePermissionSets: `${prodAdmin.arn}@${MEMBER_ACCOUNT}=2h`,
-        },
-      });
-      const config = parseDocument(w.configText);
-      config.setIn(["aws", "identityCenter"], { instanceArn: ic.instanceArn, identityStoreId: ic.identityStoreId });
-      config.setIn(["users", "alice"], { iamUser: w.users.alice, identityCenterUser: aliceIc });
-      config.setIn(["roles", "prod-admin"], {
-        permissionSet: prodAdmin.arn,
-        account: MEMBER_ACCOUNT,
-        maxDuration: "2h",
-      });
-      const configText = config.toString();
-      w.scenario.pushDirect({ ".github/elevate.yml": configText }, { author: "carol", message: "Catalog prod-admin" });
+      const ic = w.identityCenter;
+      claim(ic, "the sandbox has no Identity Center set up");
+      prodAdmin = ic.permissionSet;
+      claim(ic.accountId === MEMBER_ACCOUNT, `the permission set is catalogued in ${ic.accountId}`);
+      claim(ic.users.alice === aliceIc, "alice has no Identity Center user");
+      const config = parseDocument(w.configText).toJS() as {
+        aws: { identityCenter?: { instanceArn?: string } };
+        users: Record<string, { identityCenterUser?: string }>;
+        roles: Record<string, { permissionSet?: string; account?: string }>;
+      };
+      claim(config.aws.identityCenter?.instanceArn === ic.instanceArn, "aws.identityCenter does not name the instance");
+      claim(config.users.alice?.identityCenterUser === aliceIc, "users.alice has no identityCenterUser");
+      const role = config.roles[ic.roleKey];
+      claim(
+        role?.permissionSet === prodAdmin.arn && role.account === MEMBER_ACCOUNT,
+        "no prod-admin permission-set role",
+      );
+      claim(
+        w.aws.state.identityCenter.groups.get(ic.eligibleGroupId)?.displayName === "elevate-eligible",
+        "no eligible group",
+      );
+      const configText = w.configText;
       const workspace = w.scenario.checkoutWorkspace({ sha: w.scenario.mainSha(), ref: "refs/heads/main" });
       const validated = await captureCli(["validate", "requests"], workspace, w.now());
       claim(
@@ -280,12 +275,12 @@ export async function runDemo(): Promise<number> {
       const block = configText
         .split("\n")
         .filter((l) =>
-          /identityCenter|instanceArn|identityStoreId|^ {2}alice|iamUser: alice|identityCenterUser|prod-admin|permissionSet|account: "/.test(
+          /identityCenter|instanceArn|identityStoreId|^ {2}alice|iamUser: alice|identityCenterUser: alice|prod-admin|permissionSet|account: "/.test(
             l,
           ),
         );
       return [
-        `stack parameters: IdentityCenterInstanceArn, IdentityStoreId, IdentityCenterEligibleGroupId, GrantablePermissionSets=ProdAdmin@${MEMBER_ACCOUNT}=2h`,
+        `stack parameters: IdentityCenterInstanceArn, IdentityStoreId, IdentityCenterEligibleGroupId (group elevate-eligible), GrantablePermissionSets=ProdAdmin@${MEMBER_ACCOUNT}=2h`,
         ...block,
       ].join("\n");
     },
@@ -321,7 +316,7 @@ export async function runDemo(): Promise<number> {
       .join("\n");
   });
 
-  step("carol, a code owner of requests/, approves the head commit", async () => {
+  step("carol, a code owner of requests/prod-admin/, approves the head commit", async () => {
     const review = psPr!.approve("carol");
     claim(review.state === "APPROVED", "the review is not an approval");
     return `review ${review.id} on ${review.commitId.slice(0, 12)}`;

@@ -27,14 +27,14 @@ describe("elevate demo", () => {
     // Part two: an Identity Center permission set in the member account, same loop.
     const ps = "arn:aws:sso:::permissionSet/ssoins-[0-9a-f]{16}/ps-[0-9a-f]{16}";
     expect(stdout).toMatch(
-      /\[11\/18\] Identity Center: the platform team catalogs permission set ProdAdmin in account 210987654321/,
+      /\[11\/18\] Identity Center: the catalog's prod-admin is permission set ProdAdmin in member account 210987654321/,
     );
     expect(stdout).toMatch(new RegExp(`permissionSet: ${ps}\n\\s+account: "210987654321"`));
     expect(stdout).toContain("identityCenterUser: alice@acme.com");
     expect(stdout).toMatch(
       new RegExp(`\`alice@acme.com \\(Identity Center\\)\` \\| \`permission set ${ps} in account 210987654321\``),
     );
-    expect(stdout).toMatch(/\[14\/18\] carol, a code owner of requests\/, approves/);
+    expect(stdout).toMatch(/\[14\/18\] carol, a code owner of requests\/prod-admin\/, approves/);
     expect(stdout).toContain(
       "assignment: alice@acme.com -> ProdAdmin in 210987654321 (CreateAccountAssignment, status SUCCEEDED)",
     );
