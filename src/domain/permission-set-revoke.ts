@@ -71,7 +71,8 @@ export interface PermissionSetRevoke {
 }
 
 export interface PermissionSetRevokeOutcome extends PermissionSetRevoke {
-  status: "revoked" | "failed" | "planned";
+  /** "reported": drift left in place because the run's `drift` input is `report`. */
+  status: "revoked" | "failed" | "planned" | "reported";
   message: string;
   executionId?: string;
 }
@@ -158,6 +159,28 @@ export function planPermissionSetRevocations(input: {
     const covering = (g: PermissionSetGrant) => g.notBefore.getTime() <= now && now < g.notAfter.getTime();
     const active = mine.filter((g) => covering(g) && !g.deleted);
     const target = { userName, permissionSetArn: a.permissionSetArn, accountId: a.accountId };
+    const withdrawn = mine.filter((g) => g.deleted && g.notAfter.getTime() > now);
+    /**
+     * Every withdrawn grant is revoked, latest window first, once each, also while another
+     * grant keeps the assignment: Elevate-RevokePermissionSet keeps an assignment while any
+     * other grant's end schedule covers now, and only a grant's own revoke deletes its end
+     * schedule. A withdrawn grant left unrevoked kept its schedule, which then kept the
+     * assignment after the other grants ended (or was deleted), until its own notAfter.
+     */
+    const revokeWithdrawn = (staysFor: string[]) => {
+      const revoked = new Set<string>();
+      for (const early of withdrawn.sort((x, y) => y.notAfter.getTime() - x.notAfter.getTime())) {
+        if (revoked.has(early.requestId)) continue; // a request and its execution: one grant
+        revoked.add(early.requestId);
+        plan.revoke.push({
+          reason: "revoked-early",
+          requestId: early.requestId,
+          ...target,
+          window: { notBefore: early.notBefore, notAfter: early.notAfter },
+          why: `request ${early.requestId} was deleted from the default branch before ${early.notAfter.toISOString()}${staysFor.length > 0 ? `; the assignment stays for ${staysFor.join(", ")}` : ""}`,
+        });
+      }
+    };
     if (active.length > 0) {
       const kept = new Set<string>();
       for (const g of active) {
@@ -171,21 +194,14 @@ export function planPermissionSetRevocations(input: {
           ...(g.file !== undefined ? { file: g.file } : {}),
         });
       }
+      revokeWithdrawn([...kept]);
       continue;
     }
-    const withdrawn = mine.filter((g) => g.deleted && g.notAfter.getTime() > now);
     const ended = mine.filter((g) => g.notAfter.getTime() <= now);
     const last = (list: PermissionSetGrant[]) => list.sort((x, y) => y.notAfter.getTime() - x.notAfter.getTime())[0];
-    const early = last(withdrawn);
     const expired = last(ended);
-    if (early) {
-      plan.revoke.push({
-        reason: "revoked-early",
-        requestId: early.requestId,
-        ...target,
-        window: { notBefore: early.notBefore, notAfter: early.notAfter },
-        why: `request ${early.requestId} was deleted from the default branch before ${early.notAfter.toISOString()}`,
-      });
+    if (withdrawn.length > 0) {
+      revokeWithdrawn([]);
     } else if (expired) {
       plan.revoke.push({
         reason: "expired",

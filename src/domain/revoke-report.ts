@@ -80,7 +80,7 @@ function driftLeft(report: RevokeReport): DriftFinding[] {
 export function revokeFailed(report: RevokeReport): boolean {
   return (
     report.outcomes.some((o) => o.status === "failed") ||
-    (report.permissionSets?.outcomes.some((o) => o.status === "failed") ?? false) ||
+    (report.permissionSets?.outcomes.some((o) => o.status === "failed" || o.status === "reported") ?? false) ||
     (report.permissionSets?.report.length ?? 0) > 0 ||
     report.clears.some((c) => c.status === "failed") ||
     driftLeft(report).length > 0 ||
@@ -106,6 +106,12 @@ export function headlineOf(report: RevokeReport): string {
   if (psFailed.length > 0) {
     parts.push(
       `${psFailed.length} permission-set revoke(s) failed: ${psFailed.map((o) => `${o.requestId} (${o.message})`).join("; ")}`,
+    );
+  }
+  const psReported = ps?.outcomes.filter((o) => o.status === "reported") ?? [];
+  if (psReported.length > 0) {
+    parts.push(
+      `${psReported.length} drifting Identity Center assignment(s) left in place: ${psReported.map((o) => `${o.userName} (${o.requestId})`).join(", ")}`,
     );
   }
   if (ps && ps.report.length > 0) parts.push(`${ps.report.length} Identity Center assignment(s) left for a person`);

@@ -103,10 +103,14 @@ export async function performPermissionSetRevokes(
   ssm: SSMClient,
   config: ElevateConfig,
   revokes: readonly PermissionSetRevoke[],
-  run: { id: string; timeoutMs: number; dryRun: boolean },
+  run: { id: string; timeoutMs: number; dryRun: boolean; drift?: "revoke" | "report" },
 ): Promise<PermissionSetRevokeOutcome[]> {
   if (run.dryRun) return revokes.map((r) => ({ ...r, status: "planned", message: "dry run: would revoke" }));
   return mapLimited(revokes, 8, async (r): Promise<PermissionSetRevokeOutcome> => {
+    // The `drift` input applies to assignments as to grant policies: `report` changes nothing for them.
+    if (r.reason === "drift" && run.drift === "report") {
+      return { ...r, status: "reported", message: "drift reported and left in place (input drift: report)" };
+    }
     let executionId: string | undefined;
     try {
       executionId = await startRevokePermissionSet(ssm, {

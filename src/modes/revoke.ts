@@ -149,6 +149,7 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
           id: ctx.run.id,
           timeoutMs: ctx.inputs.timeoutSeconds * 1000,
           dryRun: ctx.inputs.dryRun,
+          drift: ctx.inputs.drift,
         });
         report.permissionSets = { outcomes, kept: psPlan.keep.length, report: psPlan.report };
         if (!ctx.inputs.dryRun) {
@@ -174,13 +175,28 @@ export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
 }
 
 async function writeReport(report: RevokeReport, now: Date): Promise<void> {
-  const ids = (status: RevokeStatus) => report.outcomes.filter((o) => o.status === status).map((o) => o.requestId);
-  core.setOutput("request-ids", JSON.stringify(report.outcomes.map((o) => o.requestId)));
+  // Both kinds: IAM-role grants and Identity Center assignments (drift ones named `drift-…`).
+  const psOutcomes = report.permissionSets?.outcomes ?? [];
+  const ids = (status: RevokeStatus) => [
+    ...report.outcomes.filter((o) => o.status === status).map((o) => o.requestId),
+    ...psOutcomes.filter((o) => o.status === status).map((o) => o.requestId),
+  ];
+  core.setOutput("request-ids", JSON.stringify([...report.outcomes, ...psOutcomes].map((o) => o.requestId)));
   core.setOutput("revoked", JSON.stringify(ids("revoked")));
-  core.setOutput("drift", JSON.stringify([...new Set(report.drift.map((d) => d.requestId ?? d.policyName))]));
+  core.setOutput(
+    "drift",
+    JSON.stringify([
+      ...new Set([
+        ...report.drift.map((d) => d.requestId ?? d.policyName),
+        ...psOutcomes.filter((o) => o.reason === "drift").map((o) => o.requestId),
+      ]),
+    ]),
+  );
   core.setOutput(
     "execution-ids",
-    JSON.stringify([...report.clears, ...report.outcomes].flatMap((o) => (o.executionId ? [o.executionId] : []))),
+    JSON.stringify(
+      [...report.clears, ...report.outcomes, ...psOutcomes].flatMap((o) => (o.executionId ? [o.executionId] : [])),
+    ),
   );
   core.setOutput("summary", report.headline);
   // Revoke runs grant only by finishing approved AWS-side approval gates.

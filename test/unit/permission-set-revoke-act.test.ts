@@ -22,6 +22,48 @@ const revoke: PermissionSetRevoke = {
 };
 
 describe("performPermissionSetRevokes", () => {
+  it("drift: report leaves drift in place (no runbook started), still revokes the rest, and fails the run", async () => {
+    const drift: PermissionSetRevoke = {
+      ...revoke,
+      reason: "drift",
+      requestId: "drift-0123456789abcdef",
+      why: "no grant",
+    };
+    ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: "exec-r1" });
+    ssm.on(GetAutomationExecutionCommand).resolves({ AutomationExecution: { AutomationExecutionStatus: "Success" } });
+    const outcomes = await performPermissionSetRevokes(
+      new SSMClient({ region: "ap-northeast-1" }),
+      config,
+      [drift, revoke],
+      { id: "42", timeoutMs: 5_000, dryRun: false, drift: "report" },
+    );
+    expect(outcomes.map((o) => [o.requestId, o.status])).toEqual([
+      ["drift-0123456789abcdef", "reported"],
+      ["fix-prod-db", "revoked"],
+    ]);
+    expect(ssm.commandCalls(StartAutomationExecutionCommand).map((c) => c.args[0].input.Parameters?.RequestId)).toEqual(
+      [["fix-prod-db"]],
+    );
+    const report: RevokeReport = {
+      headline: "",
+      outcomes: [],
+      clears: [],
+      stale: [],
+      drift: [],
+      notFound: [],
+      problems: [],
+      listingCalls: 0,
+      dryRun: false,
+      requested: [],
+      notifications: { published: 0, failed: [] },
+      permissionSets: { outcomes, kept: 0, report: [] },
+    };
+    expect(revokeFailed(report)).toBe(true);
+    expect(headlineOf(report)).toContain(
+      "1 drifting Identity Center assignment(s) left in place: dora@acme.com (drift-0123456789abcdef)",
+    );
+  });
+
   it("starts Elevate-RevokePermissionSet with the contract's parameters at $LATEST and waits for Success", async () => {
     ssm.on(StartAutomationExecutionCommand).resolves({ AutomationExecutionId: "exec-r1" });
     ssm.on(GetAutomationExecutionCommand).resolves({ AutomationExecution: { AutomationExecutionStatus: "Success" } });

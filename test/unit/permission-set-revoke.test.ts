@@ -123,7 +123,7 @@ describe("planPermissionSetRevocations", () => {
     ]);
   });
 
-  it("overlapping grants: the assignment stays while any covers now; a deleted one among them is not revoked", () => {
+  it("overlapping grants: the assignment stays while any covers now; a deleted one among them is revoked (its end schedule goes, the runbook keeps the assignment)", () => {
     const plan = decide(
       [assignment()],
       [
@@ -131,8 +131,32 @@ describe("planPermissionSetRevocations", () => {
         grant({ requestId: "second", notBefore: at("09:30"), notAfter: at("12:00") }),
       ],
     );
-    expect(plan.revoke).toEqual([]);
+    expect(plan.revoke).toEqual([
+      expect.objectContaining({
+        reason: "revoked-early",
+        requestId: "first",
+        why: expect.stringMatching(/was deleted from the default branch .*; the assignment stays for second$/),
+      }),
+    ]);
     expect(plan.keep.map((k) => k.requestId)).toEqual(["second"]);
+  });
+
+  it("every withdrawn grant is revoked, latest window first, once each (each revoke deletes only its own end schedule)", () => {
+    // dave-a was deleted first (its revoke kept the assignment for dave-b); now dave-b is deleted too.
+    // Revoking dave-a alone again would leave dave-b's end schedule keeping the assignment.
+    const plan = decide(
+      [assignment()],
+      [
+        grant({ requestId: "dave-a", deleted: true, notAfter: at("11:30") }),
+        grant({ requestId: "dave-b", deleted: true, notAfter: at("11:00") }),
+        grant({ requestId: "dave-b", deleted: true, notAfter: at("11:00"), source: "execution", file: undefined }),
+      ],
+    );
+    expect(plan.revoke.map((r) => [r.reason, r.requestId])).toEqual([
+      ["revoked-early", "dave-a"],
+      ["revoked-early", "dave-b"],
+    ]);
+    expect(plan.keep).toEqual([]);
   });
 
   it("early revoke beats expiry when both apply; the latest window names the revoke", () => {
