@@ -118,7 +118,12 @@ export function headlineOf(report: RevokeReport): string {
   parts.push(...report.problems);
   const verb = report.dryRun ? "would revoke" : "revoked";
   const kept = report.plan?.keep.length ?? 0;
-  parts.push(`${verb} ${revoked.length}, kept ${kept}, ${report.drift.length} drift finding(s)`);
+  // Both kinds: grant policies and Identity Center assignments.
+  const psRevoked = ps?.outcomes.filter((o) => o.status === "revoked" || o.status === "planned").length ?? 0;
+  const psDrift = ps?.outcomes.filter((o) => o.reason === "drift").length ?? 0;
+  parts.push(
+    `${verb} ${revoked.length + psRevoked}, kept ${kept + (ps?.kept ?? 0)}, ${report.drift.length + psDrift} drift finding(s)`,
+  );
   return parts.join("; ");
 }
 

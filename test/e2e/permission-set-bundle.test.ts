@@ -270,6 +270,7 @@ describe("drift: an assignment of a catalogued pair made by hand", () => {
     const [id] = jsonOutput(run, "drift") as string[];
     expect(id).toMatch(/^drift-[0-9a-f]{16}$/);
     expect(run.outputs.summary).toContain(`1 drifting Identity Center assignment(s) left in place: ${MALLORY} (${id})`);
+    expect(run.outputs.summary).toContain("revoked 0, kept 0, 1 drift finding(s)");
     expect(run.summary).toContain(`| ${id} | mallory\\@\u200bacme.example |`);
     expect(run.summary).toContain(
       "| drift: no merged request and no successful Elevate-GrantPermissionSet execution accounts for it | reported |",

@@ -62,6 +62,8 @@ describe("performPermissionSetRevokes", () => {
     expect(headlineOf(report)).toContain(
       "1 drifting Identity Center assignment(s) left in place: dora@acme.com (drift-0123456789abcdef)",
     );
+    // The totals count both kinds.
+    expect(headlineOf(report)).toMatch(/revoked 1, kept 0, 1 drift finding\(s\)$/);
   });
 
   it("starts Elevate-RevokePermissionSet with the contract's parameters at $LATEST and waits for Success", async () => {
