@@ -196,12 +196,14 @@ export function permissionSetRevokeEvents(
     };
     if (o.reason === "drift") {
       if (o.status === "planned") continue;
-      const done = o.status === "revoked" ? "; revoked" : `; the revoke failed: ${o.message}`;
+      // "reported": the run's drift input is `report`, so the assignment was left in place.
+      const reported = o.status === "reported";
+      const done = reported ? "" : o.status === "revoked" ? "; revoked" : `; the revoke failed: ${o.message}`;
       events.push({
         ...common(o.requestId),
         event: "drift",
         ...target,
-        drift: { kind: "unknown-assignment", action: "revoke" },
+        drift: { kind: "unknown-assignment", action: reported ? "report" : "revoke" },
         detail: `${o.why}${done}`,
       });
       continue;

@@ -402,6 +402,7 @@ describe("permission-set notifications", () => {
           outcome({ reason: "drift", requestId: "drift-0123456789abcdef", window: undefined, why: "no grant" }),
           outcome({ reason: "expired", status: "failed" }),
           outcome({ reason: "drift", status: "planned" }),
+          outcome({ reason: "drift", status: "reported", requestId: "drift-fedcba9876543210", why: "left" }),
         ],
         report: [
           {
@@ -422,6 +423,7 @@ describe("permission-set notifications", () => {
       ["revoked", undefined],
       ["drift", "revoke"],
       ["drift", "report"],
+      ["drift", "report"],
     ]);
     for (const e of events) {
       const message = JSON.parse(buildNotification(e).message);
@@ -432,7 +434,9 @@ describe("permission-set notifications", () => {
     expect(events[0]).toMatchObject({ ...target, requester: "alice", role: "prod-admin", executionId: "e-1" });
     expect(events[2]).toMatchObject({ ...target, drift: { kind: "unknown-assignment", action: "revoke" } });
     expect(events[2]?.detail).toBe("no grant; revoked");
-    expect(events[3]).not.toHaveProperty("identityCenterUser");
-    expect(events[3]?.drift?.kind).toBe("group-assignment");
+    expect(events[3]).toMatchObject({ ...target, drift: { kind: "unknown-assignment", action: "report" } });
+    expect(events[3]?.detail).toBe("left");
+    expect(events[4]).not.toHaveProperty("identityCenterUser");
+    expect(events[4]?.drift?.kind).toBe("group-assignment");
   });
 });
