@@ -33,20 +33,7 @@ export function revokeEvents(
   base: { occurredAt: Date; repository: string; run: NotificationRun },
 ): ElevateEvent[] {
   const events: ElevateEvent[] = [];
-  const common = (requestId: string | undefined) => {
-    const k = requestId === undefined ? undefined : known?.get(requestId);
-    return {
-      occurredAt: base.occurredAt,
-      repository: base.repository,
-      run: base.run,
-      // The schema's requestId pattern: drift on a name the runbook cannot take has none.
-      ...(requestId !== undefined && REQUEST_ID.test(requestId) ? { requestId } : {}),
-      ...(k?.file !== undefined ? { file: k.file } : {}),
-      ...(k?.requester !== undefined ? { requester: k.requester } : {}),
-      ...(k?.role !== undefined ? { role: k.role } : {}),
-      ...(k?.breakGlass ? { breakGlass: true } : {}),
-    };
-  };
+  const common = (requestId: string | undefined) => commonFields(requestId, known, base);
   for (const o of report.outcomes) {
     if (o.status !== "revoked" || o.reason === "drift") continue;
     const cut = o.cutOff
@@ -173,19 +160,7 @@ export function permissionSetRevokeEvents(
   base: { occurredAt: Date; repository: string; run: NotificationRun },
 ): ElevateEvent[] {
   const events: ElevateEvent[] = [];
-  const common = (requestId: string | undefined) => {
-    const k = requestId === undefined ? undefined : known?.get(requestId);
-    return {
-      occurredAt: base.occurredAt,
-      repository: base.repository,
-      run: base.run,
-      ...(requestId !== undefined && REQUEST_ID.test(requestId) ? { requestId } : {}),
-      ...(k?.file !== undefined ? { file: k.file } : {}),
-      ...(k?.requester !== undefined ? { requester: k.requester } : {}),
-      ...(k?.role !== undefined ? { role: k.role } : {}),
-      ...(k?.breakGlass ? { breakGlass: true } : {}),
-    };
-  };
+  const common = (requestId: string | undefined) => commonFields(requestId, known, base);
   for (const o of run.outcomes) {
     const target = {
       identityCenterUser: o.userName,
@@ -228,4 +203,24 @@ export function permissionSetRevokeEvents(
     });
   }
   return events;
+}
+
+/** What every revoke-run event says: when, where, which run, and what the request file said. */
+function commonFields(
+  requestId: string | undefined,
+  known: ReadonlyMap<string, KnownRequest> | undefined,
+  base: { occurredAt: Date; repository: string; run: NotificationRun },
+) {
+  const k = requestId === undefined ? undefined : known?.get(requestId);
+  return {
+    occurredAt: base.occurredAt,
+    repository: base.repository,
+    run: base.run,
+    // The schema's requestId pattern: drift on a name the runbook cannot take has none.
+    ...(requestId !== undefined && REQUEST_ID.test(requestId) ? { requestId } : {}),
+    ...(k?.file !== undefined ? { file: k.file } : {}),
+    ...(k?.requester !== undefined ? { requester: k.requester } : {}),
+    ...(k?.role !== undefined ? { role: k.role } : {}),
+    ...(k?.breakGlass ? { breakGlass: true } : {}),
+  };
 }
