@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import {
+  DescribeAutomationExecutionsCommand,
   GetAutomationExecutionCommand,
   type GetAutomationExecutionCommandOutput,
   GetDocumentCommand,
@@ -11,6 +12,8 @@ import {
   StartAutomationExecutionCommand,
 } from "@aws-sdk/client-ssm";
 import { parse as parseYaml } from "yaml";
+import { formatIamTime } from "../domain/grant-policy.js";
+import { mapLimited } from "../domain/map-limited.js";
 
 /**
  * SSM's ClientToken must be a UUID. Deriving it from the request id and the
@@ -198,4 +201,65 @@ export async function waitForAutomation(
     await sleep(Math.min(interval, remaining));
     interval = Math.min(maxInterval, Math.ceil(interval * 1.5));
   }
+}
+
+/** One successful execution of a runbook, as read back by the revoker. */
+export interface SucceededExecution {
+  executionId: string;
+  /** The value of a parameter given exactly once; anything else is undefined. */
+  parameter(name: string): string | undefined;
+  /** ms since the epoch; 0 when SSM did not say. */
+  startedAt: number;
+}
+
+/**
+ * The successful executions of `document` started since `since`, in listing order:
+ * one DescribeAutomationExecutions listing (50 a page) and one GetAutomationExecution
+ * each, `inFlight` at a time (the listing has no parameters). The name filter is a
+ * prefix, so only the document itself is kept, and only Success granted anything.
+ * Needs ssm:DescribeAutomationExecutions and ssm:GetAutomationExecution.
+ */
+export async function readSucceededExecutions(
+  ssm: SSMClient,
+  document: string,
+  since: Date,
+  inFlight: number,
+): Promise<SucceededExecution[]> {
+  const ids: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await ssm.send(
+      new DescribeAutomationExecutionsCommand({
+        Filters: [
+          { Key: "DocumentNamePrefix", Values: [document] },
+          { Key: "ExecutionStatus", Values: ["Success"] },
+          // Whole seconds, as dual-control.ts passes it (truncated: the window only widens).
+          { Key: "StartTimeAfter", Values: [formatIamTime(since)] },
+        ],
+        MaxResults: 50,
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+    );
+    for (const e of out.AutomationExecutionMetadataList ?? []) {
+      if (e.DocumentName === document && e.AutomationExecutionStatus === "Success" && e.AutomationExecutionId) {
+        ids.push(e.AutomationExecutionId);
+      }
+    }
+    nextToken = out.NextToken;
+  } while (nextToken);
+  const executions = await mapLimited(ids, inFlight, async (executionId) => {
+    const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
+    return { executionId, e: out.AutomationExecution };
+  });
+  const succeeded: SucceededExecution[] = [];
+  for (const { executionId, e } of executions) {
+    if (e?.DocumentName !== document || e.AutomationExecutionStatus !== "Success") continue;
+    const p = (e.Parameters ?? {}) as Record<string, string[] | undefined>;
+    succeeded.push({
+      executionId,
+      parameter: (name) => (p[name]?.length === 1 ? p[name]?.[0] : undefined),
+      startedAt: e.ExecutionStartTime?.getTime() ?? 0,
+    });
+  }
+  return succeeded;
 }

@@ -10,16 +10,11 @@
  * https://docs.aws.amazon.com/singlesignon/latest/IdentityStoreAPIReference/API_DescribeUser.html
  */
 import { DescribeUserCommand, IdentitystoreClient, ResourceNotFoundException } from "@aws-sdk/client-identitystore";
-import {
-  DescribeAutomationExecutionsCommand,
-  GetAutomationExecutionCommand,
-  type SSMClient,
-} from "@aws-sdk/client-ssm";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import { ListAccountAssignmentsCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
-import { formatIamTime } from "../domain/grant-policy.js";
 import { mapLimited } from "../domain/map-limited.js";
 import { GRANT_PERMISSION_SET_DOCUMENT, REVOKE_PERMISSION_SET_DOCUMENT } from "../domain/permission-set-plan.js";
-import { startAutomation } from "./aws-automation.js";
+import { readSucceededExecutions, startAutomation } from "./aws-automation.js";
 import { type AwsClock, observeAwsTime } from "./aws-clock.js";
 import { AWS_RETRY, type AwsCredentials, type RoleSession } from "./aws-session.js";
 
@@ -201,48 +196,21 @@ export interface PermissionSetGrantRecord {
  * on which assignments Elevate made.
  */
 export async function readPermissionSetGrantRecords(ssm: SSMClient, since: Date): Promise<PermissionSetGrantRecord[]> {
-  const ids: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await ssm.send(
-      new DescribeAutomationExecutionsCommand({
-        Filters: [
-          { Key: "DocumentNamePrefix", Values: [GRANT_PERMISSION_SET_DOCUMENT] },
-          { Key: "ExecutionStatus", Values: ["Success"] },
-          { Key: "StartTimeAfter", Values: [formatIamTime(since)] },
-        ],
-        MaxResults: 50,
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      }),
-    );
-    for (const e of out.AutomationExecutionMetadataList ?? []) {
-      if (
-        e.DocumentName === GRANT_PERMISSION_SET_DOCUMENT &&
-        e.AutomationExecutionStatus === "Success" &&
-        e.AutomationExecutionId
-      ) {
-        ids.push(e.AutomationExecutionId);
-      }
-    }
-    nextToken = out.NextToken;
-  } while (nextToken);
-  const executions = await mapLimited(ids, ASSIGNMENT_LISTING_CONCURRENCY, async (executionId) => {
-    const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
-    return { executionId, e: out.AutomationExecution };
-  });
   const records: PermissionSetGrantRecord[] = [];
-  for (const { executionId, e } of executions) {
-    if (e?.DocumentName !== GRANT_PERMISSION_SET_DOCUMENT || e.AutomationExecutionStatus !== "Success") continue;
-    const p = (e.Parameters ?? {}) as Record<string, string[] | undefined>;
-    const one = (name: string): string | undefined => (p[name]?.length === 1 ? p[name]?.[0] : undefined);
+  for (const { executionId, parameter } of await readSucceededExecutions(
+    ssm,
+    GRANT_PERMISSION_SET_DOCUMENT,
+    since,
+    ASSIGNMENT_LISTING_CONCURRENCY,
+  )) {
     const [requestId, userName, permissionSetArn, accountId] = [
       "RequestId",
       "UserName",
       "PermissionSetArn",
       "AccountId",
-    ].map(one);
-    const notBefore = new Date(one("NotBefore") ?? "");
-    const notAfter = new Date(one("NotAfter") ?? "");
+    ].map(parameter);
+    const notBefore = new Date(parameter("NotBefore") ?? "");
+    const notAfter = new Date(parameter("NotAfter") ?? "");
     if (
       !requestId ||
       !userName ||

@@ -13,15 +13,12 @@
  * never an authority here: anyone who can push that ref could write one.
  */
 import { GetRoleCommand, type IAMClient } from "@aws-sdk/client-iam";
-import {
-  DescribeAutomationExecutionsCommand,
-  GetAutomationExecutionCommand,
-  type SSMClient,
-} from "@aws-sdk/client-ssm";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import { type RoleDetail, readAuthorizationDetails, type UserDetail } from "../adapters/aws.js";
+import { readSucceededExecutions } from "../adapters/aws-automation.js";
 import { git, gitBytes, NOTES_REF, readFileAt } from "../adapters/git.js";
 import { type ElevateConfig, findRole, findUser } from "../domain/config.js";
-import { formatIamTime, iamPolicySize, parseGrantPolicy } from "../domain/grant-policy.js";
+import { iamPolicySize, parseGrantPolicy } from "../domain/grant-policy.js";
 import { parseRoleArn } from "../domain/grant-report.js";
 import { parseRequestPath } from "../domain/request-path.js";
 import {
@@ -35,7 +32,6 @@ import {
   rolesNeedingSessionDuration,
   userOfCutoffPolicyName,
 } from "../domain/revoke-plan.js";
-import { mapLimited } from "./map-limited.js";
 
 export interface InventoryReadResult {
   inventory: Inventory;
@@ -295,51 +291,22 @@ const RECORD_READS_IN_FLIGHT = 8;
  * has both).
  */
 export async function readGrantRecords(ssm: SSMClient, document: string, since: Date): Promise<GrantRecord[]> {
-  const ids: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await ssm.send(
-      new DescribeAutomationExecutionsCommand({
-        Filters: [
-          { Key: "DocumentNamePrefix", Values: [document] },
-          { Key: "ExecutionStatus", Values: ["Success"] },
-          // Whole seconds, as dual-control.ts passes it (truncated: the window only widens).
-          { Key: "StartTimeAfter", Values: [formatIamTime(since)] },
-        ],
-        MaxResults: 50,
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      }),
-    );
-    for (const e of out.AutomationExecutionMetadataList ?? []) {
-      // The filter is a prefix: keep the grant document itself only; only Success granted.
-      if (e.DocumentName === document && e.AutomationExecutionStatus === "Success" && e.AutomationExecutionId) {
-        ids.push(e.AutomationExecutionId);
-      }
-    }
-    nextToken = out.NextToken;
-  } while (nextToken);
-  // The listing has no parameters: one GetAutomationExecution each, a few at a time.
-  const executions = await mapLimited(ids, RECORD_READS_IN_FLIGHT, async (executionId) => {
-    const out = await ssm.send(new GetAutomationExecutionCommand({ AutomationExecutionId: executionId }));
-    return { executionId, e: out.AutomationExecution };
-  });
   const records: { record: GrantRecord; startedAt: number }[] = [];
-  for (const { executionId, e } of executions) {
-    if (e?.DocumentName !== document || e.AutomationExecutionStatus !== "Success") continue;
-    const p = (e.Parameters ?? {}) as Record<string, string[] | undefined>;
-    const one = (name: string): string | undefined => (p[name]?.length === 1 ? p[name]?.[0] : undefined);
-    const requestId = one("RequestId");
-    const iamUser = one("UserName");
-    const roleArn = one("RoleArn");
-    const notBefore = new Date(one("NotBefore") ?? "");
-    const notAfter = new Date(one("NotAfter") ?? "");
+  for (const { executionId, parameter, startedAt } of await readSucceededExecutions(
+    ssm,
+    document,
+    since,
+    RECORD_READS_IN_FLIGHT,
+  )) {
+    const requestId = parameter("RequestId");
+    const iamUser = parameter("UserName");
+    const roleArn = parameter("RoleArn");
+    const notBefore = new Date(parameter("NotBefore") ?? "");
+    const notAfter = new Date(parameter("NotAfter") ?? "");
     if (!requestId || !iamUser || !roleArn || Number.isNaN(notBefore.getTime()) || Number.isNaN(notAfter.getTime())) {
       continue;
     }
-    records.push({
-      record: { executionId, requestId, iamUser, roleArn, notBefore, notAfter },
-      startedAt: e.ExecutionStartTime?.getTime() ?? 0,
-    });
+    records.push({ record: { executionId, requestId, iamUser, roleArn, notBefore, notAfter }, startedAt });
   }
   return records.sort((a, b) => a.startedAt - b.startedAt).map((r) => r.record);
 }
