@@ -14,6 +14,7 @@ import type { SSMClient } from "@aws-sdk/client-ssm";
 import { ListAccountAssignmentsCommand, SSOAdminClient } from "@aws-sdk/client-sso-admin";
 import { mapLimited } from "../domain/map-limited.js";
 import { GRANT_PERMISSION_SET_DOCUMENT, REVOKE_PERMISSION_SET_DOCUMENT } from "../domain/permission-set-plan.js";
+import type { PermissionSetGrantRecord } from "../domain/permission-set-revoke.js";
 import { readSucceededExecutions, startAutomation } from "./aws-automation.js";
 import { type AwsClock, observeAwsTime } from "./aws-clock.js";
 import { AWS_RETRY, type AwsCredentials, type RoleSession } from "./aws-session.js";
@@ -176,17 +177,6 @@ export function startRevokePermissionSet(
     },
     clientToken: input.clientToken,
   });
-}
-
-/** A successful Elevate-GrantPermissionSet execution, with its exact parameters. */
-export interface PermissionSetGrantRecord {
-  executionId: string;
-  requestId: string;
-  userName: string;
-  permissionSetArn: string;
-  accountId: string;
-  notBefore: Date;
-  notAfter: Date;
 }
 
 /**

@@ -31,6 +31,17 @@ export interface NamedAssignment {
   userName: string | undefined;
 }
 
+/** A successful Elevate-GrantPermissionSet execution, with its exact parameters. */
+export interface PermissionSetGrantRecord {
+  executionId: string;
+  requestId: string;
+  userName: string;
+  permissionSetArn: string;
+  accountId: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
 /** One permission-set grant, from a merged request or an Elevate-GrantPermissionSet execution. */
 export interface PermissionSetGrant {
   requestId: string;
@@ -273,15 +284,7 @@ export function permissionSetGrantsOfRequests(
  * record whose request file was deleted is withdrawn, as its request is.
  */
 export function permissionSetGrantsOfRecords(
-  records: readonly {
-    executionId: string;
-    requestId: string;
-    userName: string;
-    permissionSetArn: string;
-    accountId: string;
-    notBefore: Date;
-    notAfter: Date;
-  }[],
+  records: readonly PermissionSetGrantRecord[],
   deletedRequestIds: ReadonlySet<string>,
 ): PermissionSetGrant[] {
   return records.map((r) => ({ ...r, deleted: deletedRequestIds.has(r.requestId), source: "execution" as const }));

@@ -6,6 +6,7 @@
 import { formatIamTime } from "./grant-policy.js";
 import { humanDuration } from "./grant-report.js";
 import type { PermissionSetPlan } from "./permission-set-revoke.js";
+import { textTable } from "./text-table.js";
 
 export interface PermissionSetStatusRow {
   requestId: string;
@@ -62,18 +63,6 @@ export function permissionSetDrift(status: PermissionSetStatus | undefined): num
   return status ? status.assignments.filter((a) => a.state === "drift").length + status.unaddressable.length : 0;
 }
 
-function table(rows: readonly string[][]): string {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
-
 /** The status text's Identity Center section (none when there is nothing to say). */
 export function permissionSetStatusLines(ps: PermissionSetStatus | undefined): string[] {
   const lines: string[] = [];
@@ -89,7 +78,7 @@ export function permissionSetStatusLines(ps: PermissionSetStatus | undefined): s
       a.state,
       a.remainingSeconds === null ? "-" : a.state === "expired" ? "ended" : humanDuration(a.remainingSeconds * 1000),
     ]);
-    if (body.length > 0) lines.push(table([header, ...body]));
+    if (body.length > 0) lines.push(textTable([header, ...body]));
     for (const a of ps.assignments.filter((x) => x.state === "drift")) lines.push(`  drift: ${a.why ?? ""}`);
     for (const why of ps.unaddressable) lines.push(`  drift (remove by hand): ${why}`);
   }

@@ -30,6 +30,7 @@ import {
   type RevokePlan,
 } from "../domain/revoke-plan.js";
 import { closestName } from "../domain/suggest.js";
+import { textTable } from "../domain/text-table.js";
 import type { CommandOutcome } from "./command-io.js";
 import { describeAwsError } from "./grant.js";
 import {
@@ -116,18 +117,6 @@ export function statusRows(plan: RevokePlan, known: ReadonlyMap<string, KnownReq
   );
 }
 
-function table(rows: readonly string[][]): string {
-  const widths = (rows[0] ?? []).map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n");
-}
-
 export function statusText(result: StatusResult): string {
   const lines: string[] = [];
   if (result.grants.length === 0) {
@@ -144,7 +133,7 @@ export function statusText(result: StatusResult): string {
       g.remainingSeconds === null ? "-" : g.state === "expired" ? "ended" : humanDuration(g.remainingSeconds * 1000),
       g.requestFile ?? "(none)",
     ]);
-    lines.push(table([header, ...body]));
+    lines.push(textTable([header, ...body]));
   }
   if (result.cutoffs.length > 0) {
     lines.push("", "Session cut-offs:");
