@@ -12,10 +12,16 @@ const run = promisify(execFile);
 
 describe("elevate demo", () => {
   it("runs the whole loop and proves every step", async () => {
-    const { stdout } = await run(process.execPath, ["action/dist/cli/index.js", "demo"], {
+    const result = await run(process.execPath, ["action/dist/cli/index.js", "demo"], {
       env: { ...process.env, NO_COLOR: "1" },
       timeout: 120_000,
-    });
+    }).catch((error: { code?: unknown; signal?: unknown; stdout?: string; stderr?: string }) => error);
+    // A failed demo says which step failed on stdout: show it, not only "Command failed".
+    const stdout = result.stdout ?? "";
+    expect(
+      "code" in result ? { code: result.code, signal: result.signal } : { code: 0, signal: null },
+      `${stdout}\n${result.stderr ?? ""}`,
+    ).toEqual({ code: 0, signal: null });
     const steps = stdout.split("\n").filter((line) => /^\[\d+\/\d+\]/.test(line));
     expect(steps).toHaveLength(18);
     for (const line of steps) expect(line).toMatch(/ … ok \(\d+\.\d s\)$/);
