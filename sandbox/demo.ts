@@ -188,32 +188,54 @@ export async function runDemo(): Promise<number> {
     return `bob: ${bob.error.split(":")[0]}; alice as not-alice: ${other.error.split(":")[0]}`;
   });
 
-  step("Time passes beyond the window: the policy expires by itself", async () => {
+  step("Time passes beyond the window: AssumeRole is refused at once", async () => {
     const w = world!;
+    // Moving the clock past notAfter also fires the grant's end schedule (next step);
+    // the refusal holds either way: the policy's own window has closed, or the policy is gone.
     w.aws.clock.set(new Date(notAfter!.getTime() + 60_000));
     const result = await w.tryAssume("alice.smith");
     claim(!result.ok, "alice could still assume the role after notAfter");
-    claim(w.grantPolicies("alice.smith").length === 1, "the policy vanished before any revoke ran");
-    return `clock at ${w.now().toISOString()}; AssumeRole refused even though the policy is still attached`;
+    return `clock at ${w.now().toISOString()}; AssumeRole refused: ${result.ok ? "" : result.error.split(":")[0]}`;
   });
 
-  step("The scheduled revoke deletes the expired grant and cuts off older sessions", async () => {
-    const w = world!;
-    const run = await w.runAction(
-      "revoke",
-      scheduleEvent({ repository: w.scenario.webhookRepository(), cron: "17 * * * *", sha: w.scenario.mainSha() }),
-    );
-    claim(run.exitCode === 0, `the revoke failed: ${actionProblem(run)}`);
-    claim(JSON.parse(run.outputs.revoked ?? "[]").includes(requestId), "the revoke output does not list the request");
-    claim(w.grantPolicies("alice.smith").length === 0, "the grant policy is still on alice.smith");
-    const rolePolicies = w.aws.state.rolePolicies("EC2_FullAccess_Role");
-    const cutoff = rolePolicies["elevate-cutoff-alice.smith"];
-    claim(cutoff, "no session cut-off policy on the role");
-    const parsed = parseCutoffPolicy(JSON.stringify(cutoff));
-    claim(parsed?.iamUser === "alice.smith", "the cut-off policy does not match alice's sessions");
-    claim(parsed.revokedAt.getTime() > notAfter!.getTime(), "the cut-off time is not after the window");
-    return `policy gone from IAM; elevate-cutoff-alice.smith on the role denies alice's role sessions issued before ${parsed.revokedAt.toISOString()}`;
-  });
+  step(
+    "At notAfter the grant's schedule runs Elevate-ExpireGrant (no GitHub run): policy deleted, older sessions cut off",
+    async () => {
+      const w = world!;
+      await w.aws.state.settleSchedules();
+      for (const e of executionsOf(w, "Elevate-ExpireGrant", requestId)) await finished(e);
+      const expiries = executionsOf(w, "Elevate-ExpireGrant", requestId);
+      claim(expiries.length === 1, `expected one Elevate-ExpireGrant run, found ${expiries.length}`);
+      const expiry = expiries[0]!;
+      claim(
+        expiry.status === "Success",
+        `Elevate-ExpireGrant did not succeed: ${expiry.failureMessage ?? expiry.status}`,
+      );
+      claim(
+        /elevate-scheduler/.test(expiry.executedBy),
+        `the expiry was not started by the schedule: ${expiry.executedBy}`,
+      );
+      claim(w.grantPolicies("alice.smith").length === 0, "the grant policy is still on alice.smith");
+      const rolePolicies = w.aws.state.rolePolicies("EC2_FullAccess_Role");
+      const cutoff = rolePolicies["elevate-cutoff-alice.smith"];
+      claim(cutoff, "no session cut-off policy on the role");
+      const parsed = parseCutoffPolicy(JSON.stringify(cutoff));
+      claim(parsed?.iamUser === "alice.smith", "the cut-off policy does not match alice's sessions");
+      claim(parsed.revokedAt.getTime() >= notAfter!.getTime(), "the cut-off time is before the window's end");
+      // The scheduled revoke run, GitHub's safety net, finds nothing left to revoke.
+      const run = await w.runAction(
+        "revoke",
+        scheduleEvent({ repository: w.scenario.webhookRepository(), cron: "17 * * * *", sha: w.scenario.mainSha() }),
+      );
+      claim(run.exitCode === 0, `the revoke failed: ${actionProblem(run)}`);
+      claim(!JSON.parse(run.outputs.revoked ?? "[]").includes(requestId), "the revoke run revoked the request again");
+      return [
+        `Elevate-ExpireGrant started by ${expiry.executedBy.split("/").slice(-2).join("/")}`,
+        `policy gone from IAM; elevate-cutoff-alice.smith on the role denies alice's role sessions issued before ${parsed.revokedAt.toISOString()}`,
+        "the scheduled revoke run (GitHub's safety net) found nothing left to revoke",
+      ].join("\n");
+    },
+  );
 
   step("The audit log is rebuilt from git history and the evidence notes", async () => {
     const w = world!;

@@ -28,6 +28,9 @@ describe("elevate demo", () => {
     expect(stdout).toContain("alice can now assume the role");
     expect(stdout).toMatch(/bob: AccessDenied; alice as not-alice: AccessDenied/);
     expect(stdout).toContain("elevate-cutoff-alice.smith");
+    // The grant's own schedule ends it at notAfter; the scheduled revoke run finds nothing left.
+    expect(stdout).toMatch(/Elevate-ExpireGrant started by elevate-scheduler\//);
+    expect(stdout).toContain("the scheduled revoke run (GitHub's safety net) found nothing left to revoke");
     expect(stdout).toMatch(/granted \([0-9a-f-]{36}\)/);
     expect(stdout).toMatch(/All 18 steps proved what they claim/);
     // Part two: an Identity Center permission set in the member account, same loop.
