@@ -66,16 +66,24 @@ export function loadConfig(text: string | Uint8Array, file: string): LoadConfigR
 
 // --- Effective role settings ----------------------------------------------------------------
 
+/** A catalog entry that grants an IAM role: a policy on the requester's IAM user lets it assume the role. */
+export interface IamRoleTarget {
+  kind: "role";
+  roleArn: string;
+}
+
+/** A catalog entry that grants a permission set: an account assignment in an Identity Center instance. */
+export interface PermissionSetTarget {
+  kind: "permissionSet";
+  instanceArn: string;
+  identityStoreId: string;
+  permissionSetArn: string;
+  /** The account the permission set is assigned in. */
+  accountId: string;
+}
+
 /** What a catalog entry grants: an IAM role to assume, or a permission set assigned in an account. */
-export type RoleTarget =
-  | { kind: "role"; roleArn: string }
-  | {
-      kind: "permissionSet";
-      instanceArn: string;
-      identityStoreId: string;
-      permissionSetArn: string;
-      accountId: string;
-    };
+export type RoleTarget = IamRoleTarget | PermissionSetTarget;
 
 export interface EffectiveRole {
   /** Catalog key, equal to the folder under `requests/`. */

@@ -45,18 +45,23 @@ export function buildPermissionSetPlan(
   mergedAt: Date,
   options: { capNotAfter?: Date } = {},
 ): PermissionSetPlanResult {
-  const role = findRole(config, request.role);
-  if (role?.target.kind !== "permissionSet" || role.arn !== request.roleArn) {
+  const { access } = request;
+  const target = findRole(config, request.role)?.target;
+  if (
+    access.kind !== "permissionSet" ||
+    target?.kind !== "permissionSet" ||
+    target.permissionSetArn !== access.permissionSetArn
+  ) {
     return {
       ok: false,
       message: `role ${JSON.stringify(request.role)} is not (or no longer) in the config's catalog as a permission set as validated`,
     };
   }
   const user = findUserEntry(config, request.requester);
-  if (!user?.identityCenterUser || user.identityCenterUser !== request.identityCenterUser) {
+  if (!user?.identityCenterUser || user.identityCenterUser !== access.identityCenterUser) {
     return {
       ok: false,
-      message: `requester ${JSON.stringify(request.requester)} is not (or no longer) mapped to Identity Center user ${JSON.stringify(request.identityCenterUser ?? "")}`,
+      message: `requester ${JSON.stringify(request.requester)} is not (or no longer) mapped to Identity Center user ${JSON.stringify(access.identityCenterUser)}`,
     };
   }
   const requested = computeWindow({ mergedAt, start: request.start, durationMs: request.durationMs });
@@ -65,7 +70,7 @@ export function buildPermissionSetPlan(
     return { ok: false, message: `the approvers' cap ends the window before it starts (${formatIamTime(cap)})` };
   }
   const notAfter = cap && cap.getTime() < requested.notAfter.getTime() ? cap : requested.notAfter;
-  const { instanceArn, permissionSetArn, accountId } = role.target;
+  const { instanceArn, permissionSetArn, accountId } = target;
   return {
     ok: true,
     plan: {
@@ -147,7 +152,7 @@ export function buildPlannedGrant(
   mergedAt: Date,
   options: { capNotAfter?: Date } = {},
 ): { ok: true; plan: PlannedGrant } | { ok: false; message: string } {
-  if (request.target.kind === "permissionSet") return buildPermissionSetPlan(request, config, mergedAt, options);
+  if (request.access.kind === "permissionSet") return buildPermissionSetPlan(request, config, mergedAt, options);
   const planned = buildGrantPlan(request, config, mergedAt, options);
   return planned.ok ? { ok: true, plan: { kind: "role", ...planned.plan } } : planned;
 }

@@ -23,9 +23,9 @@ export interface PlanTextInput {
 
 /** One line on what a valid request would grant, whichever its kind (`elevate validate`). */
 export function requestGrantSummary(request: ValidRequest): string {
-  const target = request.target;
-  if (target.kind === "role") return `${request.requester} (IAM user ${request.iamUser}) may assume ${target.roleArn}`;
-  return `${request.requester} (Identity Center user ${request.identityCenterUser ?? "?"}) may use permission set ${target.permissionSetArn} in account ${target.accountId}`;
+  const { access } = request;
+  if (access.kind === "role") return `${request.requester} (IAM user ${access.iamUser}) may assume ${access.roleArn}`;
+  return `${request.requester} (Identity Center user ${access.identityCenterUser}) may use permission set ${access.permissionSetArn} in account ${access.accountId}`;
 }
 
 function opensAt(input: PlanTextInput): string {

@@ -44,24 +44,25 @@ export function buildGrantPlan(
   /** An approver's cap (src/domain/approver-cap.ts): may end the window earlier, never later. */
   options: { capNotAfter?: Date } = {},
 ): GrantPlanResult {
-  if (request.target.kind !== "role") {
+  const { access } = request;
+  if (access.kind !== "role") {
     return {
       ok: false,
       message: `role ${JSON.stringify(request.role)} is an Identity Center permission set, which Elevate-GrantPermissionSet assigns (buildPermissionSetPlan), not an IAM role policy`,
     };
   }
-  const role = findRole(config, request.role);
-  if (!role || role.arn !== request.roleArn) {
+  const target = findRole(config, request.role)?.target;
+  if (target?.kind !== "role" || target.roleArn !== access.roleArn) {
     return {
       ok: false,
       message: `role ${JSON.stringify(request.role)} is not (or no longer) in the config's catalog as validated`,
     };
   }
   const user = findUser(config, request.requester);
-  if (!user || user.iamUser !== request.iamUser) {
+  if (!user || user.iamUser !== access.iamUser) {
     return {
       ok: false,
-      message: `requester ${JSON.stringify(request.requester)} is not (or no longer) mapped to IAM user ${JSON.stringify(request.iamUser)}`,
+      message: `requester ${JSON.stringify(request.requester)} is not (or no longer) mapped to IAM user ${JSON.stringify(access.iamUser)}`,
     };
   }
   const requested = computeWindow({ mergedAt, start: request.start, durationMs: request.durationMs });
@@ -74,7 +75,7 @@ export function buildGrantPlan(
   const policyInput = {
     requestId: request.id,
     iamUser: user.iamUser,
-    roleArn: role.arn,
+    roleArn: target.roleArn,
     notBefore: window.notBefore,
     notAfter: window.notAfter,
   };
@@ -85,7 +86,7 @@ export function buildGrantPlan(
     plan: {
       requestId: request.id,
       iamUser: user.iamUser,
-      roleArn: role.arn,
+      roleArn: target.roleArn,
       notBefore: formatIamTime(window.notBefore),
       notAfter: formatIamTime(window.notAfter),
       policyName: grantPolicyName(request.id),

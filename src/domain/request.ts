@@ -13,7 +13,6 @@ import {
   findUserEntry,
   GITHUB_LOGIN,
   MIN_REQUEST_DURATION_MS,
-  type RoleTarget,
   sameLogin,
   type UserEntry,
 } from "./config.js";
@@ -27,6 +26,7 @@ import {
   sortLocatedErrors,
 } from "./errors.js";
 import { parseRequestPath } from "./request-path.js";
+import { type RequestedAccess, requestedAccess } from "./requested-access.js";
 import { parseStrictYaml, type YamlMap } from "./strict-yaml.js";
 import { isWindowClosed } from "./window.js";
 
@@ -66,19 +66,10 @@ export interface ValidRequest {
   path: string;
   id: string;
   role: string;
-  /** What the request grants (an IAM role, or a permission set in an account); switch on `target.kind`. */
-  target: RoleTarget;
-  /** The ARN of what is granted: the IAM role's, or the permission set's (as EffectiveRole.arn). */
-  roleArn: string;
+  /** What the request grants to whom (an IAM role to an IAM user, or a permission set to an Identity Center user). */
+  access: RequestedAccess;
   /** The requester's GitHub login as listed under `users` in the config. */
   requester: string;
-  /**
-   * The requester's IAM user, which an IAM-role grant goes to. A
-   * permission-set request needs none: "" when the user has no IAM user.
-   */
-  iamUser: string;
-  /** The requester's Identity Center UserName; always set for a permission-set request. */
-  identityCenterUser?: string;
   /** Canonical duration (`1h30m`). */
   duration: string;
   durationMs: number;
@@ -374,23 +365,30 @@ export function validateRequest(input: ValidateRequestInput): ValidateRequestRes
     }
   }
 
-  if (errors.length > 0 || !pathResult.ok || !role || !user || durationMs === undefined || reasonText === undefined) {
+  // Undefined only when the user has no identity of the role's kind, which is refused above.
+  const access = role && user ? requestedAccess(role.target, user) : undefined;
+  if (
+    errors.length > 0 ||
+    !pathResult.ok ||
+    !role ||
+    !user ||
+    !access ||
+    durationMs === undefined ||
+    reasonText === undefined
+  ) {
     return { errors: sortLocatedErrors(errors) };
   }
   const request: ValidRequest = {
     path: input.path,
     id: pathResult.value.id,
     role: role.key,
-    target: role.target,
-    roleArn: role.arn,
+    access,
     requester: user.login,
-    iamUser: user.iamUser ?? "",
     duration: formatDuration(durationMs),
     durationMs,
     reason: reasonText,
     approvals: role.approvals,
   };
-  if (user.identityCenterUser !== undefined) request.identityCenterUser = user.identityCenterUser;
   if (ticketText !== undefined) request.ticket = ticketText;
   if (start !== undefined) request.start = start;
   return { request, errors: [] };

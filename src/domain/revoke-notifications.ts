@@ -117,7 +117,7 @@ export function requestedEvents(input: {
         ...base,
         requester: request.requester,
         // A permission-set request has no IAM user or role: the role key names what is asked for.
-        ...(request.target.kind === "role" ? { iamUser: request.iamUser, roleArn: request.roleArn } : {}),
+        ...(request.access.kind === "role" ? { iamUser: request.access.iamUser, roleArn: request.access.roleArn } : {}),
         role: request.role,
         ...(request.start
           ? { window: { notBefore: request.start, notAfter: new Date(request.start.getTime() + request.durationMs) } }

@@ -57,7 +57,7 @@ export async function runPlan(input: PlanInput): Promise<PlanOutcome> {
   if (check.unreadable) return { status: "unreadable", errors: check.errors };
   if (!check.request) return { status: "invalid", errors: check.errors };
   const request = check.request;
-  if (request.target.kind === "permissionSet") {
+  if (request.access.kind === "permissionSet") {
     const planned = buildPermissionSetPlan(request, loaded.config, input.mergedAt);
     if (!planned.ok) return { status: "invalid", errors: [locatedError(input.file, FILE_START, planned.message)] };
     return {

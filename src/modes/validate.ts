@@ -213,7 +213,13 @@ async function compareWithDefaultBranch(workspace: Workspace, checks: RequestFil
 
 export type ValidateOutcome =
   | { status: "config-error"; errors: LocatedError[] }
-  | { status: "checked"; results: RequestFileCheck[]; emptyDirectories: string[] };
+  | {
+      status: "checked";
+      results: RequestFileCheck[];
+      emptyDirectories: string[];
+      /** The config the files were checked against. */
+      config: ElevateConfig;
+    };
 
 export interface ValidateInput {
   cwd: string;
@@ -252,5 +258,5 @@ export async function runValidate(input: ValidateInput): Promise<ValidateOutcome
     now: input.now,
     stdin: input.stdin,
   });
-  return { status: "checked", results, emptyDirectories };
+  return { status: "checked", results, emptyDirectories, config: loaded.config };
 }

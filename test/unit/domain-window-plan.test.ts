@@ -116,7 +116,8 @@ describe("buildGrantPlan", () => {
     // Unreachable through loadConfig (role names are at most 64 characters); built by hand to prove the guard.
     const longArn = `arn:aws:iam::123456789012:role/${"p/".repeat(900)}Role`;
     const big = { ...config, roles: { ...config.roles, "ec2-admin": { ...config.roles["ec2-admin"]!, arn: longArn } } };
-    const request = { ...validRequest(), roleArn: longArn };
+    const valid = validRequest();
+    const request = { ...valid, access: { ...valid.access, roleArn: longArn } };
     const result = buildGrantPlan(request, big, new Date("2026-11-30T00:00:00Z"));
     expect(result.ok).toBe(false);
     if (!result.ok) {

@@ -40,19 +40,26 @@ describe("validateRequest for both kinds", () => {
     expect(request).toMatchObject({
       id: "fix-prod-db",
       role: "prod-admin",
-      target: {
+      access: {
         kind: "permissionSet",
         instanceArn: IC_INSTANCE,
         identityStoreId: "d-0123456789",
         permissionSetArn: IC_PERMISSION_SET,
         accountId: "210987654321",
+        identityCenterUser: "dora@acme.com",
       },
-      roleArn: IC_PERMISSION_SET,
       requester: "dora",
-      identityCenterUser: "dora@acme.com",
-      iamUser: "",
       durationMs: 5_400_000,
     });
+    // Only the permission set's own fields: no role ARN, no IAM user.
+    expect(Object.keys(request?.access ?? {}).sort()).toEqual([
+      "accountId",
+      "identityCenterUser",
+      "identityStoreId",
+      "instanceArn",
+      "kind",
+      "permissionSetArn",
+    ]);
   });
 
   it("a permission-set role needs the requester's identityCenterUser: located at requester, naming users.<login>", () => {
@@ -85,16 +92,15 @@ describe("validateRequest for both kinds", () => {
   });
 
   it("a user with both identities may request either kind", () => {
-    expect(validate({ ...PS_REQUEST, requester: "bob" }).request).toMatchObject({
+    expect(validate({ ...PS_REQUEST, requester: "bob" }).request?.access).toMatchObject({
+      kind: "permissionSet",
       identityCenterUser: "bob@acme.com",
-      iamUser: "bob",
-      target: { kind: "permissionSet" },
     });
     const role = validate(
       { requester: "bob", role: "ec2-admin", duration: "1h", reason: "Resize the web ASG for INC-9" },
       "requests/ec2-admin/resize.yaml",
     );
-    expect(role.request).toMatchObject({ iamUser: "bob", target: { kind: "role" } });
+    expect(role.request?.access).toMatchObject({ kind: "role", iamUser: "bob" });
   });
 
   it("the role's maxDuration holds for permission sets too", () => {

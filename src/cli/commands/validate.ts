@@ -1,7 +1,8 @@
 /** `elevate validate`: its options, help and output; the checks are src/modes/validate.ts. */
 
-import { GITHUB_LOGIN } from "../../domain/config.js";
+import { type ElevateConfig, GITHUB_LOGIN } from "../../domain/config.js";
 import { requestGrantSummary } from "../../domain/plan-text.js";
+import { validRequestJson } from "../../domain/request-json.js";
 import { MAX_YAML_BYTES } from "../../domain/strict-yaml.js";
 import { type RequestFileCheck, runValidate } from "../../modes/validate.js";
 import {
@@ -17,13 +18,16 @@ import {
 } from "../args.js";
 import { printErrors } from "../output.js";
 
-/** The `--format json` shape of one file (README.md "CLI"). */
-function jsonResult(check: Pick<RequestFileCheck, "file" | "valid" | "errors" | "request" | "note">) {
+/** The `--format json` shape of one file (README.md "CLI"); `config` is the one it was checked against. */
+function jsonResult(
+  check: Pick<RequestFileCheck, "file" | "valid" | "errors" | "request" | "note">,
+  config?: ElevateConfig,
+) {
   return {
     file: check.file,
     valid: check.valid,
     errors: check.errors.map(({ line, col, message }) => ({ line, col, message })),
-    ...(check.request ? { request: check.request } : {}),
+    ...(check.request && config ? { request: validRequestJson(check.request, config) } : {}),
     ...(check.note ? { note: check.note } : {}),
   };
 }
@@ -112,7 +116,13 @@ export const validateCommand: CliCommand = {
       context.stderr.write(`${PROGRAM} validate: no request files (.yaml, .yml) under ${dir}\n`);
     }
     if (format === "json") {
-      context.stdout.write(`${JSON.stringify(results.map(jsonResult), null, 2)}\n`);
+      context.stdout.write(
+        `${JSON.stringify(
+          results.map((result) => jsonResult(result, outcome.config)),
+          null,
+          2,
+        )}\n`,
+      );
     } else {
       for (const result of results) {
         if (result.valid && result.request) {
