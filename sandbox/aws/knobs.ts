@@ -10,6 +10,14 @@ export interface SandboxKnobs {
   /** The next `count` calls of `apiName` (e.g. "PutUserPolicy") fail with `errorCode`. */
   failNext(apiName: string, errorCode: string, count?: number): void;
   /**
+   * Forced interleaving: `hook` runs once, right before the next call of `apiName` is
+   * handled (after authentication, before the call reads or changes anything), and the
+   * call waits for it. Tests use it to land a concurrent run's change (a policy deleted,
+   * a cut-off rewritten) exactly between two calls of the script under test, instead of
+   * hoping that timing puts it there.
+   */
+  beforeNext(apiName: string, hook: () => void | Promise<void>): void;
+  /**
    * EventBridge Scheduler: the next `count` due schedules are dropped: the target is
    * never invoked and the schedule completes as if it had (a missed schedule).
    */
@@ -33,6 +41,8 @@ export interface KnobsInternals {
   knobs: SandboxKnobs;
   /** Consumes one pending failure for `apiName`, if any. */
   takeFailure(apiName: string): string | undefined;
+  /** Consumes the pending `beforeNext` hook for `apiName`, if any. */
+  takeHook(apiName: string): (() => void | Promise<void>) | undefined;
   /** Draws from the seeded generator: true when this call must be throttled. */
   shouldThrottle(): boolean;
   /** Consumes one pending invocation fault, if any. */
@@ -53,6 +63,7 @@ function mulberry32(seed: number): () => number {
 
 export function createKnobs(seed = 1): KnobsInternals {
   const pending = new Map<string, { errorCode: string; count: number }[]>();
+  const hooks = new Map<string, (() => void | Promise<void>)[]>();
   let random = mulberry32(seed);
   let latencyMs = 0;
   let throttleRate = 0;
@@ -86,6 +97,9 @@ export function createKnobs(seed = 1): KnobsInternals {
       queue.push({ errorCode, count });
       pending.set(apiName, queue);
     },
+    beforeNext(apiName: string, hook: () => void | Promise<void>) {
+      hooks.set(apiName, [...(hooks.get(apiName) ?? []), hook]);
+    },
     dropNextInvocation(count = 1) {
       queueFault({ kind: "drop" }, count);
     },
@@ -110,6 +124,7 @@ export function createKnobs(seed = 1): KnobsInternals {
     },
     reset() {
       pending.clear();
+      hooks.clear();
       invocationFaults.length = 0;
       dropAllInvocations = false;
       invocationDelayMs = 0;
@@ -128,6 +143,12 @@ export function createKnobs(seed = 1): KnobsInternals {
       if (head.count === 0) queue.shift();
       if (queue.length === 0) pending.delete(apiName);
       return head.errorCode;
+    },
+    takeHook(apiName) {
+      const queue = hooks.get(apiName);
+      const hook = queue?.shift();
+      if (queue && queue.length === 0) hooks.delete(apiName);
+      return hook;
     },
     shouldThrottle() {
       if (throttleRate <= 0) return false;

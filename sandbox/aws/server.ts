@@ -243,7 +243,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<AwsSandbox> {
   const region = options.region ?? "ap-northeast-1";
   const clock = createClock(options.now, options.clockMode);
-  const { knobs, takeFailure, shouldThrottle, takeInvocationFault } = createKnobs(options.seed ?? 1);
+  const { knobs, takeFailure, takeHook, shouldThrottle, takeInvocationFault } = createKnobs(options.seed ?? 1);
   const store = new IamStore(options.accountIds ?? ["123456789012"], () => clock.now());
   const rootByAccount = new Map<string, IssuedCredential>();
   for (const id of store.accounts.keys()) rootByAccount.set(id, store.rootCredential(id));
@@ -445,6 +445,9 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
           injectedStatus(injected),
         );
       }
+      // knobs.beforeNext: a test's concurrent change lands here, before this call acts.
+      const hook = takeHook(action);
+      if (hook) await hook();
       const ctx: CallContext = { service, action, principal, region, requestId, now: clock.now() };
       ({ status, contentType, payload } = await run(ctx));
     } catch (err) {

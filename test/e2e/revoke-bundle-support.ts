@@ -102,7 +102,13 @@ export async function addPrivilegedRole(world: ElevateWorld, roleName: string): 
         Statement: [
           {
             Effect: "Allow",
-            Action: ["iam:PutRolePolicy", "iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:ListRolePolicies"],
+            Action: [
+              "iam:PutRolePolicy",
+              "iam:DeleteRolePolicy",
+              "iam:GetRolePolicy",
+              "iam:ListRolePolicies",
+              "iam:GetRole",
+            ],
             Resource: arn,
           },
         ],
