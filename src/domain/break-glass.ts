@@ -121,6 +121,10 @@ export function authorizeBreakGlass(input: BreakGlassInput): BreakGlassResult {
     );
   }
   const glass = role?.breakGlass;
+  // loadConfig allows breakGlass on IAM roles only; a permission set is refused here all the same.
+  const target = role?.target.kind === "role" ? role.target : undefined;
+  if (glass && !target)
+    errors.push(`role ${quote(roleKey)} is an Identity Center permission set; break-glass grants IAM roles only`);
 
   const user = GITHUB_LOGIN.test(input.actor) ? findUser(config, input.actor) : undefined;
   if (!GITHUB_LOGIN.test(input.actor)) {
@@ -163,14 +167,15 @@ export function authorizeBreakGlass(input: BreakGlassInput): BreakGlassResult {
   if (role?.requireTicket && ticket === "")
     errors.push(`role ${quote(roleKey)} requires a ticket; set the 'ticket' input`);
 
-  if (errors.length > 0 || !role || !glass || !user || durationMs === undefined) return { ok: false, errors };
+  if (errors.length > 0 || !role || !target || !glass || !user || durationMs === undefined)
+    return { ok: false, errors };
 
   const requestId = breakGlassRequestId(input.runId);
   const window = computeWindow({ mergedAt: input.now, durationMs });
   const policyInput = {
     requestId,
     iamUser: user.iamUser,
-    roleArn: role.arn,
+    roleArn: target.roleArn,
     notBefore: window.notBefore,
     notAfter: window.notAfter,
   };
@@ -188,7 +193,7 @@ export function authorizeBreakGlass(input: BreakGlassInput): BreakGlassResult {
     grant: {
       requestId,
       iamUser: user.iamUser,
-      roleArn: role.arn,
+      roleArn: target.roleArn,
       notBefore: formatIamTime(window.notBefore),
       notAfter: formatIamTime(window.notAfter),
       policyName: grantPolicyName(requestId),

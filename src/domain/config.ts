@@ -90,8 +90,6 @@ export interface EffectiveRole {
   key: string;
   /** What the entry grants; switch on `target.kind`. */
   target: RoleTarget;
-  /** The ARN of what is granted: the IAM role's, or the permission set's (`target` says which). */
-  arn: string;
   maxDuration: string;
   maxDurationMs: number;
   approvals: number;
@@ -131,11 +129,9 @@ export function findRole(config: ElevateConfig, key: string): EffectiveRole | un
   const requesters = role.requesters
     ? users.filter((user) => role.requesters?.some((login) => sameLogin(login, user)))
     : users;
-  const target = roleTarget(config, key, role);
   const effective: EffectiveRole = {
     key,
-    target,
-    arn: target.kind === "role" ? target.roleArn : target.permissionSetArn,
+    target: roleTarget(config, key, role),
     maxDuration: formatDuration(parsed.ms),
     maxDurationMs: parsed.ms,
     approvals: role.approvals ?? defaults.approvals ?? BUILT_IN_DEFAULTS.approvals,

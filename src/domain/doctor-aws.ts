@@ -113,15 +113,16 @@ function outputChecks(facts: AwsFacts, config: ElevateConfig, file: string, loca
     for (const key of Object.keys(config.roles)) {
       const role = findRole(config, key);
       if (role?.target.kind !== "role") continue; // permission sets: GrantablePermissionSets, below
-      arns.add(role.arn);
-      const max = ceiling.get(role.arn);
+      const { roleArn } = role.target;
+      arns.add(roleArn);
+      const max = ceiling.get(roleArn);
       if (max === undefined) {
         out.push(
           finding(
             file,
             locate(["roles", key, "arn"]),
             "error",
-            `roles.${key}: the stack's GrantableRoles does not include ${role.arn}, so the grant runbook refuses every request for it; add ${role.arn}=${role.maxDuration} to the parameter`,
+            `roles.${key}: the stack's GrantableRoles does not include ${roleArn}, so the grant runbook refuses every request for it; add ${roleArn}=${role.maxDuration} to the parameter`,
           ),
         );
       } else if (role.maxDuration && role.maxDurationMs > max) {

@@ -278,7 +278,10 @@ export function judgeGate(gate: GateExecution, ctx: JudgeContext): GateVerdict {
 
 /** Why a gate's request no longer matches the config, or undefined. */
 function configMismatch(request: GateRequest, config: ElevateConfig): string | undefined {
-  const keys = Object.keys(config.roles).filter((k) => findRole(config, k)?.arn === request.roleArn);
+  const keys = Object.keys(config.roles).filter((k) => {
+    const target = findRole(config, k)?.target;
+    return target?.kind === "role" && target.roleArn === request.roleArn;
+  });
   const role = keys.map((k) => findRole(config, k)).find((r) => r?.awsApproval);
   if (!role?.awsApproval) return `no role in the catalog with ARN ${request.roleArn} requires AWS-side approval`;
   if (!Object.values(config.users).some((user) => user.iamUser === request.iamUser))

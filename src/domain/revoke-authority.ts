@@ -5,6 +5,7 @@
  * AWS-side approval gates (SSM). Never the evidence notes: anyone who can push
  * `refs/notes/elevate` could write one. Pure: `driftOf` judges one grant against them.
  */
+import type { RoleTarget } from "./config.js";
 import { formatIamTime, type ParsedGrantPolicy } from "./grant-policy.js";
 import { RESERVED_ID_PREFIX } from "./request-path.js";
 import type { InventoryGrant } from "./revoke-inventory.js";
@@ -42,9 +43,11 @@ export interface KnownRequest {
   role?: string;
   /**
    * From the request file as added, when there is no evidence note (the note push can
-   * fail after a grant). `mergedAt` is the committer time of the commit that added it.
+   * fail after a grant). `mergedAt` is the committer time of the commit that added it;
+   * `iamUser` is the requester's IAM user and `target` what the request's role grants,
+   * when the config still maps them.
    */
-  requested?: { iamUser?: string; roleArn?: string; durationMs: number; start?: Date; mergedAt: Date };
+  requested?: { iamUser?: string; target?: RoleTarget; durationMs: number; start?: Date; mergedAt: Date };
 }
 
 /** One successful Elevate-Grant execution: the grant it attached, exactly. */
@@ -201,8 +204,13 @@ export function driftOf(
   if (requested.iamUser !== undefined && requested.iamUser !== grant.iamUser) {
     problems.push(`it is on user ${grant.iamUser}, the request maps to ${requested.iamUser}`);
   }
-  if (requested.roleArn !== undefined && requested.roleArn !== policy.roleArn) {
-    problems.push(`it allows ${policy.roleArn}, the request's role is ${requested.roleArn}`);
+  const target = requested.target;
+  if (target?.kind === "role" && target.roleArn !== policy.roleArn) {
+    problems.push(`it allows ${policy.roleArn}, the request's role is ${target.roleArn}`);
+  }
+  // A permission-set request grants no IAM role: an IAM grant policy under its id never matches it.
+  if (target?.kind === "permissionSet") {
+    problems.push(`it allows ${policy.roleArn}, the request's role is ${target.permissionSetArn}`);
   }
   const policyMs = policy.notAfter.getTime() - policy.notBefore.getTime();
   if (policyMs > requested.durationMs) {

@@ -135,7 +135,8 @@ export function requestedEvents(input: {
         requester: pr.author,
         ...(user ? { iamUser: user.iamUser } : {}),
         role: parsed.value.role,
-        ...(role ? { roleArn: role.arn } : {}),
+        // As ever, `roleArn` is the catalog entry's ARN whatever its kind (a permission set's too).
+        ...(role ? { roleArn: role.target.kind === "role" ? role.target.roleArn : role.target.permissionSetArn } : {}),
         detail:
           f.text === undefined
             ? "the request file could not be read from the pull request"

@@ -43,8 +43,10 @@ export interface CheckedFile {
   plan?: {
     requestId: string;
     requester: string;
-    iamUser: string;
-    roleArn: string;
+    /** The table's "user" cell: the IAM user, or the Identity Center user marked as such. */
+    grantee: string;
+    /** The table's "grants" cell: the role ARN, or the permission set and its account. */
+    grants: string;
     window: string;
     approvals: string;
     approvers: string;
@@ -273,8 +275,8 @@ function checkedFileOf(v: PreMergeVerdict): CheckedFile {
       requestId: plan.requestId,
       requester: request.requester,
       // The check's table names the grantee and what is granted, whichever the kind.
-      iamUser: plan.kind === "role" ? plan.iamUser : `${plan.identityCenterUser} (Identity Center)`,
-      roleArn:
+      grantee: plan.kind === "role" ? plan.iamUser : `${plan.identityCenterUser} (Identity Center)`,
+      grants:
         plan.kind === "role" ? plan.roleArn : `permission set ${plan.permissionSetArn} in account ${plan.accountId}`,
       window: request.start
         ? `${plan.notBefore} – ${plan.notAfter} (${humanDuration(ms)})`
@@ -299,7 +301,7 @@ export function checkCommentBody(results: readonly CheckedFile[], headline: stri
     for (const r of plans) {
       const p = r.plan!;
       lines.push(
-        `| \`${p.requestId}\` | @${mdEscape(p.requester)} | \`${p.iamUser}\` | \`${p.roleArn}\` | ${mdEscape(p.window)} | ${mdEscape(p.approvals)} | ${mdEscape(p.approvers)} |`,
+        `| \`${p.requestId}\` | @${mdEscape(p.requester)} | \`${p.grantee}\` | \`${p.grants}\` | ${mdEscape(p.window)} | ${mdEscape(p.approvals)} | ${mdEscape(p.approvers)} |`,
       );
     }
     lines.push("");

@@ -264,14 +264,14 @@ export async function completeRequestFacts(
     if (!facts || facts.durationMs === undefined) continue;
     const folder = entry.file.split("/")[1] ?? "";
     const iamUser = facts.requester === undefined ? undefined : findUser(config, facts.requester)?.iamUser;
-    const roleArn = findRole(config, facts.role ?? folder)?.arn;
+    const target = findRole(config, facts.role ?? folder)?.target;
     if (facts.requester !== undefined && entry.requester === undefined) entry.requester = facts.requester;
     entry.requested = {
       durationMs: facts.durationMs,
       mergedAt: entry.addedAt,
       ...(facts.start ? { start: facts.start } : {}),
       ...(iamUser ? { iamUser } : {}),
-      ...(roleArn ? { roleArn } : {}),
+      ...(target ? { target } : {}),
     };
   }
 }

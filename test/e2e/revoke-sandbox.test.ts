@@ -94,7 +94,7 @@ function knownAs(...entries: [string, string, string, string][]): Map<string, Kn
         // Merged at its notBefore, for its whole window: what the default branch says.
         requested: {
           iamUser: user,
-          roleArn,
+          target: { kind: "role", roleArn },
           durationMs: new Date(na).getTime() - new Date(nb).getTime(),
           mergedAt: new Date(nb),
         },

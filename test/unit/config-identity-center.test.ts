@@ -38,7 +38,6 @@ describe("permission-set catalog entries", () => {
     });
     expect(findRole(config, "prod-admin")).toMatchObject({
       key: "prod-admin",
-      arn: PS,
       maxDuration: "2h",
       target: {
         kind: "permissionSet",
@@ -277,7 +276,7 @@ describe("config parser properties", () => {
         const loaded = load(text);
         if (loaded.config) {
           expect(PERMISSION_SET_ARN.test(value)).toBe(true);
-          expect(findRole(loaded.config, "prod-admin")?.arn).toBe(value);
+          expect(findRole(loaded.config, "prod-admin")?.target).toMatchObject({ permissionSetArn: value });
         } else {
           for (const e of loaded.errors) {
             expect(e.file).toBe("cfg.yml");

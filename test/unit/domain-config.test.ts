@@ -34,7 +34,6 @@ describe("loadConfig", () => {
     expect(resolveRoleSettings(config, "ec2-admin")).toEqual({
       key: "ec2-admin",
       target: { kind: "role", roleArn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role" },
-      arn: "arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role",
       maxDuration: "2h",
       maxDurationMs: 7_200_000,
       approvals: 2,

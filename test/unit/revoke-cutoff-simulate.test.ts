@@ -56,7 +56,7 @@ function grantFor(requestId: string, notBefore: string, notAfter: string) {
     // The merged request and its Elevate-Grant execution (SSM) account for it.
     requested: {
       iamUser: "alice",
-      roleArn: ROLE,
+      target: { kind: "role", roleArn: ROLE },
       durationMs: T(notAfter).getTime() - T(notBefore).getTime(),
       mergedAt: T(notBefore),
     },

@@ -58,7 +58,7 @@ function merged(g: InventoryGrant, changes: Partial<KnownRequest> = {}): [string
       deleted: false,
       requested: {
         iamUser: g.iamUser,
-        roleArn: p.roleArn,
+        target: { kind: "role", roleArn: p.roleArn },
         durationMs: p.notAfter.getTime() - p.notBefore.getTime(),
         mergedAt: p.notBefore,
       },
@@ -428,7 +428,12 @@ const cases: Case[] = [
     grants: [active],
     merged: [
       merged(active, {
-        requested: { iamUser: "alice", roleArn: ROLE, durationMs: 3_600_000, mergedAt: T("2026-11-30T11:30:00Z") },
+        requested: {
+          iamUser: "alice",
+          target: { kind: "role", roleArn: ROLE },
+          durationMs: 3_600_000,
+          mergedAt: T("2026-11-30T11:30:00Z"),
+        },
       }),
     ],
     records: [record(active, { executionId: "exec-1h", notAfter: T("2026-11-30T12:30:00Z") })],
@@ -584,7 +589,12 @@ const cases: Case[] = [
     grants: [active],
     merged: [
       merged(active, {
-        requested: { iamUser: "alice", roleArn: ROLE, durationMs: 5_400_000, mergedAt: T("2026-11-30T09:00:00Z") },
+        requested: {
+          iamUser: "alice",
+          target: { kind: "role", roleArn: ROLE },
+          durationMs: 5_400_000,
+          mergedAt: T("2026-11-30T09:00:00Z"),
+        },
       }),
     ],
     gates: [
@@ -606,7 +616,12 @@ const cases: Case[] = [
     grants: [active],
     merged: [
       merged(active, {
-        requested: { iamUser: "alice", roleArn: ROLE, durationMs: 5_400_000, mergedAt: T("2026-11-30T09:00:00Z") },
+        requested: {
+          iamUser: "alice",
+          target: { kind: "role", roleArn: ROLE },
+          durationMs: 5_400_000,
+          mergedAt: T("2026-11-30T09:00:00Z"),
+        },
       }),
     ],
     driftMode: "report",

@@ -73,7 +73,7 @@ function knownFor(...grants: InventoryGrant[]): Map<string, KnownRequest> {
         // The merged request that asked for exactly this grant, and its Elevate-Grant execution (SSM).
         requested: {
           iamUser: g.iamUser,
-          roleArn: g.policy?.roleArn as string,
+          target: { kind: "role", roleArn: g.policy?.roleArn as string },
           durationMs: (g.policy?.notAfter.getTime() ?? 0) - (g.policy?.notBefore.getTime() ?? 0),
           mergedAt: g.policy?.notBefore as Date,
         },
@@ -459,7 +459,7 @@ describe("planRevocations: drift", () => {
           deleted: false,
           requested: {
             iamUser: "mallory",
-            roleArn: ROLE,
+            target: { kind: "role", roleArn: ROLE },
             durationMs: 2 * 3_600_000,
             mergedAt: T("2026-11-30T11:00:03Z"),
           },
@@ -476,7 +476,7 @@ describe("planRevocations: drift", () => {
     expect(ok.drift).toEqual([]);
     (known.get("no-request") as KnownRequest).requested = {
       iamUser: "mallory",
-      roleArn: ROLE,
+      target: { kind: "role", roleArn: ROLE },
       durationMs: 3_600_000,
       mergedAt: T("2026-11-30T11:00:00Z"),
     };

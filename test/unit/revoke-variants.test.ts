@@ -97,7 +97,12 @@ describe("approver-capped windows are judged against the merged request and the 
         notAfter: T("2026-11-30T11:30:00Z"),
       },
     ],
-    requested: { durationMs: 2 * 3_600_000, mergedAt: T("2026-11-30T11:00:00Z"), iamUser: "alice", roleArn: ROLE },
+    requested: {
+      durationMs: 2 * 3_600_000,
+      mergedAt: T("2026-11-30T11:00:00Z"),
+      iamUser: "alice",
+      target: { kind: "role", roleArn: ROLE },
+    },
   };
 
   it("a policy with the capped window is not drift, though the request asked for longer", () => {
