@@ -42,8 +42,8 @@ const split = !args.includes("--one-file");
  * proxy support). Bundling undici there would load 400 KB into every run. This
  * plugin hands that one import a module whose ProxyAgent throws, so a future
  * caller fails loudly instead of silently going around the proxy. The GitHub
- * API's own proxy path (src/adapters/github-proxy-fetch.ts) imports the real
- * undici, in a chunk loaded only behind a proxy.
+ * API goes through the same client's http(s) agents (src/adapters/github-http.ts),
+ * so no undici is bundled at all.
  */
 const httpClientWithoutUndici = {
   name: "http-client-without-undici",

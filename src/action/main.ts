@@ -32,8 +32,10 @@ export async function run(): Promise<void> {
           if (breakGlassFailed(glass)) core.setFailed(glass.issueError ?? glass.message);
           return;
         }
-        const { grantFailed, reportGrant, runGrant } = await import("../modes/grant.js");
+        // grant-run.js holds no AWS SDK code; it loads that itself once it is needed.
+        const { runGrant } = await import("../modes/grant-run.js");
         const report = await core.group("Elevate grant", () => runGrant(ctx));
+        const { grantFailed, reportGrant } = await import("../modes/grant-report.js");
         const { loadedConfig } = report;
         if (loadedConfig) await reportGrant(ctx, loadedConfig, report);
         if (grantFailed(report)) {

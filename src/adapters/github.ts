@@ -1,13 +1,14 @@
 /**
  * Thin adapter over the GitHub REST API (Octokit with its REST and pagination
- * plugins, as @actions/github's getOctokit builds it, but over Node's built-in
- * fetch). Returns plain data; every decision lives in src/domain or src/modes.
+ * plugins, as @actions/github's getOctokit builds it, but over
+ * @actions/http-client: github-http.ts says why). Returns plain data; every
+ * decision lives in src/domain or src/modes.
  */
-import { getProxyUrl } from "@actions/http-client/lib/proxy";
 import { Octokit as OctokitCore } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
 import { restEndpointMethods } from "@octokit/plugin-rest-endpoint-methods";
 import type { PullRequestReview, RepositoryPermission } from "../domain/approvals.js";
+import { httpClientFetch } from "./github-http.js";
 
 const GitHubClient = OctokitCore.plugin(restEndpointMethods, paginateRest);
 export type Octokit = InstanceType<typeof GitHubClient>;
@@ -44,33 +45,19 @@ export type Review = PullRequestReview;
 /** Requests time out rather than hang a job that holds a concurrency slot. */
 export const GITHUB_REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * Requests go through the runner's proxy when one is set (`https_proxy`/`HTTPS_PROXY`,
+ * or the `http_` pair for an http:// API URL, minus `no_proxy`/`NO_PROXY` and loopback
+ * hosts: @actions/http-client's rules, which @actions/github applies too).
+ */
 export function createOctokit(token: string, baseUrl = "https://api.github.com"): Octokit {
   const userAgent = orchestrationUserAgent(process.env.ACTIONS_ORCHESTRATION_ID);
   return new GitHubClient({
     auth: `token ${token}`,
     baseUrl,
     ...(userAgent ? { userAgent } : {}),
-    request: { fetch: githubFetch(new URL(baseUrl)) },
+    request: { fetch: httpClientFetch(GITHUB_REQUEST_TIMEOUT_MS) },
   });
-}
-
-/**
- * The fetch Octokit uses: Node's own, with a timeout. Behind a proxy
- * (`https_proxy`/`HTTPS_PROXY`, or the `http_` pair for an http:// API URL,
- * minus `no_proxy`/`NO_PROXY` and loopback hosts: @actions/http-client's rules,
- * which @actions/github applies), requests go through undici's ProxyAgent, as
- * with @actions/github; that module is loaded only then (github-proxy-fetch.ts),
- * so a run without a proxy never loads undici.
- */
-function githubFetch(apiUrl: URL): typeof fetch {
-  const proxy = getProxyUrl(apiUrl);
-  let proxied: Promise<typeof fetch> | undefined;
-  return async (input, init) => {
-    const withTimeout = { ...init, signal: init?.signal ?? AbortSignal.timeout(GITHUB_REQUEST_TIMEOUT_MS) };
-    if (!proxy) return fetch(input, withTimeout);
-    proxied ??= import("./github-proxy-fetch.js").then((m) => m.proxyFetch(proxy));
-    return (await proxied)(input, withTimeout);
-  };
 }
 
 /** @actions/github's user agent suffix for runs that carry an orchestration id. */

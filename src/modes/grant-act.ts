@@ -198,10 +198,12 @@ export async function startGrants(
 export async function grantRoleCredentials(
   ctx: Pick<ActionContext, "getIdToken" | "run" | "inputs">,
   config: ElevateConfig,
+  /** The job's OIDC token for STS, when the caller has already asked for it. */
+  firstToken?: Promise<string>,
 ): Promise<RoleSession | string> {
   let token: string;
   try {
-    token = await ctx.getIdToken("sts.amazonaws.com");
+    token = await (firstToken ?? ctx.getIdToken("sts.amazonaws.com"));
   } catch (error) {
     return `could not get this job's OIDC token (${(error as Error).message}); the grant job needs 'permissions: id-token: write'`;
   }

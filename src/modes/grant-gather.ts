@@ -7,6 +7,7 @@
 import type { RoleSession } from "../adapters/aws.js";
 import {
   blobIdAt,
+  type ChangedFile,
   changedFiles,
   commitExists,
   ensureCommit,
@@ -80,38 +81,57 @@ export interface GatheredGrant {
   facts: MergedGrantFacts;
   /** The merged PR as GitHub reported it (for the comment and the evidence). */
   pr?: PullRequestInfo;
+  config: ElevateConfig;
 }
 
+/** What the caller starts on AWS once the push is known to add requests. */
+type StartAws = (config: ElevateConfig) => {
+  ceiling?: Promise<CeilingRead | undefined>;
+  credentials?: Promise<RoleSession | string>;
+};
+
 /**
- * The facts of a push to the default branch. `credentials` and `ceiling` are
- * started by the caller before the PR is known (the grant-start budget is
- * 300 ms); `startAws` is called once the push is known to concern requests.
+ * The facts of a push to the default branch, and the config they are judged
+ * on. `loadConfig` runs while git reads the pushed range (a config error is
+ * still the run's error, whatever git says). `startAws` is called once the push
+ * is known to add requests, before the PR is known (the grant-start budget is
+ * 300 ms): `credentials` and `ceiling` are fetched alongside the PR lookup.
  */
 export async function gatherGrantFacts(
   ctx: ActionContext,
-  config: ElevateConfig,
-  startAws: () => { ceiling?: Promise<CeilingRead | undefined>; credentials?: Promise<RoleSession | string> },
+  loadConfig: () => Promise<ElevateConfig>,
+  startAws: StartAws,
 ): Promise<GatheredGrant> {
   // One `git cat-file --batch` process serves every object read of the
   // verification instead of one process per read (src/adapters/git.ts).
   const closeObjectReader = openObjectReader(ctx.workspace);
   try {
-    return await gather(ctx, config, startAws);
+    const push = readPush(ctx);
+    // Not awaited when the config is invalid: its failure is then nobody's.
+    push.catch(() => undefined);
+    const config = await loadConfig();
+    return { ...(await gather(ctx, config, await push, startAws)), config };
   } finally {
     closeObjectReader();
   }
 }
 
+/**
+ * The pushed range and every path it changed, from git: the authority for "a
+ * request PR changes only requests/", whatever the PR's size (the PR files API
+ * lists at most 3,000 files).
+ */
+async function readPush(ctx: ActionContext): Promise<{ before: string; after: string; pushed: ChangedFile[] }> {
+  const { before, after } = await pushRange(ctx);
+  return { before, after, pushed: await changedFiles(ctx.workspace, before, after) };
+}
+
 async function gather(
   ctx: ActionContext,
   config: ElevateConfig,
-  startAws: () => { ceiling?: Promise<CeilingRead | undefined>; credentials?: Promise<RoleSession | string> },
-): Promise<GatheredGrant> {
-  const { before, after } = await pushRange(ctx);
-  // Every path the push changed, from git: the authority for "a request PR
-  // changes only requests/", whatever the PR's size (the PR files API lists at
-  // most 3,000 files).
-  const pushed = await changedFiles(ctx.workspace, before, after);
+  { before, after, pushed }: { before: string; after: string; pushed: ChangedFile[] },
+  startAws: StartAws,
+): Promise<Omit<GatheredGrant, "config">> {
   const facts: MergedGrantFacts = {
     phase: "merged",
     config,
@@ -134,7 +154,7 @@ async function gather(
   // are fetched too, so checking against the ceiling adds no wait before the
   // first start; fetching them grants nothing, and the decision alone starts
   // a runbook.
-  const aws = startAws();
+  const aws = startAws(config);
   const early = {
     linear: isAncestor(ctx.workspace, before, after),
     codeowners: loadCodeownersAt(ctx.workspace, before),
