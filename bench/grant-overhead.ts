@@ -24,11 +24,15 @@
  *   - AWS calls before the runbook: call-log entries of this run up to and
  *     including StartAutomationExecution.
  *   - Median and max over `runs` runs.
+ *   - The "before" bundle, run interleaved with the measured one: the ncc
+ *     bundle before the esbuild switch (bench/lib/builds.ts, BEFORE_REF), or,
+ *     with ELEVATE_BENCH_GRANT_BASELINE_REF=<commit>, the action/dist committed
+ *     at that commit (to compare a change against the main it started from).
  */
 import { existsSync } from "node:fs";
 import { runAction } from "../sandbox/harness/run-action.js";
 import { ElevateWorld, requestYaml, WORKFLOW_OF } from "../sandbox/world.js";
-import { beforeBundle, shippedBuild } from "./lib/builds.js";
+import { beforeBundle, committedActionAt, shippedBuild } from "./lib/builds.js";
 import { type BenchResult, type BenchRow, type CommonOptions, fmtMs, max, median, ratioText } from "./lib/result.js";
 
 export interface GrantOverheadOptions extends CommonOptions {
@@ -139,7 +143,10 @@ export async function runGrantOverheadBench(options: GrantOverheadOptions): Prom
       return { path: build.action, description: build.description };
     })();
   if (!existsSync(bundle.path)) throw new Error(`no action bundle at ${bundle.path}`);
-  const before = (options.compareBefore ?? !options.bundle) ? beforeBundle() : undefined;
+  const baselineRef = process.env.ELEVATE_BENCH_GRANT_BASELINE_REF;
+  const compare = options.compareBefore ?? !options.bundle;
+  const before = !compare ? undefined : baselineRef ? committedActionAt(baselineRef) : beforeBundle();
+  const beforeLabel = baselineRef ? `against ${before?.description}` : "before the esbuild switch";
   options.log(`grant: bundle = ${bundle.description}${before ? `; before = ${before.description}` : ""}`);
   const world = await ElevateWorld.start({ bundlePath: bundle.path, clockMode: "following" });
   const times: RunTimes[] = [];
@@ -181,7 +188,7 @@ export async function runGrantOverheadBench(options: GrantOverheadOptions): Prom
       ? [
           {
             benchmark,
-            measure: `process start → StartAutomationExecution, before the esbuild switch (${options.runs} runs, interleaved)`,
+            measure: `process start → StartAutomationExecution, ${beforeLabel} (${options.runs} runs, interleaved)`,
             ours: `median ${fmtMs(median(start))}`,
             baseline: `before: median ${fmtMs(median(beforeTimes.map((t) => t.startMs)))}, max ${fmtMs(max(beforeTimes.map((t) => t.startMs)))}`,
             ratio: ratioText("after ÷ before", median(start), median(beforeTimes.map((t) => t.startMs))),

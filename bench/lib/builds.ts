@@ -121,6 +121,26 @@ export function beforeBundle(): { path: string; description: string } {
   return { path, description: `ncc --minify, one file: action/dist/index.js at ${sha.slice(0, 7)}` };
 }
 
+/**
+ * The action bundle committed at `ref` (action/dist: entry and chunks, as
+ * land.sh commits it), extracted to the cache with `git archive`: a baseline
+ * of the same shape as the shipped build, for comparing against an earlier
+ * commit of this repository (ELEVATE_BENCH_GRANT_BASELINE_REF, bench/README.md).
+ */
+export function committedActionAt(ref: string): { path: string; description: string } {
+  const sha = gitBuffer(["rev-parse", "--verify", `${ref}^{commit}`])
+    .toString()
+    .trim();
+  const out = join(CACHE_DIR, `committed-${sha.slice(0, 12)}`);
+  const path = join(out, "action", "dist", "index.js");
+  if (!existsSync(path)) {
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    execFileSync("tar", ["-x", "-C", out], { input: gitBuffer(["archive", "--format=tar", sha, "action/dist"]) });
+  }
+  return { path, description: `action/dist as committed at ${sha.slice(0, 7)}` };
+}
+
 const ESBUILD = (): string => join(REPO_ROOT, "node_modules", ".bin", "esbuild");
 
 /**
