@@ -1,2 +1,0 @@
-import{createRequire as __elevateRequire}from'node:module';const require=__elevateRequire(import.meta.url);
-import{na as b,oa as c,pa as d,qa as e,ra as f,ta as g,ua as h,va as i,wa as j}from"./chunk-U7A2E2SY.js";import{ya as a}from"./chunk-DCYHRPA5.js";import"./chunk-LHJOTM2W.js";import"./chunk-55HFMPTS.js";import"./chunk-BEEYUTTP.js";export{c as MAX_GRANT_ATTEMPTS,f as describeAwsError,d as grantClientToken,g as grantCommentBody,i as grantFailed,a as grantRunbookParameters,b as readGrantCeiling,h as reportGrant,j as runGrant,e as startGrantExecution};
