@@ -10,6 +10,7 @@ import { capReportLines } from "./approver-cap.js";
 import { ceilingRefusal } from "./ceiling.js";
 import { codeownersProblem, ownersFor } from "./code-owner-review.js";
 import type { LocatedError } from "./errors.js";
+import { type RequestEvidenceFacts, requestEvidenceFacts } from "./grant-evidence-facts.js";
 import type {
   GrantFacts,
   MergedGrantFacts,
@@ -18,26 +19,10 @@ import type {
   PreMergeGrantFacts,
 } from "./grant-facts.js";
 import { decidePreMergeGrant, type PreMergeVerdict } from "./grant-pre-merge.js";
-import type { CountedApproval } from "./grant-report.js";
 import { type JudgedRequest, judgeRequest, type RequestRefusalReason, roleKeyOf } from "./grant-request-judgement.js";
 import { type GrantTarget, grantTargetFor, plannedOf } from "./grant-target.js";
 import type { PlannedGrant } from "./permission-set-plan.js";
 import { isUnderRequests, looksLikeRequestFile, requestIdOf as requestPathId } from "./request-path.js";
-
-/** What the evidence note on the merge records about one request (with the run's own fields added). */
-export interface RequestEvidenceFacts {
-  requester: string;
-  iamUser?: string;
-  roleArn?: string;
-  identityCenterUser?: string;
-  permissionSetArn?: string;
-  accountId?: string;
-  reason?: string;
-  ticket?: string;
-  approvals: CountedApproval[];
-  window?: { notBefore: string; notAfter: string };
-  cappedBy?: { login: string; reviewId: number; cap: string };
-}
 
 export interface GrantToStart {
   file: string;
@@ -186,32 +171,6 @@ export function mergeRefusal(
   return undefined;
 }
 
-function evidenceOf(judged: JudgedRequest): RequestEvidenceFacts {
-  const { request, plan, caps } = judged;
-  return {
-    requester: request.requester,
-    ...(plan.kind === "role"
-      ? { iamUser: plan.iamUser, roleArn: plan.roleArn }
-      : {
-          identityCenterUser: plan.identityCenterUser,
-          permissionSetArn: plan.permissionSetArn,
-          accountId: plan.accountId,
-        }),
-    reason: request.reason,
-    ...(request.ticket ? { ticket: request.ticket } : {}),
-    approvals: (judged.approval?.counted ?? []).map((a) => ({
-      login: a.login,
-      reviewId: a.reviewId,
-      commitId: a.commitId,
-      ...(a.submittedAt ? { submittedAt: a.submittedAt } : {}),
-    })),
-    window: { notBefore: plan.notBefore, notAfter: plan.notAfter },
-    ...(caps?.cappedBy
-      ? { cappedBy: { login: caps.cappedBy.login, reviewId: caps.cappedBy.reviewId, cap: caps.cappedBy.cap } }
-      : {}),
-  };
-}
-
 /** The grant's decision on a merge into the default branch. */
 export function decideMergedGrant(facts: MergedGrantFacts): GrantDecision {
   const { config, defaultBranch: branch, mergeSha, pr } = facts;
@@ -347,7 +306,7 @@ export function decideMergedGrant(facts: MergedGrantFacts): GrantDecision {
         requestId,
         roleKey: judgement.roleKey,
         target: grantTargetFor(config, plan, judgement.awsApproval),
-        evidence: evidenceOf(judgement),
+        evidence: requestEvidenceFacts(judgement),
         capLines,
       },
     });
@@ -392,5 +351,6 @@ export function decideGrant(facts: GrantFacts): GrantDecision | PreMergeVerdict[
   return facts.phase === "merged" ? decideMergedGrant(facts) : decidePreMergeGrant(facts);
 }
 
+export type { RequestEvidenceFacts } from "./grant-evidence-facts.js";
 export { type GrantTarget, grantRunbookParameters } from "./grant-target.js";
 export { roleKeyOf };
