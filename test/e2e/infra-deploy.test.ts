@@ -194,12 +194,18 @@ describe("infra/template.yaml in the AWS sandbox", () => {
     await runAutomation("Elevate-Revoke", { ...parameters, CutOff: "false" });
     expect(sandbox.calls("DeleteUserPolicy").length).toBe(deletesBefore);
 
-    // Elevate-ClearCutoff removes the cut-off, and is a no-op the second time.
+    // Elevate-ClearCutoff keeps a cut-off that may still deny live sessions (the role's
+    // MaxSessionDuration, 1 h, has not passed since 11:05), removes it once it has, and is a
+    // no-op the second time.
     const clear = {
       AutomationAssumeRole: deployed.outputs.AutomationRoleArn as string,
       UserName: "alice.smith",
       RoleName: "EC2_FullAccess_Role",
     };
+    await runAutomation("Elevate-ClearCutoff", clear);
+    const kept = await iam.send(new ListRolePoliciesCommand({ RoleName: "EC2_FullAccess_Role" }));
+    expect(kept.PolicyNames).toContain(cutoffPolicyName("alice.smith"));
+    sandbox.clock.set(new Date("2026-11-30T12:05:00Z"));
     await runAutomation("Elevate-ClearCutoff", clear);
     await runAutomation("Elevate-ClearCutoff", clear);
     const after = await iam.send(new ListRolePoliciesCommand({ RoleName: "EC2_FullAccess_Role" }));
