@@ -108,6 +108,7 @@ export function revokeParameters(target: SmokeTarget, grant: SmokeGrant, revoked
     RevokedAt: [utcSeconds(revokedAt)],
     StampAtRunTime: ["false"],
     StampNotAfter: ["9999-12-31T23:59:59Z"],
+    CoveringRequests: ["-"],
     // The canary role is in the stack's (the hub's) own account.
     RoleAccountId: [/^arn:aws:iam::(\d{12}):/.exec(target.roleArn)?.[1] ?? ""],
   };

@@ -49,7 +49,13 @@ export function decideCutoffs(plan: RevokePlan, inventory: Inventory, now: Date)
     const note = noCutoffReason(r, inventory, covering, now);
     if (note !== undefined) {
       r.cutOff = false;
-      r.cutOffNote = note;
+      r.cutOffNote = note.note;
+      if (note.coveringRequests) {
+        r.coveringRequests = note.coveringRequests;
+        // Should the runbook cut off after all, never into a pending grant's window.
+        const limit = nextStart.get(pairKey(r.iamUser, r.roleArn as string));
+        if (limit !== undefined) r.stampNotAfter = new Date(limit);
+      }
       continue;
     }
     const role = parseRoleArn(r.roleArn as string);
@@ -153,7 +159,23 @@ function noCutoffReason(
   inventory: Inventory,
   covering: ReadonlyMap<string, string[]>,
   now: Date,
-): string | undefined {
+): { note: string; coveringRequests?: string[] } | undefined {
+  const note = noCutoffNote(r, inventory, now);
+  if (note !== undefined) return { note };
+  const others = covering.get(pairKey(r.iamUser, r.roleArn as string));
+  if (others && others.length > 0) {
+    return {
+      note: `another active grant of ${r.iamUser} covers the same role (${others.join(", ")}), so its sessions stay valid`,
+      coveringRequests: [...others],
+    };
+  }
+  const role = parseRoleArn(r.roleArn as string);
+  if (!RUNBOOK_NAME.test(role?.name ?? ""))
+    return { note: `role name ${role?.name} is outside the runbook's RoleName pattern` };
+  return undefined;
+}
+
+function noCutoffNote(r: Revocation, inventory: Inventory, now: Date): string | undefined {
   if (r.roleArn === undefined || r.window === undefined) {
     return "the policy did not parse, so the role it allowed is unknown";
   }
@@ -165,10 +187,5 @@ function noCutoffReason(
   if (role.accountId === inventory.accountId && !inventory.roles.has(r.roleArn)) {
     return `role ${r.roleArn} does not exist in account ${inventory.accountId}`;
   }
-  const others = covering.get(pairKey(r.iamUser, r.roleArn));
-  if (others && others.length > 0) {
-    return `another active grant of ${r.iamUser} covers the same role (${others.join(", ")}), so its sessions stay valid`;
-  }
-  if (!RUNBOOK_NAME.test(role.name)) return `role name ${role.name} is outside the runbook's RoleName pattern`;
   return undefined;
 }

@@ -57,6 +57,12 @@ export interface Revocation {
   /** Why there is no cut-off, when `cutOff` is false. */
   cutOffNote?: string;
   /**
+   * No cut-off because these other active grants of the user cover the role: the
+   * runbook checks them again when it runs and cuts off after all when none is still
+   * active (one may end at its notAfter between this plan and that run).
+   */
+  coveringRequests?: string[];
+  /**
    * Sessions of the user on the role issued before this instant are denied (when
    * `cutOff`). With `stampAtRunTime` the earliest such instant: the runbook stamps
    * the cut-off later, at its own time (after revoking it reports the stamped time).

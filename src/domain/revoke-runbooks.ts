@@ -60,6 +60,11 @@ export function revokeParameters(
     // An early or drift revoke's cut-off is stamped by the runbook, on AWS's clock.
     StampAtRunTime: r.stampAtRunTime ? "true" : "false",
     StampNotAfter: r.stampNotAfter ? formatIamTime(r.stampNotAfter) : NO_STAMP_LIMIT,
+    // No cut-off because other active grants cover the role: the runbook checks them
+    // again when it runs (one may have ended since this plan) and cuts off when none is
+    // left. Only with the role's real name: the check compares it. "-": none.
+    CoveringRequests:
+      !r.cutOff && r.coveringRequests?.length && roleName !== undefined ? r.coveringRequests.join(",") : "-",
   };
 }
 

@@ -89,9 +89,25 @@ export async function performRevoke(
     return { ...r, status: "failed", message };
   }
   const result = await runRunbook(ssm, { ...action.runbook, timeoutMs: run.timeoutMs }, run.now);
-  // The cut-off's time as the runbook stamped it (AWS's clock), for the report.
-  const stamped = result.succeeded && r.cutOff ? stampedRevokedAt(result.outputs) : undefined;
+  // The cut-off's time as the runbook stamped it (AWS's clock), for the report. A revoke
+  // planned without one (other grants covered the role) writes one after all when those
+  // grants ended before it ran (Elevate-Revoke decideCutOff): the report says so.
+  const stamped = result.succeeded && (r.cutOff || r.coveringRequests) ? stampedRevokedAt(result.outputs) : undefined;
   const revokedAt = stamped ?? r.revokedAt;
+  if (!r.cutOff && stamped !== undefined) {
+    const { cutOffNote: _covered, ...rest } = r;
+    core.info(
+      `${r.requestId}: revoked (${r.why}); ${(r.coveringRequests ?? []).join(", ")} ended before the runbook ran, so sessions before ${formatIamTime(revokedAt)} cut off`,
+    );
+    return {
+      ...rest,
+      cutOff: true,
+      revokedAt,
+      status: "revoked",
+      message: result.message,
+      ...(result.executionId ? { executionId: result.executionId } : {}),
+    };
+  }
   if (!result.succeeded) {
     core.error(`${r.requestId}: revoke failed: ${result.message}`, { title: "Elevate: revoke failed" });
   } else {

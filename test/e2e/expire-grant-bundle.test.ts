@@ -164,6 +164,7 @@ describe("one grant's schedule cannot be taken over or deleted through another u
       StampAtRunTime: "true",
       StampNotAfter: "9999-12-31T23:59:59Z",
       RoleAccountId: "123456789012",
+      CoveringRequests: "-",
     });
     expect(revoked.status).toBe("Success");
     expect(revoked.steps.find((step) => step.StepName === "deleteExpirySchedule")?.Outputs?.Schedule).toEqual([

@@ -178,6 +178,7 @@ describe("infra/template.yaml in the AWS sandbox", () => {
       StampAtRunTime: "false",
       StampNotAfter: "9999-12-31T23:59:59Z",
       RoleAccountId: "123456789012",
+      CoveringRequests: "-",
     };
     await runAutomation("Elevate-Revoke", parameters);
     const left = await iam.send(new ListUserPoliciesCommand({ UserName: "alice.smith" }));

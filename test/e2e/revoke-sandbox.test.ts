@@ -198,6 +198,7 @@ describe("revoker on the sandbox", () => {
             StampAtRunTime: ["false"],
             StampNotAfter: ["9999-12-31T23:59:59Z"],
             RoleAccountId: ["123456789012"],
+            CoveringRequests: ["-"],
           },
         }),
       );

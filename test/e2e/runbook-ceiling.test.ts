@@ -273,6 +273,7 @@ describe("stolen grant-role credentials against Elevate-Grant", () => {
         StampAtRunTime: "true",
         StampNotAfter: "9999-12-31T23:59:59Z",
         RoleAccountId: "123456789012",
+        CoveringRequests: "-",
       },
       s,
     );
@@ -365,6 +366,7 @@ describe("stolen revoke-role credentials", () => {
           StampAtRunTime: "true",
           StampNotAfter: "9999-12-31T23:59:59Z",
           RoleAccountId: "123456789012",
+          CoveringRequests: "-",
           ...overrides,
         },
         s,
@@ -384,6 +386,8 @@ describe("stolen revoke-role credentials", () => {
       ["RevokedAt", '2099-01-01T00:00:00Z"}'],
       ["StampAtRunTime", "yes"],
       ["StampNotAfter", '2099-01-01T00:00:00Z"}'],
+      ["CoveringRequests", 'inc-1"}'],
+      ["CoveringRequests", ""],
     ] as const) {
       expect(await revoke({ [name]: value }), `${name}=${value}`).toMatchObject({
         started: false,

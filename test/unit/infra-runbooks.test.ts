@@ -55,6 +55,7 @@ const VALID: Record<string, string[]> = {
   StampAtRunTime: ["true", "false"],
   StampNotAfter: ["2026-11-30T11:00:00Z", "9999-12-31T23:59:59Z"],
   RoleAccountId: ["123456789012", "210987654321"],
+  CoveringRequests: ["-", "debug-asg", "debug-asg,inc-1234-resize-asg"],
 };
 
 /** Values that would break out of a JSON string literal, widen a grant, or are simply not the thing. */
@@ -127,6 +128,7 @@ const HOSTILE: Record<string, string[]> = {
     '2026-11-30T09:00:00Z"}',
   ],
   CutOff: ["TRUE", "yes", "1", "true ", "true\n", 'false"}'],
+  CoveringRequests: ["--", "-,abc", "abc,", ",abc", "abc,,def", "ab", "ABC", "abc def", 'abc"', "abc,-def", "*"],
 };
 HOSTILE.NotAfter = HOSTILE.NotBefore as string[];
 HOSTILE.RevokedAt = HOSTILE.NotBefore as string[];
@@ -152,7 +154,15 @@ describe("runbook structure", () => {
           // stampCutOff: the cut-off time on AWS's clock, right before the cut-off is written.
           // deleteGrantPolicy: a policy the grant's expiry deleted since the list is done.
           // putCutOffPolicy: reads the cut-off right before writing and keeps a later one.
-          revoke: ["findGrantPolicy", "deleteGrantPolicy", "stampCutOff", "putCutOffPolicy", "deleteExpirySchedule"],
+          // decideCutOff: a covering grant that ended since the revoker's plan no longer covers.
+          revoke: [
+            "findGrantPolicy",
+            "deleteGrantPolicy",
+            "decideCutOff",
+            "stampCutOff",
+            "putCutOffPolicy",
+            "deleteExpirySchedule",
+          ],
           // clearCutOff: reads the cut-off again and deletes it only while it is old enough.
           clearCutoff: ["clearCutOff"],
           expireGrant: ["expireGrant"],
@@ -399,7 +409,7 @@ describe("Elevate-Revoke", () => {
     expect(choose.Choices).toEqual([
       { NextStep: "deleteGrantPolicy", Variable: "{{ findGrantPolicy.Listed }}", BooleanEquals: true },
     ]);
-    expect(choose.Default).toBe("chooseCutOff");
+    expect(choose.Default).toBe("decideCutOff");
     // A script, so that a policy deleted since the list (the grant's expiry, another revoke) is
     // done, and every other error still fails the step.
     const del = step(revoke, "deleteGrantPolicy");
@@ -418,13 +428,27 @@ describe("Elevate-Revoke", () => {
 
   it("writes the cut-off only when CutOff is 'true', with cutoffPolicyText's bytes", () => {
     const choose = step(revoke, "chooseCutOff").inputs as { Choices: Record<string, string>[]; Default: string };
-    expect(choose.Choices).toEqual([{ NextStep: "stampCutOff", Variable: "{{ CutOff }}", StringEquals: "true" }]);
+    // CutOff as decided after the grant policy is gone: the caller's, unless the grants that
+    // covered the role have ended since (test/e2e/revoke-cover-race.test.ts).
+    expect(choose.Choices).toEqual([
+      { NextStep: "stampCutOff", Variable: "{{ decideCutOff.CutOff }}", StringEquals: "true" },
+    ]);
+    expect(step(revoke, "decideCutOff").inputs).toMatchObject({
+      Handler: "decide_cutoff",
+      InputPayload: {
+        CutOff: "{{ CutOff }}",
+        StampAtRunTime: "{{ StampAtRunTime }}",
+        CoveringRequests: "{{ CoveringRequests }}",
+        RoleName: "{{ RoleName }}",
+        RoleAccountId: "{{ RoleAccountId }}",
+      },
+    });
     expect(choose.Default).not.toBe("putCutOffPolicy");
     expect(choose.Default).not.toBe("stampCutOff");
     // The time in the cut-off is the stamp step's output (AWS's clock), fed the three time parameters.
     expect(step(revoke, "stampCutOff").inputs.InputPayload).toEqual({
       RevokedAt: "{{ RevokedAt }}",
-      StampAtRunTime: "{{ StampAtRunTime }}",
+      StampAtRunTime: "{{ decideCutOff.StampAtRunTime }}",
       StampNotAfter: "{{ StampNotAfter }}",
     });
     expect(revoke.outputs).toContain("stampCutOff.RevokedAt");

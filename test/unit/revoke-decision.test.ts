@@ -286,7 +286,12 @@ const cases: Case[] = [
           why: "withdrawn",
           cutOff: false,
           note: "another active grant of alice covers the same role (debug-asg), so its sessions stay valid",
-          parameters: revokeParams("rotate-keys", { CutOff: "false", RevokedAt: "2026-11-30T12:00:00Z" }),
+          // The runbook checks debug-asg again when it runs, and cuts off if it has ended since.
+          parameters: revokeParams("rotate-keys", {
+            CutOff: "false",
+            RevokedAt: "2026-11-30T12:00:00Z",
+            CoveringRequests: "debug-asg",
+          }),
         },
       ],
       keep: [{ id: "debug-asg", drift: false }],

@@ -59,6 +59,7 @@ describe("Elevate-Revoke parameters", () => {
       StampAtRunTime: "false",
       StampNotAfter: "9999-12-31T23:59:59Z",
       RoleAccountId: "123456789012",
+      CoveringRequests: "-",
     });
     // An early revoke: the runbook stamps the cut-off on AWS's clock, never into a pending grant.
     expect(
@@ -74,6 +75,7 @@ describe("Elevate-Revoke parameters", () => {
       StampAtRunTime: "true",
       StampNotAfter: "2026-11-30T10:30:00Z",
       RoleAccountId: "123456789012",
+      CoveringRequests: "-",
     });
     const { roleArn: _arn, roleName: _name, ...unparsed } = revocation;
     const noCut = revokeParameters(config, { ...unparsed, cutOff: false });
@@ -141,6 +143,7 @@ describe("runRunbook", () => {
         StampAtRunTime: ["false"],
         StampNotAfter: ["9999-12-31T23:59:59Z"],
         RoleAccountId: ["123456789012"],
+        CoveringRequests: ["-"],
       },
       ClientToken: automationClientToken(...tokenParts, "attempt-0"),
     });

@@ -1,0 +1,295 @@
+/**
+ * An early revoke that the revoker planned without a cut-off, because another active grant
+ * of the same user covered the role, racing that other grant's own end at its notAfter.
+ * On the AWS sandbox with the deployed template, the runbooks run by the automation engine,
+ * the grant's end fired by Scheduler, and the revoker's own plan and runbook call.
+ *
+ * The revoker plans the revoke of `rotate-keys` with no cut-off: `debug-asg` covers the role.
+ * Before its Elevate-Revoke runs, `debug-asg` ends: its Elevate-ExpireGrant sees
+ * `rotate-keys` still there and active, and leaves the cut-off to it. Trusting the plan,
+ * Elevate-Revoke would delete `rotate-keys` without a cut-off, and the sessions of both
+ * grants would live on for the role's MaxSessionDuration. It checks the covering grants
+ * again (CoveringRequests) once its own policy is gone, finds none left, and cuts off.
+ *
+ * The interleaving is forced by the frozen sandbox clock: the plan at 08:30, the other
+ * grant's end at 09:00 (Scheduler fires when the clock gets there), the revoke after it.
+ */
+import { readFileSync } from "node:fs";
+import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
+import { SSMClient, StartAutomationExecutionCommand } from "@aws-sdk/client-ssm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
+import type { IssuedCredential } from "../../sandbox/aws/iam-store.js";
+import { type AwsSandbox, startAwsSandbox } from "../../sandbox/aws/index.js";
+import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
+import { parseRunbook } from "../../sandbox/cfn/runbook.js";
+import { ELIGIBLE_TAG } from "../../sandbox/world.js";
+import { loadConfig } from "../../src/domain/config.js";
+import { cutoffPolicyName, cutoffPolicyText, grantPolicyText } from "../../src/domain/grant-policy.js";
+import { type KnownRequest, planRevocations, type Revocation } from "../../src/domain/revoke-plan.js";
+import { revokeStart } from "../../src/domain/revoke-runbooks.js";
+import { readInventory } from "../../src/modes/inventory.js";
+import { performRevoke } from "../../src/modes/revoke-runbooks.js";
+
+const START = new Date("2026-11-30T08:00:00Z");
+let sandbox: AwsSandbox;
+let deployed: DeployResult;
+let iam: IAMClient;
+let ssm: SSMClient;
+let roleArn: string;
+
+async function grant(requestId: string, userName: string, notBefore: string, notAfter: string): Promise<void> {
+  const started = await ssm.send(
+    new StartAutomationExecutionCommand({
+      DocumentName: "Elevate-Grant",
+      Parameters: {
+        AutomationAssumeRole: [deployed.outputs.AutomationRoleArn as string],
+        RequestId: [requestId],
+        UserName: [userName],
+        RoleArn: [roleArn],
+        NotBefore: [notBefore],
+        NotAfter: [notAfter],
+      },
+    }),
+  );
+  const record = await sandbox.state.waitForExecution(started.AutomationExecutionId as string);
+  expect(record.status).toBe("Success");
+}
+
+function settings() {
+  const account = sandbox.defaultAccountId;
+  const loaded = loadConfig(
+    `version: 1
+aws:
+  region: ${sandbox.region}
+  accountId: "${account}"
+  grantRoleArn: arn:aws:iam::${account}:role/elevate-grant
+  revokeRoleArn: arn:aws:iam::${account}:role/elevate-revoke
+  automationRoleArn: ${deployed.outputs.AutomationRoleArn}
+  grantDocument: Elevate-Grant
+  revokeDocument: Elevate-Revoke
+users:
+  alice: alice.smith
+  bob: bob
+roles:
+  ec2-admin:
+    arn: ${roleArn}
+`,
+    "elevate.yml",
+  );
+  if (!loaded.config) throw new Error(JSON.stringify(loaded.errors));
+  return loaded.config;
+}
+
+function known(...entries: [string, string, string, string][]): Map<string, KnownRequest> {
+  return new Map(
+    entries.map(([id, user, nb, na]) => [
+      id,
+      {
+        requestId: id,
+        file: `requests/ec2-admin/${id}.yaml`,
+        deleted: false,
+        requested: {
+          iamUser: user,
+          roleArn,
+          durationMs: new Date(na).getTime() - new Date(nb).getTime(),
+          mergedAt: new Date(nb),
+        },
+      },
+    ]),
+  );
+}
+
+/** The revoker's plan for an early revoke of `id`, now. */
+async function planEarly(id: string, knownRequests: Map<string, KnownRequest>): Promise<Revocation> {
+  const now = sandbox.clock.now();
+  const { inventory } = await readInventory(iam, sandbox.defaultAccountId, now);
+  const plan = planRevocations({ inventory, now, earlyRevokeIds: [id], knownRequests, driftMode: "revoke" });
+  const r = plan.revoke.find((x) => x.requestId === id);
+  if (!r) throw new Error(`no revocation of ${id}`);
+  return r;
+}
+
+async function revoke(r: Revocation) {
+  const runbook = revokeStart(settings(), r);
+  if ("error" in runbook) throw new Error(runbook.error);
+  const outcome = await performRevoke(
+    ssm,
+    { kind: "revoke-grant", target: "iam-user-policy", revocation: r, runbook },
+    { timeoutMs: 30_000, now: () => sandbox.clock.now().getTime() },
+  );
+  const execution = outcome.executionId ? sandbox.state.executions.get(outcome.executionId) : undefined;
+  return { outcome, execution, parameters: runbook.parameters };
+}
+
+const cutoffOf = (user: string) =>
+  sandbox.state.rolePolicies(roleArn.split("/").at(-1) as string)[cutoffPolicyName(user)] as unknown;
+
+beforeAll(async () => {
+  sandbox = await startAwsSandbox({ now: START, clockMode: "frozen" });
+  const client = { region: sandbox.region, endpoint: sandbox.endpoint, credentials: sandbox.rootCredentials };
+  iam = new IAMClient(client);
+  ssm = new SSMClient(client);
+  deployed = await deployTemplate({
+    templatePath: "infra/template.yaml",
+    parameters: {
+      GitHubOwner: "acme",
+      GitHubRepo: "elevate",
+      GitHubRepoId: "424242",
+      GrantableRoles: `arn:aws:iam::${sandbox.defaultAccountId}:role/elevated/EC2_FullAccess_Role=4h`,
+    },
+    accountId: sandbox.defaultAccountId,
+    region: sandbox.region,
+    credentials: sandbox.rootCredentials,
+    endpoints: { iam: sandbox.endpoint, ssm: sandbox.endpoint, sns: sandbox.endpoint },
+    inlineManagedPolicies: {
+      "arn:aws:iam::aws:policy/AmazonEC2FullAccess": {
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: "ec2:*", Resource: "*" }],
+      },
+    },
+  });
+  roleArn = deployed.outputs.ExampleRoleArn as string;
+  for (const name of ["alice.smith", "bob"])
+    await iam.send(new CreateUserCommand({ UserName: name, Path: "/elevate/", Tags: [ELIGIBLE_TAG] }));
+}, 60_000);
+
+afterAll(async () => {
+  iam?.destroy();
+  ssm?.destroy();
+  await sandbox?.close();
+});
+
+describe("a revoke planned without a cut-off because another grant covered the role", () => {
+  it("the covering grant ended (and its expiry left the cut-off to this one) before it ran: it cuts off", async () => {
+    await grant("rotate-keys", "alice.smith", "2026-11-30T08:00:00Z", "2026-11-30T10:00:00Z");
+    await grant("debug-asg", "alice.smith", "2026-11-30T08:00:00Z", "2026-11-30T09:00:00Z");
+    // 08:30: the revoker plans the early revoke of rotate-keys; debug-asg covers the role.
+    sandbox.clock.set(new Date("2026-11-30T08:30:00Z"));
+    const r = await planEarly(
+      "rotate-keys",
+      known(
+        ["rotate-keys", "alice.smith", "2026-11-30T08:00:00Z", "2026-11-30T10:00:00Z"],
+        ["debug-asg", "alice.smith", "2026-11-30T08:00:00Z", "2026-11-30T09:00:00Z"],
+      ),
+    );
+    expect(r).toMatchObject({ cutOff: false, coveringRequests: ["debug-asg"] });
+    // 09:00: debug-asg ends. Its Elevate-ExpireGrant (fired by Scheduler) finds rotate-keys
+    // still there and active, so it leaves the cut-off to it.
+    sandbox.clock.set(new Date("2026-11-30T09:00:00Z"));
+    await sandbox.state.settleSchedules();
+    const expiries = [...sandbox.state.executions.values()].filter((e) => e.documentName === "Elevate-ExpireGrant");
+    expect(expiries).toHaveLength(1);
+    expect(expiries[0]?.status).toBe("Success");
+    expect(expiries[0]?.outputs?.["expireGrant.Reason"]?.[0]).toMatch(/another active grant .* covers the same role/);
+    expect(Object.keys(sandbox.state.userPolicies("alice.smith"))).toEqual(["elevate-rotate-keys"]);
+    expect(cutoffOf("alice.smith")).toBeUndefined();
+    // 09:00:30: the revoke planned at 08:30 runs. debug-asg is gone: it cuts off, stamped at
+    // its own time plus 60 s, and the report says so.
+    sandbox.clock.set(new Date("2026-11-30T09:00:30Z"));
+    const { outcome, execution, parameters } = await revoke(r);
+    expect(parameters).toMatchObject({ CutOff: "false", CoveringRequests: "debug-asg" });
+    expect(execution?.steps.find((s) => s.StepName === "decideCutOff")?.Outputs).toMatchObject({
+      CutOff: ["true"],
+      StampAtRunTime: ["true"],
+    });
+    expect(outcome).toMatchObject({ status: "revoked", cutOff: true });
+    expect(outcome.cutOffNote).toBeUndefined();
+    expect(outcome.revokedAt.toISOString()).toBe("2026-11-30T09:01:30.000Z");
+    expect(Object.keys(sandbox.state.userPolicies("alice.smith"))).toEqual([]);
+    expect(cutoffOf("alice.smith")).toEqual(
+      JSON.parse(cutoffPolicyText("alice.smith", new Date("2026-11-30T09:01:30Z"))),
+    );
+  }, 120_000);
+
+  it("the covering grant still active when it runs: no cut-off, the other grant's sessions stay valid", async () => {
+    sandbox.clock.set(new Date("2026-11-30T09:05:00Z"));
+    await grant("bob-keys", "bob", "2026-11-30T09:05:00Z", "2026-11-30T12:00:00Z");
+    await grant("bob-debug", "bob", "2026-11-30T09:05:00Z", "2026-11-30T11:00:00Z");
+    sandbox.clock.set(new Date("2026-11-30T09:30:00Z"));
+    const r = await planEarly(
+      "bob-keys",
+      known(
+        ["bob-keys", "bob", "2026-11-30T09:05:00Z", "2026-11-30T12:00:00Z"],
+        ["bob-debug", "bob", "2026-11-30T09:05:00Z", "2026-11-30T11:00:00Z"],
+      ),
+    );
+    expect(r.cutOff).toBe(false);
+    const { outcome, execution, parameters } = await revoke(r);
+    expect(parameters).toMatchObject({ CutOff: "false", CoveringRequests: "bob-debug" });
+    expect(outcome.status).toBe("revoked");
+    expect(outcome.cutOff).toBe(false);
+    expect(execution?.steps.find((s) => s.StepName === "decideCutOff")?.Outputs).toMatchObject({
+      CutOff: ["false"],
+      StillCovering: ["bob-debug"],
+    });
+    expect(cutoffOf("bob")).toBeUndefined();
+    expect(Object.keys(sandbox.state.userPolicies("bob"))).toEqual(["elevate-bob-debug"]);
+  }, 120_000);
+});
+
+describe("decideCutOff on its own (the runbook's script against the sandbox's IAM)", () => {
+  const step = parseRunbook(readFileSync("infra/runbooks/elevate-revoke.yaml", "utf8")).mainSteps.find(
+    (x) => x.name === "decideCutOff",
+  );
+  const inputs = step?.inputs as { Script: string; Handler: string };
+  const decide = (covering: string, roleName = "EC2_FullAccess_Role") =>
+    runPythonScript({
+      script: inputs.Script,
+      handler: inputs.Handler,
+      payload: {
+        UserName: "carol",
+        RoleName: roleName,
+        RoleAccountId: sandbox.defaultAccountId,
+        CutOff: "false",
+        StampAtRunTime: "false",
+        CoveringRequests: covering,
+      },
+      now: sandbox.clock.now(),
+      aws: {
+        credential: { sessionToken: undefined, ...sandbox.rootCredentials } as unknown as IssuedCredential,
+        endpoint: sandbox.endpoint,
+        region: sandbox.region,
+      },
+    });
+  const put = (id: string, notBefore: string, notAfter: string) =>
+    sandbox.state.iam.putUserPolicy(
+      sandbox.defaultAccountId,
+      "carol",
+      `elevate-${id}`,
+      grantPolicyText({
+        requestId: id,
+        iamUser: "carol",
+        roleArn,
+        notBefore: new Date(notBefore),
+        notAfter: new Date(notAfter),
+      }),
+    );
+
+  it("a covering grant past its window (its expiry has not run yet) no longer covers; one inside it does", async () => {
+    await iam.send(new CreateUserCommand({ UserName: "carol", Path: "/elevate/", Tags: [ELIGIBLE_TAG] }));
+    sandbox.clock.set(new Date("2026-11-30T12:00:00Z"));
+    await sandbox.state.settleSchedules(); // bob-debug's end fires on the way; it concerns bob only
+    put("carol-ended", "2026-11-30T10:00:00Z", "2026-11-30T12:00:00Z");
+    put("carol-active", "2026-11-30T11:00:00Z", "2026-11-30T13:00:00Z");
+    expect((await decide("carol-ended")).Payload).toEqual({
+      CutOff: "true",
+      StampAtRunTime: "true",
+      StillCovering: "",
+    });
+    expect((await decide("carol-gone")).Payload).toEqual({ CutOff: "true", StampAtRunTime: "true", StillCovering: "" });
+    expect((await decide("carol-ended,carol-active")).Payload).toEqual({
+      CutOff: "false",
+      StampAtRunTime: "false",
+      StillCovering: "carol-active",
+    });
+    // Without CoveringRequests the caller's CutOff stands, and IAM is not asked.
+    expect((await decide("-")).Payload).toEqual({ CutOff: "false", StampAtRunTime: "false", StillCovering: "" });
+  }, 60_000);
+
+  it("a covering grant on another role than RoleName fails the step (inconsistent parameters)", async () => {
+    const result = await decide("carol-active", "SomeOtherRole");
+    expect(result.ErrorType).toBeDefined();
+    expect(String(result.ErrorMessage)).toMatch(/cannot be what covers/);
+  }, 60_000);
+});
