@@ -1,16 +1,17 @@
 /**
- * Thin adapter over the GitHub REST API (Octokit with its REST and pagination
- * plugins, as @actions/github's getOctokit builds it, but over
- * @actions/http-client: github-http.ts says why). Returns plain data; every
+ * Thin adapter over the GitHub REST API (Octokit with its pagination plugin,
+ * over @actions/http-client: github-http.ts says why). Returns plain data; every
  * decision lives in src/domain or src/modes.
  */
 import { Octokit as OctokitCore } from "@octokit/core";
 import { paginateRest } from "@octokit/plugin-paginate-rest";
-import { restEndpointMethods } from "@octokit/plugin-rest-endpoint-methods";
 import type { PullRequestReview, RepositoryPermission } from "../domain/approvals.js";
 import { httpClientFetch } from "./github-http.js";
 
-const GitHubClient = OctokitCore.plugin(restEndpointMethods, paginateRest);
+// Routes are named as strings ("GET /repos/{owner}/{repo}/pulls/{pull_number}"),
+// typed by @octokit/types: the REST plugin's table of every endpoint (83 KB,
+// walked when it loads) is not bundled, which every mode's start pays for.
+const GitHubClient = OctokitCore.plugin(paginateRest);
 export type Octokit = InstanceType<typeof GitHubClient>;
 
 export interface RepoRef {
@@ -97,7 +98,10 @@ function toPullRequestInfo(p: RawPull): PullRequestInfo {
 }
 
 export async function getPullRequest(octokit: Octokit, repo: RepoRef, number: number): Promise<PullRequestInfo> {
-  const { data } = await octokit.rest.pulls.get({ ...repo, pull_number: number });
+  const { data } = await octokit.request("GET /repos/{owner}/{repo}/pulls/{pull_number}", {
+    ...repo,
+    pull_number: number,
+  });
   return toPullRequestInfo(data);
 }
 
@@ -106,7 +110,11 @@ export async function listPullRequestFiles(
   repo: RepoRef,
   number: number,
 ): Promise<PullRequestFile[]> {
-  const files = await octokit.paginate(octokit.rest.pulls.listFiles, { ...repo, pull_number: number, per_page: 100 });
+  const files = await octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/files", {
+    ...repo,
+    pull_number: number,
+    per_page: 100,
+  });
   return files.map((f) => ({
     filename: f.filename,
     status: f.status,
@@ -119,7 +127,10 @@ export async function listPullRequestFiles(
  * (GET /repos/{owner}/{repo}/git/ref/heads/{branch}): one API call, no git process.
  */
 export async function branchTipSha(octokit: Octokit, repo: RepoRef, branch: string): Promise<string> {
-  const { data } = await octokit.rest.git.getRef({ ...repo, ref: `heads/${branch}` });
+  const { data } = await octokit.request("GET /repos/{owner}/{repo}/git/ref/{ref}", {
+    ...repo,
+    ref: `heads/${branch}`,
+  });
   if (data.object.type !== "commit" || !/^[0-9a-f]{40,64}$/.test(data.object.sha)) {
     throw new Error(`refs/heads/${branch} does not point at a commit`);
   }
@@ -127,7 +138,7 @@ export async function branchTipSha(octokit: Octokit, repo: RepoRef, branch: stri
 }
 
 export async function listReviews(octokit: Octokit, repo: RepoRef, number: number): Promise<Review[]> {
-  const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, {
+  const reviews = await octokit.paginate("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", {
     ...repo,
     pull_number: number,
     per_page: 100,
@@ -148,7 +159,7 @@ export async function listPullRequestsForCommit(
   repo: RepoRef,
   sha: string,
 ): Promise<PullRequestInfo[]> {
-  const pulls = await octokit.paginate(octokit.rest.repos.listPullRequestsAssociatedWithCommit, {
+  const pulls = await octokit.paginate("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", {
     ...repo,
     commit_sha: sha,
     per_page: 100,
@@ -157,7 +168,7 @@ export async function listPullRequestsForCommit(
 }
 
 export async function listOpenPullRequests(octokit: Octokit, repo: RepoRef): Promise<PullRequestInfo[]> {
-  const pulls = await octokit.paginate(octokit.rest.pulls.list, { ...repo, state: "open", per_page: 100 });
+  const pulls = await octokit.paginate("GET /repos/{owner}/{repo}/pulls", { ...repo, state: "open", per_page: 100 });
   return pulls.map((p) => toPullRequestInfo(p));
 }
 
@@ -180,12 +191,16 @@ export class TeamMembershipUnreadable extends Error {
  */
 export async function isActiveTeamMember(octokit: Octokit, org: string, slug: string, login: string): Promise<boolean> {
   try {
-    await octokit.rest.teams.getByName({ org, team_slug: slug });
+    await octokit.request("GET /orgs/{org}/teams/{team_slug}", { org, team_slug: slug });
   } catch (error) {
     throw new TeamMembershipUnreadable(`${org}/${slug}`, statusOf(error) ?? 0);
   }
   try {
-    const { data } = await octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: login });
+    const { data } = await octokit.request("GET /orgs/{org}/teams/{team_slug}/memberships/{username}", {
+      org,
+      team_slug: slug,
+      username: login,
+    });
     return data.state === "active";
   } catch (error) {
     const status = statusOf(error);
@@ -218,7 +233,10 @@ export async function repositoryPermission(
 ): Promise<RepositoryPermission> {
   let data: { permission?: unknown; role_name?: unknown; user?: { permissions?: { push?: unknown } } | null };
   try {
-    ({ data } = await octokit.rest.repos.getCollaboratorPermissionLevel({ ...repo, username: login }));
+    ({ data } = await octokit.request("GET /repos/{owner}/{repo}/collaborators/{username}/permission", {
+      ...repo,
+      username: login,
+    }));
   } catch (error) {
     const status = statusOf(error) ?? 0;
     throw new RepositoryPermissionUnreadable(login, status, (error as Error).message.split("\n")[0] ?? "");
@@ -252,7 +270,7 @@ export async function upsertStickyComment(
   body: string,
 ): Promise<{ id: number; created: boolean }> {
   const text = `${marker}\n${body}`;
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+  const comments = await octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
     ...repo,
     issue_number: issueNumber,
     per_page: 100,
@@ -261,11 +279,20 @@ export async function upsertStickyComment(
     (c) => c.body?.startsWith(marker) && (c.user?.type === "Bot" || c.user?.login === "github-actions[bot]"),
   );
   if (mine) {
-    await octokit.rest.issues.updateComment({ ...repo, comment_id: mine.id, body: text });
+    await octokit.request("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", {
+      ...repo,
+      comment_id: mine.id,
+      body: text,
+    });
     return { id: mine.id, created: false };
   }
-  const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body: text });
-  return { id: data.id, created: true };
+  const { data } = await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+    ...repo,
+    issue_number: issueNumber,
+    body: text,
+  });
+  // Typed number | bigint by the route's schema; the same value the REST method typed as a number.
+  return { id: data.id as number, created: true };
 }
 
 /**
@@ -280,7 +307,7 @@ export async function hasBotCommentWithMarker(
   issueNumber: number,
   marker: string,
 ): Promise<boolean> {
-  const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+  const comments = await octokit.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", {
     ...repo,
     issue_number: issueNumber,
     per_page: 100,
@@ -294,10 +321,18 @@ export async function createComment(
   issueNumber: number,
   body: string,
 ): Promise<number> {
-  const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body });
-  return data.id;
+  const { data } = await octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+    ...repo,
+    issue_number: issueNumber,
+    body,
+  });
+  return data.id as number;
 }
 
 export async function closePullRequest(octokit: Octokit, repo: RepoRef, number: number): Promise<void> {
-  await octokit.rest.pulls.update({ ...repo, pull_number: number, state: "closed" });
+  await octokit.request("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", {
+    ...repo,
+    pull_number: number,
+    state: "closed",
+  });
 }

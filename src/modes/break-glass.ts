@@ -223,7 +223,12 @@ async function openReviewIssue(
     commit: ctx.sha,
   });
   const create = (assignees: string[]) =>
-    ctx.octokit.rest.issues.create({ ...ctx.repo, title: issue.title, body: issue.body, assignees });
+    ctx.octokit.request("POST /repos/{owner}/{repo}/issues", {
+      ...ctx.repo,
+      title: issue.title,
+      body: issue.body,
+      assignees,
+    });
   try {
     const { data } = await create(issue.assignees);
     return { number: data.number, url: data.html_url };
