@@ -8,12 +8,30 @@ import {
   GetAutomationExecutionCommand,
   type GetAutomationExecutionCommandOutput,
   GetDocumentCommand,
-  type SSMClient,
+  SSMClient,
   StartAutomationExecutionCommand,
 } from "@aws-sdk/client-ssm";
 import { parse as parseYaml } from "yaml";
 import { formatIamTime } from "../domain/grant-policy.js";
 import { mapLimited } from "../domain/map-limited.js";
+import { AWS_RETRY, type AwsCredentials, type RoleSession } from "./aws-session.js";
+
+const ssmClients = new WeakMap<object, Map<string, SSMClient>>();
+
+/**
+ * The SSM client for `region` with `credentials`, one per credentials object
+ * (a grant reads the ceiling and starts its runbooks with one role session,
+ * and making an SDK client resolves its whole configuration). For a run that
+ * needs SSM alone: this module does not load the IAM and SNS clients that
+ * createClients (aws.ts) can make.
+ */
+export function ssmClientFor(region: string, credentials: AwsCredentials | RoleSession): SSMClient {
+  const byRegion = ssmClients.get(credentials) ?? new Map<string, SSMClient>();
+  ssmClients.set(credentials, byRegion);
+  const made = byRegion.get(region) ?? new SSMClient({ region, credentials, ...AWS_RETRY });
+  byRegion.set(region, made);
+  return made;
+}
 
 /**
  * SSM's ClientToken must be a UUID. Deriving it from the request id and the

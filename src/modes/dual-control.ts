@@ -15,7 +15,12 @@ import {
   type SSMClient,
   StartAutomationExecutionCommand,
 } from "@aws-sdk/client-ssm";
-import { automationClientToken, EARLIER_RUN_SLACK_MS, RUNBOOK_VERSION, waitForAutomation } from "../adapters/aws.js";
+import {
+  automationClientToken,
+  EARLIER_RUN_SLACK_MS,
+  RUNBOOK_VERSION,
+  waitForAutomation,
+} from "../adapters/aws-automation.js";
 import type { EffectiveAwsApproval, ElevateConfig } from "../domain/config.js";
 import {
   approvalTopicArn,

@@ -7,19 +7,18 @@
  * ceiling's GetDocument runs beside the PR verification (grant-gather.ts).
  */
 import * as core from "@actions/core";
-import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SSMClient } from "@aws-sdk/client-ssm";
+// Not adapters/aws.js: a grant's start needs STS and SSM only, and this module
+// is what grant-run.ts loads before it (no IAM or SNS client code).
 import {
   type AutomationResult,
   automationClientToken,
-  createClients,
-  openRoleSession,
-  type RoleSession,
   readDocumentContent,
-  sessionSecondsFor,
+  ssmClientFor,
   startAutomationPastEarlierFailures,
   waitForAutomation,
-} from "../adapters/aws.js";
+} from "../adapters/aws-automation.js";
+import { openRoleSession, type RoleSession, sessionSecondsFor } from "../adapters/aws-session.js";
 import { type CeilingRead, ceilingFromDocument } from "../domain/ceiling.js";
 import type { ElevateConfig } from "../domain/config.js";
 import { waitingCommentLine } from "../domain/dual-control.js";
@@ -42,7 +41,8 @@ export interface GrantUnderway {
  * run says why and goes on, because the runbook enforces the ceiling anyway.
  */
 export async function readGrantCeiling(config: ElevateConfig, credentials: RoleSession): Promise<CeilingRead> {
-  const { ssm } = createClients(config.aws.region, credentials);
+  // The same client starts the runbooks (startGrants), on the same connection.
+  const ssm = ssmClientFor(config.aws.region, credentials);
   try {
     return ceilingFromDocument(await readDocumentContent(ssm, config.aws.grantDocument));
   } catch (error) {
@@ -50,8 +50,6 @@ export async function readGrantCeiling(config: ElevateConfig, credentials: RoleS
       ok: false,
       message: `could not read ${config.aws.grantDocument} (${describeAwsError(error)}); the grant role needs ssm:GetDocument on it (infra/template.yaml)`,
     };
-  } finally {
-    ssm.destroy();
   }
 }
 
@@ -67,7 +65,7 @@ export async function startGrants(
   mergeSha: string,
   /** The grant role's credentials, already being fetched (runGrant starts this early). */
   pending: Promise<RoleSession | string>,
-): Promise<{ outcomes: GrantOutcome[]; sns?: SNSClient }> {
+): Promise<GrantOutcome[]> {
   const outcomes: GrantOutcome[] = [];
   /** A request that was planned but not granted: evidence, annotation and outcome say why. */
   const fail = (g: GrantUnderway, why: string, executionId?: string) => {
@@ -88,9 +86,9 @@ export async function startGrants(
   if (typeof credentials === "string") {
     // No AWS access, nothing started: every request fails with the same, clear reason.
     for (const g of grants) fail(g, credentials);
-    return { outcomes };
+    return outcomes;
   }
-  const { ssm, sns } = createClients(config.aws.region, credentials);
+  const ssm = ssmClientFor(config.aws.region, credentials);
   const started = await Promise.all(
     grants.map(async (g) => {
       const { target } = g.grant;
@@ -186,7 +184,7 @@ export async function startGrants(
       fail(g, `could not start the grant runbook: ${"error" in r ? r.error : "unknown error"}`);
     }
   }
-  return { outcomes, sns };
+  return outcomes;
 }
 
 /**

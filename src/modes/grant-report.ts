@@ -4,7 +4,6 @@
  * and the PR comment. A failure to note or notify never undoes a grant.
  */
 import * as core from "@actions/core";
-import type { SNSClient } from "@aws-sdk/client-sns";
 import { createClients, type RoleSession } from "../adapters/aws.js";
 import { appendNote, fetchNotes, pushNotes } from "../adapters/git.js";
 import { createComment, type PullRequestInfo } from "../adapters/github.js";
@@ -72,7 +71,6 @@ export async function notify(
   ctx: ActionContext,
   config: ElevateConfig,
   report: GrantReport,
-  grantSns: SNSClient | undefined,
   pending: Promise<RoleSession | string> | undefined,
 ): Promise<void> {
   const topicArn = config.aws.notifyTopicArn;
@@ -80,16 +78,14 @@ export async function notify(
     (o) => o.status === "granted" || o.status === "refused" || o.status === "failed",
   );
   if (!topicArn || outcomes.length === 0) return;
-  let sns = grantSns;
-  if (!sns) {
-    // Everything was refused before AWS was needed; security teams still want to hear of it.
-    const credentials = await (pending ?? grantRoleCredentials(ctx, config));
-    if (typeof credentials === "string") {
-      core.warning(`refusals were not published to ${topicArn}: ${credentials}`);
-      return;
-    }
-    sns = createClients(config.aws.region, credentials).sns;
+  // The grant role's session of the run; when everything was refused before AWS was
+  // needed, one is opened now: security teams still want to hear of refusals.
+  const credentials = await (pending ?? grantRoleCredentials(ctx, config));
+  if (typeof credentials === "string") {
+    core.warning(`refusals were not published to ${topicArn}: ${credentials}`);
+    return;
   }
+  const sns = createClients(config.aws.region, credentials).sns;
   const events: ElevateEvent[] = outcomes.map((o) => ({
     event: o.status === "granted" ? "granted" : "refused",
     occurredAt: ctx.now(),

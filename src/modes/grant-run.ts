@@ -21,7 +21,6 @@ import type { GrantEvidence } from "../domain/grant-report.js";
 import { plannedOf } from "../domain/grant-target.js";
 import { annotate, loadActionConfig } from "./action-config.js";
 import type { ActionContext } from "./action-context.js";
-import type { startGrants } from "./grant-act.js";
 import { gatherGrantFacts } from "./grant-gather.js";
 import type { GrantReport } from "./grant-report.js";
 
@@ -138,20 +137,18 @@ export async function runGrant(ctx: ActionContext): Promise<GrantReport> {
       });
     }
   } else {
-    let sns: Awaited<ReturnType<typeof startGrants>>["sns"];
     if (grants.length > 0) {
       const act = await actModule();
-      const acted = await act.startGrants(
+      const outcomes = await act.startGrants(
         ctx,
         config,
         grants,
         mergeSha,
         credentials ?? act.grantRoleCredentials(ctx, config),
       );
-      report.outcomes.push(...acted.outcomes);
-      sns = acted.sns;
+      report.outcomes.push(...outcomes);
     }
-    await (await reportModule()).notify(ctx, config, report, sns, credentials);
+    await (await reportModule()).notify(ctx, config, report, credentials);
   }
   await (await reportModule()).recordEvidence(ctx, mergeSha, report);
   return report;
