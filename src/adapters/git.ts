@@ -125,6 +125,14 @@ export async function changedFiles(cwd: string, from: string, to: string): Promi
  * error, so a caller cannot mistake "cannot tell" for an answer.
  */
 export async function isAncestor(cwd: string, ancestor: string, descendant: string): Promise<boolean> {
+  // A commit is its own ancestor, and so is each parent it names: the usual
+  // merge into a branch (the previous tip is the merge's first parent) is
+  // answered from the commit object through an open batch reader, without a
+  // process. Anything else, or no reader, asks git.
+  const commit = await batchRead(cwd, descendant);
+  if (commit?.type === "commit" && (commit.oid === ancestor || parentsOf(commit.content).includes(ancestor))) {
+    return true;
+  }
   try {
     await git(cwd, ["merge-base", "--is-ancestor", ancestor, descendant]);
     return true;
@@ -132,6 +140,12 @@ export async function isAncestor(cwd: string, ancestor: string, descendant: stri
     if (error instanceof GitError && error.exitCode === 1) return false;
     throw error;
   }
+}
+
+/** The parent ids a raw commit object names (its `parent` header lines). */
+function parentsOf(content: Buffer): string[] {
+  const header = content.toString("utf8", 0, Math.max(0, content.indexOf("\n\n")));
+  return [...header.matchAll(/^parent ([0-9a-f]{40,64})$/gm)].map((m) => m[1] as string);
 }
 
 /**

@@ -71,6 +71,27 @@ describe("isAncestor", () => {
     expect(await isAncestor(dir, side, second)).toBe(false);
     await expect(isAncestor(dir, "f".repeat(40), second)).rejects.toThrow(/merge-base/);
   });
+
+  it("gives the same answers through an open object reader, which answers parents itself", async () => {
+    run("checkout", "-q", "-b", "merged", second);
+    run("merge", "-q", "--no-ff", "-m", "merge side", side);
+    const merge = run("rev-parse", "HEAD");
+    const close = openObjectReader(dir);
+    try {
+      // Parents (both of a merge) and the commit itself: from the commit object.
+      expect(await isAncestor(dir, second, merge)).toBe(true);
+      expect(await isAncestor(dir, side, merge)).toBe(true);
+      expect(await isAncestor(dir, merge, merge)).toBe(true);
+      // A grandparent, and no relation at all: git's answer.
+      expect(await isAncestor(dir, first, merge)).toBe(true);
+      expect(await isAncestor(dir, merge, second)).toBe(false);
+      expect(await isAncestor(dir, side, second)).toBe(false);
+      await expect(isAncestor(dir, "f".repeat(40), second)).rejects.toThrow(/merge-base/);
+      await expect(isAncestor(dir, second, "f".repeat(40))).rejects.toThrow(/merge-base/);
+    } finally {
+      close();
+    }
+  });
 });
 
 describe("changedFiles", () => {
