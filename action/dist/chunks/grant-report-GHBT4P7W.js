@@ -1,2 +1,0 @@
-import{createRequire as __elevateRequire}from'node:module';const require=__elevateRequire(import.meta.url);
-import{b as a,c as b,d as c,e as d,f as e}from"./chunk-HOAZFJ2T.js";import"./chunk-UUHJYKWA.js";import"./chunk-VL3JKZAD.js";import"./chunk-55HFMPTS.js";import"./chunk-AK3ZUJPL.js";import"./chunk-HXQD2JXB.js";import"./chunk-7QDGFIU3.js";import"./chunk-HSU2QHKC.js";import"./chunk-BEEYUTTP.js";export{c as grantCommentBody,e as grantFailed,b as notify,a as recordEvidence,d as reportGrant};
