@@ -135,7 +135,8 @@ export function requestedEvents(input: {
         requester: pr.author,
         ...(user ? { iamUser: user.iamUser } : {}),
         role: parsed.value.role,
-        // As ever, `roleArn` is the catalog entry's ARN whatever its kind (a permission set's too).
+        // The catalog entry's ARN whatever its kind, as this event has always carried it: for a
+        // permission-set role the permission set's ARN, which the schema's roleArn pattern does not admit.
         ...(role ? { roleArn: role.target.kind === "role" ? role.target.roleArn : role.target.permissionSetArn } : {}),
         detail:
           f.text === undefined
