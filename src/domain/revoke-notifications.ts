@@ -3,13 +3,14 @@
  * "drift" for what the run did, and "requested" for open request PRs. Pure.
  */
 import type { ElevateConfig } from "./config.js";
-import { findRole, findUser } from "./config.js";
+import { findRole, findUserEntry } from "./config.js";
 import { formatIamTime } from "./grant-policy.js";
 import { parseRoleArn } from "./grant-report.js";
 import type { ElevateEvent, NotificationRun } from "./notifications.js";
 import type { PermissionSetRunReport } from "./permission-set-revoke.js";
 import { validateRequest } from "./request.js";
 import { parseRequestPath, REQUEST_ID } from "./request-path.js";
+import type { RequestedAccess } from "./requested-access.js";
 import type { KnownRequest } from "./revoke-authority.js";
 import type { RevokeReport } from "./revoke-report.js";
 
@@ -116,8 +117,7 @@ export function requestedEvents(input: {
       events.push({
         ...base,
         requester: request.requester,
-        // A permission-set request has no IAM user or role: the role key names what is asked for.
-        ...(request.access.kind === "role" ? { iamUser: request.access.iamUser, roleArn: request.access.roleArn } : {}),
+        ...accessFields(request.access),
         role: request.role,
         ...(request.start
           ? { window: { notBefore: request.start, notAfter: new Date(request.start.getTime() + request.durationMs) } }
@@ -128,16 +128,24 @@ export function requestedEvents(input: {
       });
     } else {
       const role = findRole(config, parsed.value.role);
-      const user = findUser(config, pr.author);
+      const user = findUserEntry(config, pr.author);
       const errors = checked?.errors.length ?? 0;
       events.push({
         ...base,
         requester: pr.author,
-        ...(user ? { iamUser: user.iamUser } : {}),
+        // Who would get what, as far as the config tells without a valid request: an IAM role
+        // names the IAM user and role, a permission set the Identity Center user, set and account.
+        ...(role?.target.kind === "permissionSet"
+          ? {
+              ...(user?.identityCenterUser ? { identityCenterUser: user.identityCenterUser } : {}),
+              permissionSetArn: role.target.permissionSetArn,
+              accountId: role.target.accountId,
+            }
+          : {
+              ...(user?.iamUser ? { iamUser: user.iamUser } : {}),
+              ...(role ? { roleArn: role.target.roleArn } : {}),
+            }),
         role: parsed.value.role,
-        // The catalog entry's ARN whatever its kind, as this event has always carried it: for a
-        // permission-set role the permission set's ARN, which the schema's roleArn pattern does not admit.
-        ...(role ? { roleArn: role.target.kind === "role" ? role.target.roleArn : role.target.permissionSetArn } : {}),
         detail:
           f.text === undefined
             ? "the request file could not be read from the pull request"
@@ -146,6 +154,19 @@ export function requestedEvents(input: {
     }
   }
   return events;
+}
+
+/** Who gets what, in an event's fields: the IAM user and role, or the Identity Center user, permission set and account. */
+function accessFields(
+  access: RequestedAccess,
+): Pick<ElevateEvent, "iamUser" | "roleArn" | "identityCenterUser" | "permissionSetArn" | "accountId"> {
+  return access.kind === "role"
+    ? { iamUser: access.iamUser, roleArn: access.roleArn }
+    : {
+        identityCenterUser: access.identityCenterUser,
+        permissionSetArn: access.permissionSetArn,
+        accountId: access.accountId,
+      };
 }
 
 /**

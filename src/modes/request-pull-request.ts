@@ -3,6 +3,7 @@
  * the commit, push and `gh pr create` after (or the commands to do it by hand).
  */
 import { runProgram } from "../adapters/program.js";
+import type { RequestedAccess } from "../domain/requested-access.js";
 import { commandLine, githubWebUrl } from "../domain/shell-text.js";
 import type { CommandIo, CommandOutcome } from "./command-io.js";
 
@@ -30,12 +31,17 @@ export async function openPrObstacle(proc: { cwd: string; env: NodeJS.ProcessEnv
 
 export function pullRequestBody(input: {
   repoPath: string;
-  fields: { role: string; duration: string; reason: string; ticket?: string; iamUser: string };
+  fields: { role: string; duration: string; reason: string; ticket?: string; access: RequestedAccess };
   start: string | undefined;
 }): string {
   const { fields } = input;
+  const { access } = fields;
+  const who =
+    access.kind === "role"
+      ? `as IAM user \`${access.iamUser}\``
+      : `as Identity Center user \`${access.identityCenterUser}\` (permission set \`${access.permissionSetArn}\` in account ${access.accountId})`;
   return [
-    `Temporary access to role \`${fields.role}\` for ${fields.duration} as IAM user \`${fields.iamUser}\`.`,
+    `Temporary access to role \`${fields.role}\` for ${fields.duration} ${who}.`,
     "",
     `- Request: \`${input.repoPath}\``,
     `- Reason: ${fields.reason}`,

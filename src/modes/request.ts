@@ -16,7 +16,7 @@ import { dirname, join, relative, sep } from "node:path";
 import { defaultBranch } from "../adapters/git.js";
 import { runProgram } from "../adapters/program.js";
 import { listRequestFiles } from "../adapters/repo.js";
-import { DEFAULT_CONFIG_PATH, findUser, findUserEntry, GITHUB_LOGIN } from "../domain/config.js";
+import { DEFAULT_CONFIG_PATH, findUser, GITHUB_LOGIN } from "../domain/config.js";
 import { formatLocatedError, type LocatedError, quote, UserInputError } from "../domain/errors.js";
 import { REQUEST_KEYS, type RequestKey, ticketRequiredMessage, validateRequest } from "../domain/request.js";
 import { REQUEST_ID, REQUESTS_DIR } from "../domain/request-path.js";
@@ -214,10 +214,7 @@ export async function runRequest(options: RequestOptions, io: CommandIo): Promis
   io.stdout(`wrote ${shownPath}\n`);
 
   const title = `Elevate request: ${options.role} for ${validated.request.duration} (${id})`;
-  // The body names an IAM user whatever the access (for a permission set: the requester's, or none), as it always has.
-  const { access } = validated.request;
-  const iamUser = access.kind === "role" ? access.iamUser : (findUserEntry(config, requester)?.iamUser ?? "");
-  const body = pullRequestBody({ repoPath, fields: { ...validated.request, iamUser }, start: options.start });
+  const body = pullRequestBody({ repoPath, fields: validated.request, start: options.start });
   if (!options.openPr) {
     io.stdout(
       [

@@ -11,6 +11,7 @@ import {
 import { buildGrantPlan } from "../../src/domain/plan.js";
 import { planText } from "../../src/domain/plan-text.js";
 import { validateRequest } from "../../src/domain/request.js";
+import { pullRequestBody } from "../../src/modes/request-pull-request.js";
 import { makeRepo, type Repo, runCli } from "./cli-helpers.js";
 import { IC_CONFIG, IC_INSTANCE, IC_PERMISSION_SET, requestText } from "./domain-fixtures.js";
 
@@ -291,5 +292,32 @@ describe("elevate validate and plan, both kinds", () => {
     expect(run.stderr).toContain(
       `${PS_PATH}:1:12: error: role "prod-admin" is an Identity Center permission set, but users.alice has no identityCenterUser`,
     );
+  });
+});
+
+describe("elevate request's pull-request body names who gets what", () => {
+  it("a permission set: the Identity Center user, the permission set and its account (never an empty IAM user)", () => {
+    const { request } = validate(PS_REQUEST);
+    if (!request) throw new Error("fixture request does not validate");
+    const body = pullRequestBody({ repoPath: PS_PATH, fields: request, start: undefined });
+    expect(body.split("\n")[0]).toBe(
+      `Temporary access to role \`prod-admin\` for 1h30m as Identity Center user \`dora@acme.com\` (permission set \`${IC_PERMISSION_SET}\` in account 210987654321).`,
+    );
+    expect(body).not.toContain("IAM user");
+  });
+
+  it("an IAM role: the IAM user, as before", () => {
+    const { request } = validate(
+      { requester: "bob", role: "ec2-admin", duration: "1h", reason: "Resize the web ASG" },
+      "requests/ec2-admin/resize.yaml",
+    );
+    if (!request) throw new Error("fixture request does not validate");
+    const body = pullRequestBody({
+      repoPath: "requests/ec2-admin/resize.yaml",
+      fields: request,
+      start: "2026-12-01T09:00:00Z",
+    });
+    expect(body.split("\n")[0]).toBe("Temporary access to role `ec2-admin` for 1h as IAM user `bob`.");
+    expect(body).toContain("- Start: 2026-12-01T09:00:00Z");
   });
 });

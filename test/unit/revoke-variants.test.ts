@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BREAK_GLASS_ID_PREFIX, type BreakGlassEvidence } from "../../src/domain/break-glass.js";
+import { loadConfig } from "../../src/domain/config.js";
 import { grantPolicyText, parseGrantPolicy } from "../../src/domain/grant-policy.js";
 import type { GrantEvidence } from "../../src/domain/grant-report.js";
 import { buildNotification } from "../../src/domain/notifications.js";
@@ -25,7 +26,7 @@ import {
 import { readAllNotes, readKnownRequests } from "../../src/modes/inventory.js";
 import { type RevokeOutcome, requestedEvents, revokeEvents } from "../../src/modes/revoke.js";
 import { schemaProblems } from "../e2e/revoke-variants-support.js";
-import { exampleConfig, requestText, VALID_EC2 } from "./domain-fixtures.js";
+import { exampleConfig, IC_CONFIG, IC_PERMISSION_SET, requestText, VALID_EC2 } from "./domain-fixtures.js";
 
 const ACCOUNT = "123456789012";
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/elevated/EC2_FullAccess_Role`;
@@ -451,6 +452,42 @@ describe("revoke run notifications", () => {
     // The schema's requestId pattern: an unaddressable name is not sent as one.
     expect(events[3]).not.toHaveProperty("requestId");
     for (const event of events) {
+      expect(schemaProblems(JSON.parse(buildNotification(event).message))).toEqual([]);
+    }
+  });
+
+  it("'requested' for a permission-set role names the Identity Center user, permission set and account, never a roleArn", () => {
+    const loaded = loadConfig(IC_CONFIG, "cfg.yml");
+    if (!loaded.config) throw new Error(JSON.stringify(loaded.errors));
+    const events = requestedEvents({
+      config: loaded.config,
+      pr: { number: 14, htmlUrl: "https://github.com/acme/elevate/pull/14", author: "dora" },
+      files: [
+        {
+          path: "requests/prod-admin/fix-db.yaml",
+          text: requestText({
+            requester: "dora",
+            role: "prod-admin",
+            duration: "1h",
+            reason: "Repair the prod database",
+          }),
+        },
+        { path: "requests/prod-admin/broken.yaml", text: "requester: dora\n" },
+      ],
+      now: T("2026-11-30T08:00:00Z"),
+      ...base,
+    });
+    expect(events).toHaveLength(2);
+    const expected = {
+      identityCenterUser: "dora@acme.com",
+      permissionSetArn: IC_PERMISSION_SET,
+      accountId: "210987654321",
+    };
+    expect(events[0]).toMatchObject({ requestId: "fix-db", requester: "dora", role: "prod-admin", ...expected });
+    expect(events[1]).toMatchObject({ requestId: "broken", requester: "dora", role: "prod-admin", ...expected });
+    for (const event of events) {
+      expect(event).not.toHaveProperty("roleArn");
+      expect(event).not.toHaveProperty("iamUser");
       expect(schemaProblems(JSON.parse(buildNotification(event).message))).toEqual([]);
     }
   });
