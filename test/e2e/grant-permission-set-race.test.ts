@@ -36,6 +36,12 @@ function stepInputs(name: string): { Script: string; Handler: string } {
 }
 const createAssignment = stepInputs("createAssignment");
 const scheduleEnd = stepInputs("scheduleEnd");
+const revokeScript = (() => {
+  const book = parseRunbook(readFileSync("infra/runbooks/elevate-revoke-permission-set.yaml", "utf8"));
+  const step = book.mainSteps.find((s) => s.name === "revoke");
+  if (!step) throw new Error("no revoke step");
+  return step.inputs as { Script: string; Handler: string };
+})();
 
 let sandbox: AwsSandbox;
 let scheduler: SchedulerClient;
@@ -205,5 +211,49 @@ describe("a permission-set grant racing its own early revoke", () => {
     expect(result.ErrorType).toBeDefined();
     expect(String(result.ErrorMessage)).toMatch(/AccessDenied/);
     expect(assigned()).toBe(false);
+  }, 120_000);
+});
+
+describe("the grant's own end, fired by Scheduler, after its entry left the catalog", () => {
+  it("still ends the grant: the fired schedule is still there to name it, and the run deletes it", async () => {
+    const window = activeWindow();
+    await scheduleEndOf("dave-f", window);
+    expect((await create("dave-f")).ErrorType).toBeUndefined();
+    expect(assigned()).toBe(true);
+    // Scheduler invokes the target once, then applies the schedule's ActionAfterCompletion
+    // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-delete.html).
+    const key = `${HUB}/elevate/dave-f`;
+    const schedule = sandbox.state.schedules.get(key);
+    if (schedule?.actionAfterCompletion === "DELETE") sandbox.state.schedules.delete(key);
+    else if (schedule) schedule.completed = true;
+    // The started Elevate-RevokePermissionSet runs at NotAfter; the platform team has since
+    // removed the pair from GrantablePermissionSets.
+    const ic = sandbox.state.identityCenter;
+    const result = await python(revokeScript, {
+      RequestId: "dave-f",
+      UserName: USER,
+      PermissionSetArn: permissionSet.arn,
+      AccountId: MEMBER,
+      InstanceArn: ic.instanceArn,
+      IdentityStoreId: ic.identityStoreId,
+      GrantablePermissionSets: "",
+    });
+    expect(result.ErrorType, String(result.ErrorMessage)).toBeUndefined();
+    expect(result.Payload).toEqual({ Outcome: "Deleted", CoveringRequests: "" });
+    expect(assigned()).toBe(false);
+    expect(sandbox.state.schedules.has(key)).toBe(false);
+    // A second delivery of the same invocation (Scheduler delivers at least once) finds the
+    // grant ended and its schedule gone: nothing left to delete, done, not refused.
+    const again = await python(revokeScript, {
+      RequestId: "dave-f",
+      UserName: USER,
+      PermissionSetArn: permissionSet.arn,
+      AccountId: MEMBER,
+      InstanceArn: ic.instanceArn,
+      IdentityStoreId: ic.identityStoreId,
+      GrantablePermissionSets: "",
+    });
+    expect(again.ErrorType, String(again.ErrorMessage)).toBeUndefined();
+    expect(again.Payload).toEqual({ Outcome: "AlreadyAbsent", CoveringRequests: "" });
   }, 120_000);
 });
