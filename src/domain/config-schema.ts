@@ -31,6 +31,11 @@ import {
 import { formatDuration, parseDuration } from "./duration.js";
 import { quote } from "./errors.js";
 
+// The config is parsed once per process: zod's JIT (a `new Function` parser per
+// object schema, compiled on first use) costs more than it saves here, about 3 ms
+// of a grant's 300 ms start budget (bench/README.md, "Grant start").
+z.config({ jitless: true });
+
 /** A 12-digit account id, written in quotes (a YAML number would lose leading zeros). */
 const accountIdField = textField((v) =>
   AWS_ACCOUNT_ID.test(v) ? undefined : `${quote(v)} is not a 12-digit AWS account id (write it in quotes)`,
