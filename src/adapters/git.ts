@@ -142,6 +142,19 @@ export async function isAncestor(cwd: string, ancestor: string, descendant: stri
   }
 }
 
+/**
+ * The first line of a commit's message, read through an open batch reader;
+ * undefined without one (or when the commit cannot be read), never a process:
+ * callers use it as a hint only.
+ */
+export async function commitSubjectIfOpen(cwd: string, sha: string): Promise<string | undefined> {
+  const commit = await batchRead(cwd, sha);
+  if (commit?.type !== "commit") return undefined;
+  const body = commit.content.indexOf("\n\n");
+  if (body < 0) return undefined;
+  return commit.content.toString("utf8", body + 2).split("\n", 1)[0];
+}
+
 /** The parent ids a raw commit object names (its `parent` header lines). */
 function parentsOf(content: Buffer): string[] {
   const header = content.toString("utf8", 0, Math.max(0, content.indexOf("\n\n")));

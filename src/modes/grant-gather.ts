@@ -10,6 +10,7 @@ import {
   type ChangedFile,
   changedFiles,
   commitExists,
+  commitSubjectIfOpen,
   ensureCommit,
   fetchBranchTip,
   isAncestor,
@@ -69,6 +70,27 @@ async function branchTip(ctx: ActionContext, after: string): Promise<MergedPullR
     async (sha) => ({ sha, containsMerge: await isAncestor(ctx.workspace, after, sha) }),
     (error: unknown) => ({ error: (error as Error).message }),
   );
+}
+
+/**
+ * The PR number GitHub's own merge message names ("Merge pull request #12 from
+ * …", or a squash or rebase title ending "(#12)"). Anyone can write such a
+ * message, so it is a guess: its reviews are fetched alongside the PR lookup and
+ * used only when the lookup finds that very PR (the grant-start budget is 300 ms,
+ * and the two calls would otherwise run one after the other).
+ */
+async function guessedPullRequest(
+  ctx: ActionContext,
+  after: string,
+): Promise<{ number: number; reviews: ReturnType<typeof listReviews> } | undefined> {
+  const subject = await commitSubjectIfOpen(ctx.workspace, after);
+  const match = subject && (/^Merge pull request #(\d{1,9}) from /.exec(subject) ?? /\(#(\d{1,9})\)$/.exec(subject));
+  if (!match) return undefined;
+  const number = Number(match[1]);
+  const reviews = listReviews(ctx.octokit, ctx.repo, number);
+  // Not awaited when the guess is wrong: its failure is then nobody's.
+  reviews.catch(() => undefined);
+  return { number, reviews };
 }
 
 /** The merged PR whose merge produced `after`; undefined for a direct push. */
@@ -160,15 +182,17 @@ async function gather(
     codeowners: loadCodeownersAt(ctx.workspace, before),
     requestFilesAfter: requestFilesAt(ctx.workspace, after),
     tip: branchTip(ctx, after),
+    guess: guessedPullRequest(ctx, after).catch(() => undefined),
   };
   // Not awaited when there is no merged PR: their failures are then nobody's.
   for (const pending of [...Object.values(early), aws.ceiling]) pending?.catch(() => undefined);
   const pr = await findMergedPullRequest(ctx, after);
   if (!pr) return { facts };
+  const guess = await early.guess;
   const [linear, codeowners, reviews, requestFilesAfter, tip, headPresent] = await Promise.all([
     early.linear,
     early.codeowners,
-    listReviews(ctx.octokit, ctx.repo, pr.number),
+    guess?.number === pr.number ? guess.reviews : listReviews(ctx.octokit, ctx.repo, pr.number),
     early.requestFilesAfter,
     early.tip,
     ensureCommit(ctx.workspace, pr.headSha),

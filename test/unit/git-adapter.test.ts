@@ -12,6 +12,7 @@ import {
   blobIdAt,
   changedFiles,
   commitExists,
+  commitSubjectIfOpen,
   isAncestor,
   listFilesAt,
   openObjectReader,
@@ -88,6 +89,19 @@ describe("isAncestor", () => {
       expect(await isAncestor(dir, side, second)).toBe(false);
       await expect(isAncestor(dir, "f".repeat(40), second)).rejects.toThrow(/merge-base/);
       await expect(isAncestor(dir, second, "f".repeat(40))).rejects.toThrow(/merge-base/);
+    } finally {
+      close();
+    }
+  });
+});
+
+describe("commitSubjectIfOpen", () => {
+  it("reads a commit's first message line through an open reader, and nothing without one", async () => {
+    expect(await commitSubjectIfOpen(dir, second)).toBeUndefined();
+    const close = openObjectReader(dir);
+    try {
+      expect(await commitSubjectIfOpen(dir, second)).toBe("two");
+      expect(await commitSubjectIfOpen(dir, "f".repeat(40))).toBeUndefined();
     } finally {
       close();
     }
