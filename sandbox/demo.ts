@@ -202,19 +202,7 @@ export async function runDemo(): Promise<number> {
     "At notAfter the grant's schedule runs Elevate-ExpireGrant (no GitHub run): policy deleted, older sessions cut off",
     async () => {
       const w = world!;
-      await w.aws.state.settleSchedules();
-      for (const e of executionsOf(w, "Elevate-ExpireGrant", requestId)) await finished(e);
-      const expiries = executionsOf(w, "Elevate-ExpireGrant", requestId);
-      claim(expiries.length === 1, `expected one Elevate-ExpireGrant run, found ${expiries.length}`);
-      const expiry = expiries[0]!;
-      claim(
-        expiry.status === "Success",
-        `Elevate-ExpireGrant did not succeed: ${expiry.failureMessage ?? expiry.status}`,
-      );
-      claim(
-        /elevate-scheduler/.test(expiry.executedBy),
-        `the expiry was not started by the schedule: ${expiry.executedBy}`,
-      );
+      const expiry = await scheduledEnd(w, "Elevate-ExpireGrant", requestId);
       claim(w.grantPolicies("alice.smith").length === 0, "the grant policy is still on alice.smith");
       const rolePolicies = w.aws.state.rolePolicies("EC2_FullAccess_Role");
       const cutoff = rolePolicies["elevate-cutoff-alice.smith"];
@@ -409,19 +397,7 @@ export async function runDemo(): Promise<number> {
       const w = world!;
       const ic = w.aws.state.identityCenter;
       w.aws.clock.set(new Date(psNotAfter!.getTime() + 60_000));
-      await w.aws.state.settleSchedules();
-      for (const e of executionsOf(w, "Elevate-RevokePermissionSet", psRequestId)) await finished(e);
-      const revokes = executionsOf(w, "Elevate-RevokePermissionSet", psRequestId);
-      claim(revokes.length === 1, `expected one Elevate-RevokePermissionSet run, found ${revokes.length}`);
-      const revoke = revokes[0]!;
-      claim(
-        revoke.status === "Success",
-        `Elevate-RevokePermissionSet did not succeed: ${revoke.failureMessage ?? revoke.status}`,
-      );
-      claim(
-        /elevate-scheduler/.test(revoke.executedBy),
-        `the revoke was not started by the schedule: ${revoke.executedBy}`,
-      );
+      const revoke = await scheduledEnd(w, "Elevate-RevokePermissionSet", psRequestId);
       claim(!ic.hasAssignment(aliceIc, MEMBER_ACCOUNT, prodAdmin!.arn), "the assignment is still there");
       const refused = refusal(() =>
         ic.signIn({ userName: aliceIc, accountId: MEMBER_ACCOUNT, permissionSetArn: prodAdmin!.arn }),
@@ -482,6 +458,25 @@ function executionsOf(world: ElevateWorld, documentName: string, requestId: stri
   return [...world.aws.state.executions.values()].filter(
     (e) => e.documentName === documentName && e.parameters.RequestId?.[0] === requestId,
   );
+}
+
+/**
+ * The one run of `documentName` for the request that the grant's end schedule started
+ * (the clock has passed notAfter), once it is over: it must have succeeded.
+ */
+async function scheduledEnd(
+  world: ElevateWorld,
+  documentName: string,
+  requestId: string,
+): Promise<AutomationExecutionRecord> {
+  await world.aws.state.settleSchedules();
+  for (const e of executionsOf(world, documentName, requestId)) await finished(e);
+  const runs = executionsOf(world, documentName, requestId);
+  claim(runs.length === 1, `expected one ${documentName} run, found ${runs.length}`);
+  const run = runs[0]!;
+  claim(run.status === "Success", `${documentName} did not succeed: ${run.failureMessage ?? run.status}`);
+  claim(/elevate-scheduler/.test(run.executedBy), `${documentName} was not started by the schedule: ${run.executedBy}`);
+  return run;
 }
 
 /** Waits until the execution is over (not merely idle in a sleep). */
