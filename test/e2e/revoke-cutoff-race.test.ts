@@ -133,6 +133,36 @@ describe("Elevate-Revoke putCutOffPolicy: the cut-off only moves forward, also a
     expect(puts(since)).toEqual([]);
   }, 30_000);
 
+  it("a concurrent clear that deletes it right after the write (it had read the older one): written again", async () => {
+    cutOffBy("2026-11-30T09:00:01Z");
+    const since = sandbox.callLog.length;
+    // The first GetRolePolicy is this run's read; the second its read-back, before which the
+    // concurrent Elevate-ClearCutoff's delete lands.
+    sandbox.knobs.beforeNext("GetRolePolicy", () => undefined);
+    sandbox.knobs.beforeNext("GetRolePolicy", () => sandbox.state.iam.deleteRolePolicy("123456789012", ROLE, CUTOFF));
+    const result = await run(putCutOff, { UserName: USER, RoleName: ROLE, RevokedAt: "2026-11-30T12:01:00Z" });
+    expect(result.ErrorType, String(result.ErrorMessage)).toBeUndefined();
+    expect(result.Payload).toEqual({ RevokedAt: "2026-11-30T12:01:00Z", Written: true });
+    expect(cutoffTime()).toBe("2026-11-30T12:01:00Z");
+    expect(puts(since)).toHaveLength(2);
+  }, 30_000);
+
+  it("a concurrent earlier cut-off landing right after the write: written again at the later time", async () => {
+    sandbox.knobs.beforeNext("GetRolePolicy", () => undefined);
+    sandbox.knobs.beforeNext("GetRolePolicy", () => cutOffBy("2026-11-30T11:00:01Z"));
+    const result = await run(putCutOff, { UserName: USER, RoleName: ROLE, RevokedAt: "2026-11-30T12:01:00Z" });
+    expect(result.Payload).toEqual({ RevokedAt: "2026-11-30T12:01:00Z", Written: true });
+    expect(cutoffTime()).toBe("2026-11-30T12:01:00Z");
+  }, 30_000);
+
+  it("a concurrent later cut-off landing right after the write is kept", async () => {
+    sandbox.knobs.beforeNext("GetRolePolicy", () => undefined);
+    sandbox.knobs.beforeNext("GetRolePolicy", () => cutOffBy("2026-11-30T12:05:00Z"));
+    const result = await run(putCutOff, { UserName: USER, RoleName: ROLE, RevokedAt: "2026-11-30T12:01:00Z" });
+    expect(result.Payload).toEqual({ RevokedAt: "2026-11-30T12:05:00Z", Written: true });
+    expect(cutoffTime()).toBe("2026-11-30T12:05:00Z");
+  }, 30_000);
+
   it("AccessDenied fails the step and writes nothing", async () => {
     const result = await run(
       putCutOff,
@@ -154,6 +184,14 @@ describe("Elevate-MemberCutoff putCutOff: a later cut-off stays untouched", () =
     expect(puts(since)).toEqual([]);
     const moved = await run(memberPutCutOff, { UserName: USER, RoleName: ROLE, RevokedAt: "2026-11-30T12:01:00Z" });
     expect(moved.Payload).toEqual({ RevokedAt: "2026-11-30T12:01:00Z" });
+    expect(cutoffTime()).toBe("2026-11-30T12:01:00Z");
+  }, 30_000);
+
+  it("deleted by a concurrent clear right after the write: written again", async () => {
+    sandbox.knobs.beforeNext("GetRolePolicy", () => undefined);
+    sandbox.knobs.beforeNext("GetRolePolicy", () => sandbox.state.iam.deleteRolePolicy("123456789012", ROLE, CUTOFF));
+    const result = await run(memberPutCutOff, { UserName: USER, RoleName: ROLE, RevokedAt: "2026-11-30T12:01:00Z" });
+    expect(result.Payload).toEqual({ RevokedAt: "2026-11-30T12:01:00Z" });
     expect(cutoffTime()).toBe("2026-11-30T12:01:00Z");
   }, 30_000);
 });
