@@ -7,6 +7,7 @@
 
 import { parseGrantablePermissionSets, parseGrantableRoles, permissionSetCeilingKey } from "./ceiling.js";
 import { type ElevateConfig, findRole } from "./config.js";
+import { accountFindings } from "./doctor-accounts.js";
 import { type Finding, finding } from "./doctor-findings.js";
 import { formatDuration } from "./duration.js";
 import type { SourcePosition } from "./errors.js";
@@ -150,6 +151,7 @@ function outputChecks(facts: AwsFacts, config: ElevateConfig, file: string, loca
     }
   }
   permissionSetChecks(stack.parameters, config, file, locate, out);
+  out.push(...accountFindings(stack, config, file, locate));
 }
 
 /**

@@ -13,6 +13,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { findRepoRoot, listRequestFiles } from "../adapters/repo.js";
 import { DEFAULT_CONFIG_PATH, type ElevateConfig, loadConfig, MAX_CONFIG_BYTES } from "../domain/config.js";
+import { memberRolePathFindings } from "../domain/doctor-accounts.js";
 import { awsFindings, type Locate } from "../domain/doctor-aws.js";
 import { codeownersFindings } from "../domain/doctor-codeowners.js";
 import { type Finding, finding, formatFinding, hasErrors, sortFindings } from "../domain/doctor-findings.js";
@@ -85,6 +86,7 @@ export async function offlineChecks(root: string, configFile = DEFAULT_CONFIG_PA
     const parsed = parseStrictYaml(configText, { maxBytes: MAX_CONFIG_BYTES });
     if (parsed.ok) locateInConfig = (path) => parsed.document.locate(path);
     findings.push(...roleKindFindings(config, configFile, locateInConfig));
+    findings.push(...memberRolePathFindings(config, configFile, locateInConfig));
   }
 
   const codeownersPath = CODEOWNERS_LOCATIONS.find((path) => existsSync(join(root, path)));
