@@ -9,6 +9,7 @@ import { parseGrantablePermissionSets, parseGrantableRoles, permissionSetCeiling
 import { type ElevateConfig, findRole } from "./config.js";
 import { accountFindings } from "./doctor-accounts.js";
 import { type Finding, finding } from "./doctor-findings.js";
+import { type IdentityCenterUserFacts, identityCenterUserFindings } from "./doctor-identity-center.js";
 import { formatDuration } from "./duration.js";
 import type { SourcePosition } from "./errors.js";
 import { STACK_OUTPUT_KEYS, type StackOutputKey, type StackOutputs } from "./stack-outputs.js";
@@ -46,6 +47,8 @@ export interface AwsFacts {
   oidcProvider: { arn: string; clientIds: Fact<string[]> };
   trusts: TrustFacts[];
   users: UserFacts[];
+  /** Each Identity Center user of the config (none without aws.identityCenter). */
+  identityCenterUsers?: IdentityCenterUserFacts[];
   /** OWNER/NAME the trusts must name. */
   repository: string | undefined;
 }
@@ -388,5 +391,6 @@ export function awsFindings(facts: AwsFacts, config: ElevateConfig, file: string
       );
     }
   }
+  out.push(...identityCenterUserFindings(facts.identityCenterUsers ?? [], config, file, locate));
   return out;
 }

@@ -6,7 +6,9 @@
  * describe-stacks JSON (--stack-outputs), as for `elevate init`.
  *
  * Calls: iam:GetOpenIDConnectProvider, iam:GetRole, iam:GetUser, iam:ListUserTags,
- * ssm:DescribeDocument.
+ * ssm:DescribeDocument; with aws.identityCenter, identitystore:GetUserId for each
+ * Identity Center user and, with the stack's IdentityCenterEligibleGroupId,
+ * identitystore:IsMemberInGroups (the runbook's own eligibility check).
  */
 import {
   GetOpenIDConnectProviderCommand,
@@ -15,9 +17,16 @@ import {
   IAMClient,
   ListUserTagsCommand,
 } from "@aws-sdk/client-iam";
+import {
+  GetUserIdCommand,
+  IdentitystoreClient,
+  IsMemberInGroupsCommand,
+  ResourceNotFoundException,
+} from "@aws-sdk/client-identitystore";
 import { DescribeDocumentCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { ElevateConfig } from "../domain/config.js";
 import type { AwsFacts, DocumentFacts, Fact, UserFacts } from "../domain/doctor-aws.js";
+import type { IdentityCenterUserFacts } from "../domain/doctor-identity-center.js";
 import type { StackOutputs } from "../domain/stack-outputs.js";
 
 async function fact<T>(call: () => Promise<T>): Promise<Fact<T>> {
@@ -95,9 +104,69 @@ export async function gatherAwsFacts(
         }),
       });
     }
-    return { stack, documents, oidcProvider: { arn: providerArn, clientIds }, trusts, users, repository };
+    const identityCenterUsers = await gatherIdentityCenterUsers(config, stack);
+    return {
+      stack,
+      documents,
+      oidcProvider: { arn: providerArn, clientIds },
+      trusts,
+      users,
+      identityCenterUsers,
+      repository,
+    };
   } finally {
     iam.destroy();
     ssm.destroy();
+  }
+}
+
+/** Each `identityCenterUser`: its id in the identity store and, when the stack names the group, its membership. */
+async function gatherIdentityCenterUsers(
+  config: ElevateConfig,
+  stack: StackOutputs | undefined,
+): Promise<IdentityCenterUserFacts[]> {
+  const center = config.aws.identityCenter;
+  const entries = Object.entries(config.users).flatMap(([login, { identityCenterUser }]) =>
+    identityCenterUser === undefined ? [] : [{ login, userName: identityCenterUser }],
+  );
+  if (center === undefined || entries.length === 0) return [];
+  const groupId = stack?.parameters.get("IdentityCenterEligibleGroupId") || undefined;
+  const store = new IdentitystoreClient({ region: config.aws.region });
+  try {
+    const out: IdentityCenterUserFacts[] = [];
+    for (const { login, userName } of entries) {
+      out.push({
+        login,
+        userName,
+        user: await fact(async () => {
+          let userId: string;
+          try {
+            const found = await store.send(
+              new GetUserIdCommand({
+                IdentityStoreId: center.identityStoreId,
+                AlternateIdentifier: { UniqueAttribute: { AttributePath: "userName", AttributeValue: userName } },
+              }),
+            );
+            userId = found.UserId ?? "";
+          } catch (error) {
+            if (error instanceof ResourceNotFoundException) return { found: false as const };
+            throw error;
+          }
+          if (groupId === undefined) return { found: true as const, userId };
+          const { Results } = await store.send(
+            new IsMemberInGroupsCommand({
+              IdentityStoreId: center.identityStoreId,
+              MemberId: { UserId: userId },
+              GroupIds: [groupId],
+            }),
+          );
+          const member = Results?.find((r) => r.GroupId === groupId)?.MembershipExists === true;
+          return { found: true as const, userId, groupId, member };
+        }),
+      });
+    }
+    return out;
+  } finally {
+    store.destroy();
   }
 }

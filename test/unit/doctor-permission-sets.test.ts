@@ -86,17 +86,47 @@ describe("doctor --aws: permission sets", () => {
     return { line: Math.max(line, 1), col: 1 };
   };
 
-  function findings(parameters: Record<string, string>) {
+  function findings(parameters: Record<string, string>, identityCenterUsers: AwsFacts["identityCenterUsers"] = []) {
     const facts: AwsFacts = {
       stack: { values: new Map(), parameters: new Map(Object.entries(parameters)) },
       documents: [],
       oidcProvider: { arn: "arn", clientIds: { ok: true, value: ["sts.amazonaws.com"] } },
       trusts: [],
       users: [],
+      identityCenterUsers,
       repository: undefined,
     };
     return awsFindings(facts, config, "cfg.yml", locate).map((f) => `${f.severity}: ${f.message}`);
   }
+
+  it("Identity Center users: unknown, outside the eligible group, or unreadable are errors that say what to run", () => {
+    const group = "5e1c4a3b-7f2d-4c6e-8a9b-0c1d2e3f4a5b";
+    expect(
+      findings(matching, [
+        { login: "bob", userName: "bob@acme.com", user: { ok: true, value: { found: false } } },
+        {
+          login: "dora",
+          userName: "dora@acme.com",
+          user: { ok: true, value: { found: true, userId: "u-1", groupId: group, member: false } },
+        },
+        {
+          login: "bob",
+          userName: "bob@acme.com",
+          user: { ok: false, message: "AccessDeniedException: not authorized to perform identitystore:GetUserId" },
+        },
+        {
+          login: "dora",
+          userName: "dora@acme.com",
+          user: { ok: true, value: { found: true, userId: "u-1", groupId: group, member: true } },
+        },
+        { login: "dora", userName: "dora@acme.com", user: { ok: true, value: { found: true, userId: "u-1" } } },
+      ]),
+    ).toEqual([
+      "error: users.bob: Identity Center user bob@acme.com is not in identity store d-0123456789, so every permission-set grant to it fails; use the user's exact UserName (aws identitystore list-users --identity-store-id d-0123456789)",
+      `error: users.dora: Identity Center user dora@acme.com is not a member of the stack's IdentityCenterEligibleGroupId ${group}, so Elevate-GrantPermissionSet refuses every grant to it (aws identitystore create-group-membership --identity-store-id d-0123456789 --group-id ${group} --member-id UserId=u-1)`,
+      "error: users.bob: Identity Center user bob@acme.com cannot be looked up in identity store d-0123456789: AccessDeniedException: not authorized to perform identitystore:GetUserId (run doctor --aws with credentials of the account that administers Identity Center, allowed identitystore:GetUserId and identitystore:IsMemberInGroups)",
+    ]);
+  });
 
   const matching = {
     GrantableRoles: "arn:aws:iam::210987654321:role/elevated/EC2_FullAccess_Role=1h",
