@@ -32,6 +32,8 @@ import { EC2_FULL_ACCESS } from "../../sandbox/world.js";
 
 export const HUB = "123456789012";
 export const MEMBER = "210987654321";
+/** A second account with the member stack (same OU). */
+export const MEMBER2 = "567890123456";
 /** In the organisation, but not in the StackSet's OU: no member stack. */
 export const BARE = "345678901234";
 /** Not in the organisation; its owner is the attacker. */
@@ -48,6 +50,7 @@ export const at = (offsetMinutes: number) => iso(NOW.getTime() + offsetMinutes *
 export interface AttackWorld {
   sandbox: AwsSandbox;
   deployed: DeployResult;
+  issuer: GitHubOidcIssuer;
   org: SandboxOrganization;
   prodAdmin: PermissionSet;
   uncatalogued: PermissionSet;
@@ -97,7 +100,11 @@ export async function workflowCredentials(
 }
 
 export async function startAttackWorld(): Promise<AttackWorld> {
-  const sandbox = await startAwsSandbox({ accountIds: [HUB, MEMBER, BARE, OUTSIDE], now: NOW, clockMode: "frozen" });
+  const sandbox = await startAwsSandbox({
+    accountIds: [HUB, MEMBER, MEMBER2, BARE, OUTSIDE],
+    now: NOW,
+    clockMode: "frozen",
+  });
   const issuer = new GitHubOidcIssuer();
   sandbox.addTrustedIssuer({ issuerUrl: issuer.issuerUrl, publicKey: issuer.publicKey, kid: issuer.kid });
   const ic = sandbox.state.identityCenter;
@@ -132,6 +139,7 @@ export async function startAttackWorld(): Promise<AttackWorld> {
   const workloads = org.createOu("workloads");
   const sandboxOu = org.createOu("sandbox");
   await org.addAccount(workloads, MEMBER);
+  await org.addAccount(workloads, MEMBER2);
   await org.addAccount(sandboxOu, BARE);
   org.createStackSet({
     name: "elevate-member",
@@ -151,6 +159,7 @@ export async function startAttackWorld(): Promise<AttackWorld> {
   return {
     sandbox,
     deployed,
+    issuer,
     org,
     prodAdmin,
     uncatalogued,
@@ -245,7 +254,7 @@ export function snapshot(world: AttackWorld, users: string[] = []): unknown {
   const { state } = world.sandbox;
   const grants = Object.fromEntries(users.map((u) => [u, state.userPolicies(u, HUB)]));
   const roles: Record<string, unknown> = {};
-  for (const account of [HUB, MEMBER, BARE, OUTSIDE]) {
+  for (const account of [HUB, MEMBER, MEMBER2, BARE, OUTSIDE]) {
     for (const role of ["EC2_FullAccess_Role", "elevate-member-cutoff", "OrganizationAccountAccessRole"]) {
       if (state.role(role, account)) roles[`${account}/${role}`] = state.rolePolicies(role, account);
     }

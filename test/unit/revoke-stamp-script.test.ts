@@ -51,6 +51,17 @@ describe("stampCutOff: the cut-off time on AWS's clock", () => {
     );
   });
 
+  it("refuses a RevokedAt more than an hour after the step's own time (a cut-off dated ahead would deny later grants' sessions and never clear)", async () => {
+    for (const mode of ["true", "false"]) {
+      expect(await stamp({ RevokedAt: "2026-11-30T11:15:08Z", StampAtRunTime: mode, StampNotAfter: NO_LIMIT })).toMatch(
+        /^ValueError: RevokedAt 2026-11-30T11:15:08Z is more than an hour after this execution's time 2026-11-30T10:15:07Z/,
+      );
+    }
+    expect(await stamp({ RevokedAt: "2026-11-30T11:15:07Z", StampAtRunTime: "false", StampNotAfter: NO_LIMIT })).toBe(
+      "2026-11-30T11:15:07Z",
+    );
+  });
+
   it("fails the step on anything else (the runbook's allowedPatterns already refuse it)", async () => {
     expect(await stamp({ RevokedAt: "2026-11-30 09:00:00", StampAtRunTime: "true", StampNotAfter: NO_LIMIT })).toMatch(
       /^ValueError: RevokedAt: /,
