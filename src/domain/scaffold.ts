@@ -3,7 +3,9 @@
  * arguments (and of the stack's outputs when given). Nothing here touches the disk:
  * src/modes/init.ts checks the target and writes these files.
  */
+import { parseGrantablePermissionSets, parseGrantableRoles } from "./ceiling.js";
 import { AWS_ACCOUNT_ID, AWS_REGION, GITHUB_LOGIN, unsupportedPartitionProblem } from "./config.js";
+import { formatDuration } from "./duration.js";
 import { SCAFFOLD_WORKFLOWS } from "./scaffold-workflows.js";
 import { type StackOutputs, stackOutput } from "./stack-outputs.js";
 
@@ -133,6 +135,54 @@ function identityCenterSettings(input: ScaffoldInput): { instanceArn: string; id
   return instanceArn && identityStoreId ? { instanceArn, identityStoreId } : undefined;
 }
 
+/** A catalog key from a role name: lower case, letters, digits and single hyphens, at most 63. */
+function suggestedKey(name: string): string {
+  const key = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  return key.length >= 1 ? key : "role";
+}
+
+/**
+ * The stack's ceiling (parameters GrantableRoles and GrantablePermissionSets) as commented
+ * catalog entries, so that the ARNs the stack already allows are not typed a second time.
+ * Commented, not written: which of them to offer, under which key, is the adopter's choice.
+ */
+function ceilingExamples(input: ScaffoldInput): string[] {
+  const lines: string[] = [];
+  const used = new Set<string>();
+  const unique = (key: string) => {
+    let candidate = key;
+    for (let n = 2; used.has(candidate); n++) candidate = `${key.slice(0, 60)}-${n}`;
+    used.add(candidate);
+    return candidate;
+  };
+  const roles = parseGrantableRoles(input.stack?.parameters.get("GrantableRoles") ?? "");
+  if (roles.ok) {
+    for (const [arn, max] of roles.ceiling.roles) {
+      lines.push(`#   ${unique(suggestedKey(arn.slice(arn.lastIndexOf("/") + 1)))}:`);
+      lines.push(`#     arn: ${arn}`, `#     maxDuration: ${formatDuration(max)}`);
+    }
+  }
+  const sets = parseGrantablePermissionSets(input.stack?.parameters.get("GrantablePermissionSets") ?? "");
+  if (sets.ok) {
+    for (const [pair, max] of sets.ceiling.entries) {
+      const at = pair.lastIndexOf("@");
+      const [arn, account] = [pair.slice(0, at), pair.slice(at + 1)];
+      lines.push(`#   ${unique(`permission-set-${account}`)}:`);
+      lines.push(
+        `#     permissionSet: ${arn}`,
+        `#     account: "${account}"`,
+        `#     maxDuration: ${formatDuration(max)}`,
+      );
+    }
+  }
+  return lines;
+}
+
 function configFile(input: ScaffoldInput): string {
   const aws = awsSettings(input);
   const source = input.stack
@@ -140,9 +190,17 @@ function configFile(input: ScaffoldInput): string {
     : "with the names infra/template.yaml gives its resources; check them against the stack's outputs";
   const exampleRole =
     (input.stack ? stackOutput(input.stack, "ExampleRoleArn") : undefined) ??
-    `arn:aws:iam::${input.accountId}:role/EC2_FullAccess_Role`;
+    `arn:aws:iam::${input.accountId}:role/elevated/EC2_FullAccess_Role`;
   const center = identityCenterSettings(input);
   const examplePermissionSet = input.stack ? stackOutput(input.stack, "ExamplePermissionSetArn") : undefined;
+  const ceiling = ceilingExamples(input);
+  const fromCeiling =
+    ceiling.length === 0
+      ? ""
+      : `# The stack's GrantableRoles / GrantablePermissionSets allow these; uncomment the ones to
+# offer (rename the keys as you like; each key is a folder under requests/):
+${ceiling.join("\n")}
+`;
   return `# Elevate configuration for ${input.repository.owner}/${input.repository.name}: who may request which
 # AWS role, for how long, with how many approvals. Owned by the platform team (.github/CODEOWNERS).
 # Every key is checked and unknown keys are errors; the keys, their defaults and rules are in
@@ -169,9 +227,13 @@ defaults:
   maxDuration: 1h
   approvals: 1 # distinct code-owner approvals required
   requireTicket: false
-# GitHub login -> IAM user name; only listed logins may request. Each IAM user must be
-# under the stack's EligibleUserPath (docs/adoption.md). For example:
-#   alice: alice.smith
+# GitHub login -> the user's identities; only listed logins may request. An IAM user must
+# be under the stack's EligibleUserPath and tagged elevate:eligible=true; an Identity Center
+# user (its UserName) a member of the stack's IdentityCenterEligibleGroupId
+# (docs/adoption.md). For example:
+#   alice: alice.smith                              # an IAM user
+#   bob: {identityCenterUser: bob@example.com}      # signs in through Identity Center
+#   carol: {iamUser: carol, identityCenterUser: carol@example.com}
 users: {}
 # One entry per role; the key is the folder under requests/, and .github/CODEOWNERS names
 # its approvers. For example:
@@ -184,7 +246,7 @@ users: {}
 #   prod-admin:
 #     permissionSet: ${examplePermissionSet ?? "arn:aws:sso:::permissionSet/ssoins-…/ps-…"}
 #     account: "ACCOUNT_ID"
-roles: {}
+${fromCeiling}roles: {}
 `;
 }
 

@@ -100,7 +100,9 @@ export async function runInit(context: CommandContext, options: InitOptions): Pr
       "Next:",
       "  1. Add users and roles to .github/elevate.yml, and one CODEOWNERS line per role.",
       `  2. Replace @${input.repository.owner}/platform in .github/CODEOWNERS with your platform team.`,
-      "  3. Run 'elevate doctor' (offline), then 'elevate doctor --github' and 'elevate doctor --aws --stack-outputs FILE'.",
+      "  3. Mark each user eligible in AWS: an IAM user tagged elevate:eligible=true under EligibleUserPath, an",
+      "     Identity Center user in the group IdentityCenterEligibleGroupId (docs/adoption.md, step 1).",
+      "  4. Run 'elevate doctor' (offline), then 'elevate doctor --github' and 'elevate doctor --aws --stack-outputs FILE'.",
       "",
     ].join("\n"),
   );

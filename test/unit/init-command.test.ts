@@ -155,6 +155,54 @@ describe("elevate init", () => {
     });
     expect(loaded.config?.users).toEqual({});
     expect(loaded.config?.roles).toEqual({});
+    // The example role is where the template puts it, under /elevated/.
+    const text = readFileSync(join(repo.root, ".github/elevate.yml"), "utf8");
+    expect(text).toContain("#     arn: arn:aws:iam::123456789012:role/elevated/EC2_FullAccess_Role\n");
+    expect(text).toContain("identityCenterUser:");
+  });
+
+  it("offers the stack's GrantableRoles and GrantablePermissionSets as commented roles that load once uncommented", async () => {
+    const repo = emptyRepo();
+    const ps = "arn:aws:sso:::permissionSet/ssoins-0123456789abcdef/ps-0123456789abcdef";
+    const parameters = {
+      GrantableRoles:
+        "arn:aws:iam::210987654321:role/elevated/EC2_FullAccess_Role=2h, arn:aws:iam::123456789012:role/admin/Prod_Admin=90m,arn:aws:iam::333344445555:role/elevated/EC2_FullAccess_Role=1h",
+      GrantablePermissionSets: `${ps}@210987654321=1h`,
+      IdentityCenterInstanceArn: "arn:aws:sso:::instance/ssoins-0123456789abcdef",
+      IdentityStoreId: "d-0123456789",
+    };
+    repo.write(
+      "stack.json",
+      describeStacks(
+        {},
+        {
+          Parameters: Object.entries(parameters).map(([ParameterKey, ParameterValue]) => ({
+            ParameterKey,
+            ParameterValue,
+          })),
+        },
+      ),
+    );
+    expect((await runCli([...BASE, "--stack-outputs", "stack.json"], repo.root)).code).toBe(0);
+    const text = readFileSync(join(repo.root, ".github/elevate.yml"), "utf8");
+    const start = text.indexOf("# The stack's GrantableRoles / GrantablePermissionSets allow these");
+    expect(start).toBeGreaterThan(0);
+    const block = text
+      .slice(text.indexOf("\n", text.indexOf("# offer", start)) + 1, text.indexOf("roles: {}"))
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => line.replace(/^# /, ""));
+    const loaded = loadConfig(text.replace("roles: {}", `roles:\n${block.join("\n")}`), "elevate.yml");
+    expect(loaded.errors).toBeUndefined();
+    expect(loaded.config?.roles).toEqual({
+      "ec2-fullaccess-role": { arn: "arn:aws:iam::210987654321:role/elevated/EC2_FullAccess_Role", maxDuration: "2h" },
+      "prod-admin": { arn: "arn:aws:iam::123456789012:role/admin/Prod_Admin", maxDuration: "1h30m" },
+      "ec2-fullaccess-role-2": {
+        arn: "arn:aws:iam::333344445555:role/elevated/EC2_FullAccess_Role",
+        maxDuration: "1h",
+      },
+      "permission-set-210987654321": { permissionSet: ps, account: "210987654321", maxDuration: "1h" },
+    });
   });
 
   it.each(["cn-north-1", "us-gov-west-1"])(
