@@ -339,6 +339,25 @@ describe("hostile parameters to Elevate-RevokePermissionSet, with the revoke rol
     expect(snapshot(world, [])).toEqual(before);
   });
 
+  it("naming another grant's end schedule for another user of the same pair deletes neither that schedule nor that grant's assignment", async () => {
+    const ic = world.sandbox.state.identityCenter;
+    if (!ic.userByName("gus")) eligibleIdentityCenterUser(world, "gus");
+    expect(ic.hasAssignment("carol@acme.com", MEMBER, world.prodAdmin.arn)).toBe(true);
+    const before = snapshot(world, []);
+    const started = await start(world.revokeSsm, "Elevate-RevokePermissionSet", {
+      AutomationAssumeRole: world.deployed.outputs.AutomationRoleArn!,
+      RequestId: "carol-ps",
+      UserName: "gus",
+      PermissionSetArn: world.prodAdmin.arn,
+      AccountId: MEMBER,
+    });
+    if (!started.started) throw new Error(started.error);
+    const record = await finished(world, started.id);
+    expect(record.outputs["revoke.Outcome"]).toEqual(["AlreadyAbsent"]);
+    expect(snapshot(world, [])).toEqual(before);
+    expect(scheduleDocument("carol-ps")).toBe("Elevate-RevokePermissionSet");
+  });
+
   it("an instance mismatch is refused before anything is read or deleted", async () => {
     const before = snapshot(world, []);
     const started = await start(world.revokeSsm, "Elevate-RevokePermissionSet", {
