@@ -108,3 +108,40 @@ export function accountFindings(stack: StackOutputs, config: ElevateConfig, file
   }
   return out;
 }
+
+/** Whose credentials `doctor --aws` runs with (sts:GetCallerIdentity, which needs no permission). */
+export type CallerFact = { ok: true; value: { account: string; arn: string } } | { ok: false; message: string };
+
+/**
+ * Every --aws check reads the account of the credentials it runs with; credentials of
+ * another account (the management account, a member) make each of them fail with a
+ * message that hides the cause, so that is said first.
+ */
+export function callerFindings(
+  caller: CallerFact | undefined,
+  config: ElevateConfig,
+  file: string,
+  locate: Locate,
+): Finding[] {
+  if (caller === undefined) return [];
+  const at = locate(["aws", "accountId"]);
+  if (!caller.ok) {
+    return [
+      finding(
+        file,
+        at,
+        "error",
+        `cannot tell whose AWS credentials these are (${caller.message}); give doctor --aws credentials of the hub account ${config.aws.accountId} (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`,
+      ),
+    ];
+  }
+  if (caller.value.account === config.aws.accountId) return [];
+  return [
+    finding(
+      file,
+      at,
+      "error",
+      `these AWS credentials (${caller.value.arn}) are of account ${caller.value.account}, but aws.accountId is ${config.aws.accountId}: the other checks read the wrong account; run doctor --aws with credentials of the hub account ${config.aws.accountId} (e.g. AWS_PROFILE=<its profile>)`,
+    ),
+  ];
+}

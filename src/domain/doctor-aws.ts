@@ -7,7 +7,7 @@
 
 import { parseGrantablePermissionSets, parseGrantableRoles, permissionSetCeilingKey } from "./ceiling.js";
 import { type ElevateConfig, findRole } from "./config.js";
-import { accountFindings } from "./doctor-accounts.js";
+import { accountFindings, type CallerFact, callerFindings } from "./doctor-accounts.js";
 import { type Finding, finding } from "./doctor-findings.js";
 import { type IdentityCenterUserFacts, identityCenterUserFindings } from "./doctor-identity-center.js";
 import { formatDuration } from "./duration.js";
@@ -43,6 +43,8 @@ export interface UserFacts {
 export interface AwsFacts {
   /** Describe-stacks outputs and parameters, when given. */
   stack: StackOutputs | undefined;
+  /** Whose credentials these are (sts:GetCallerIdentity). */
+  caller?: CallerFact;
   documents: DocumentFacts[];
   oidcProvider: { arn: string; clientIds: Fact<string[]> };
   trusts: TrustFacts[];
@@ -271,7 +273,7 @@ function permissionSetChecks(
 }
 
 export function awsFindings(facts: AwsFacts, config: ElevateConfig, file: string, locate: Locate): Finding[] {
-  const out: Finding[] = [];
+  const out: Finding[] = callerFindings(facts.caller, config, file, locate);
   outputChecks(facts, config, file, locate, out);
 
   for (const doc of facts.documents) {
@@ -280,7 +282,9 @@ export function awsFindings(facts: AwsFacts, config: ElevateConfig, file: string
       doc.configKey === "grantDocument" || doc.configKey === "revokeDocument" ? doc.configKey : "grantDocument",
     ]);
     if (!doc.versions.ok) {
-      out.push(finding(file, at, "error", `cannot describe SSM document ${doc.name}: ${doc.versions.message}`));
+      const where = `${config.aws.region} of account ${config.aws.accountId}`;
+      const message = `cannot describe SSM document ${doc.name}: ${doc.versions.message}; is the stack deployed in ${where}?`;
+      out.push(finding(file, at, "error", message));
     } else if (doc.versions.value.defaultVersion !== doc.versions.value.latestVersion) {
       out.push(
         finding(
@@ -300,7 +304,7 @@ export function awsFindings(facts: AwsFacts, config: ElevateConfig, file: string
         file,
         locate(["aws", "grantRoleArn"]),
         "error",
-        `the GitHub OIDC provider ${provider.arn} cannot be read: ${provider.clientIds.message}; the grant and revoke workflows could not assume their roles`,
+        `the GitHub OIDC provider ${provider.arn} cannot be read: ${provider.clientIds.message}; the grant and revoke workflows could not assume their roles (deploy the stack with CreateOidcProvider=true unless the account has the provider)`,
       ),
     );
   } else if (!provider.clientIds.value.includes(STS_AUDIENCE)) {

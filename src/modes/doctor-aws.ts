@@ -5,7 +5,7 @@
  * configured IAM user's path and tags. The stack's outputs and parameters come from
  * describe-stacks JSON (--stack-outputs), as for `elevate init`.
  *
- * Calls: iam:GetOpenIDConnectProvider, iam:GetRole, iam:GetUser, iam:ListUserTags,
+ * Calls: sts:GetCallerIdentity (whose credentials), iam:GetOpenIDConnectProvider, iam:GetRole, iam:GetUser, iam:ListUserTags,
  * ssm:DescribeDocument; with aws.identityCenter, identitystore:GetUserId for each
  * Identity Center user and, with the stack's IdentityCenterEligibleGroupId,
  * identitystore:IsMemberInGroups (the runbook's own eligibility check).
@@ -24,6 +24,7 @@ import {
   ResourceNotFoundException,
 } from "@aws-sdk/client-identitystore";
 import { DescribeDocumentCommand, SSMClient } from "@aws-sdk/client-ssm";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import type { ElevateConfig } from "../domain/config.js";
 import type { AwsFacts, DocumentFacts, Fact, UserFacts } from "../domain/doctor-aws.js";
 import type { IdentityCenterUserFacts } from "../domain/doctor-identity-center.js";
@@ -46,7 +47,12 @@ export async function gatherAwsFacts(
   const region = config.aws.region;
   const iam = new IAMClient({ region });
   const ssm = new SSMClient({ region });
+  const sts = new STSClient({ region });
   try {
+    const caller = await fact(async () => {
+      const identity = await sts.send(new GetCallerIdentityCommand({}));
+      return { account: identity.Account ?? "?", arn: identity.Arn ?? "?" };
+    });
     const documents: DocumentFacts[] = [
       { configKey: "grantDocument" as const, name: config.aws.grantDocument },
       { configKey: "revokeDocument" as const, name: config.aws.revokeDocument },
@@ -107,6 +113,7 @@ export async function gatherAwsFacts(
     const identityCenterUsers = await gatherIdentityCenterUsers(config, stack);
     return {
       stack,
+      caller,
       documents,
       oidcProvider: { arn: providerArn, clientIds },
       trusts,
@@ -117,6 +124,7 @@ export async function gatherAwsFacts(
   } finally {
     iam.destroy();
     ssm.destroy();
+    sts.destroy();
   }
 }
 

@@ -3,7 +3,9 @@
  * with infra/template.yaml deployed with an instance: each `identityCenterUser` must be
  * in the identity store (GetUserId, as the runbook's resolveUser) and, with the stack's
  * IdentityCenterEligibleGroupId, a member of that group (IsMemberInGroups, as its
- * checkEligible) — the counterpart of the IAM users' path and tag.
+ * checkEligible) — the counterpart of the IAM users' path and tag. And whose credentials
+ * doctor --aws runs with: another account's is said first, not hidden behind the errors
+ * of every other check.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +14,7 @@ import { ElevateWorld, grantableRolesFor, type IdentityCenterWorld } from "../..
 import { makeRepo, type Repo, runCli } from "../unit/cli-helpers.js";
 
 const REPOSITORY = "acme/aws-access";
+const MEMBER_ACCOUNT = "210987654321";
 let world: ElevateWorld;
 let ic: IdentityCenterWorld;
 let repo: Repo;
@@ -43,7 +46,11 @@ function stackParameters(): Record<string, string> {
 }
 
 beforeAll(async () => {
-  world = await ElevateWorld.start({ repository: REPOSITORY, identityCenter: true });
+  world = await ElevateWorld.start({
+    repository: REPOSITORY,
+    identityCenter: true,
+    accountIds: ["123456789012", MEMBER_ACCOUNT],
+  });
   if (!world.identityCenter) throw new Error("world without Identity Center");
   ic = world.identityCenter;
   repo = makeRepo({ config: world.configText });
@@ -111,5 +118,21 @@ describe("elevate doctor --aws: Identity Center users", () => {
         ),
       ]);
     }
+  });
+});
+
+describe("elevate doctor --aws: whose credentials", () => {
+  it("credentials of a member account are reported first, naming both accounts", async () => {
+    const member = world.aws.rootCredentialsFor(MEMBER_ACCOUNT);
+    vi.stubEnv("AWS_ACCESS_KEY_ID", member.accessKeyId);
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", member.secretAccessKey);
+    vi.stubEnv("AWS_SESSION_TOKEN", member.sessionToken ?? "");
+    const run = await doctor();
+    expect(run.code).toBe(1);
+    expect(run.lines[0]).toMatch(
+      new RegExp(
+        `^\\.github/elevate\\.yml:\\d+:\\d+: error: these AWS credentials \\(arn:aws:(iam|sts)::${MEMBER_ACCOUNT}:[^)]+\\) are of account ${MEMBER_ACCOUNT}, but aws\\.accountId is 123456789012: the other checks read the wrong account; run doctor --aws with credentials of the hub account 123456789012`,
+      ),
+    );
   });
 });

@@ -3,7 +3,7 @@
 // write, a hub role in PrivilegedRoleArns, and the hub's multi-account administration role.
 import { afterEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/domain/config.js";
-import { accountFindings, memberRolePathFindings } from "../../src/domain/doctor-accounts.js";
+import { accountFindings, callerFindings, memberRolePathFindings } from "../../src/domain/doctor-accounts.js";
 import { type AwsFacts, awsFindings } from "../../src/domain/doctor-aws.js";
 import { makeRepo, type Repo, runCli } from "./cli-helpers.js";
 import { CONFIG_TEXT } from "./domain-fixtures.js";
@@ -137,5 +137,31 @@ describe("doctor --aws: roles in other accounts need the hub's administration ro
       expect.stringMatching(/^roles\.prod: .* is in the hub account but not in the stack's PrivilegedRoleArns/),
       expect.stringMatching(/^roles\.a is in account 210987654321, not the hub; /),
     ]);
+  });
+});
+
+describe("doctor --aws: whose credentials", () => {
+  const config = load(CONFIG_TEXT);
+  it("credentials of another account are an error that names both accounts and what to run", () => {
+    const caller = { ok: true as const, value: { account: "999988887777", arn: "arn:aws:iam::999988887777:user/ops" } };
+    expect(callerFindings(caller, config, "cfg.yml", at).map((f) => `${f.severity}: ${f.message}`)).toEqual([
+      "error: these AWS credentials (arn:aws:iam::999988887777:user/ops) are of account 999988887777, but aws.accountId is 123456789012: the other checks read the wrong account; run doctor --aws with credentials of the hub account 123456789012 (e.g. AWS_PROFILE=<its profile>)",
+    ]);
+  });
+
+  it("no credentials at all say how to give them; the hub's own say nothing", () => {
+    expect(
+      callerFindings(
+        { ok: false, message: "CredentialsProviderError: Could not load credentials" },
+        config,
+        "cfg.yml",
+        at,
+      ).map((f) => f.message),
+    ).toEqual([
+      "cannot tell whose AWS credentials these are (CredentialsProviderError: Could not load credentials); give doctor --aws credentials of the hub account 123456789012 (AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+    ]);
+    const hub = { ok: true as const, value: { account: "123456789012", arn: "arn:aws:iam::123456789012:user/ops" } };
+    expect(callerFindings(hub, config, "cfg.yml", at)).toEqual([]);
+    expect(callerFindings(undefined, config, "cfg.yml", at)).toEqual([]);
   });
 });
