@@ -13,7 +13,7 @@ function regionOption(args: ParsedArgs): string | undefined {
 
 /** The `status` entry of the CLI command table (src/cli/main.ts). */
 export const statusCommand: CliCommand = {
-  summary: "List the live grants in IAM, matched to their requests; report drift.",
+  summary: "List the live grants (IAM, Identity Center), matched to their requests; report drift.",
   usage: "[--config F] [--profile NAME] [--region R] [--format text|json] [--ref REF]",
   description: [
     "Reads every elevate-* grant policy from IAM with read-only credentials from the default AWS",
@@ -21,6 +21,9 @@ export const statusCommand: CliCommand = {
     "and matches it to its request file merged in git (history of REF, default HEAD); a break-glass",
     "grant to its Elevate-Grant execution in SSM (ssm:DescribeAutomationExecutions, GetAutomationExecution).",
     "Evidence notes are never taken as proof of a grant.",
+    "With permission-set roles in the config, it also lists the Identity Center account assignments of the",
+    "catalogued permission sets (sso:ListAccountAssignments, identitystore:DescribeUser): run it with",
+    "credentials of the hub, the account that administers Identity Center.",
     "--profile picks a named profile of ~/.aws/config or ~/.aws/credentials, like aws --profile.",
     'With --format json a failure prints {"error": {"kind", "message"}} on stdout (kind: config, profile,',
     "credentials, access-denied, network, aws, git) besides the message on stderr.",
