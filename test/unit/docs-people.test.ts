@@ -190,7 +190,11 @@ describe("people docs", () => {
 });
 
 describe("troubleshooting", () => {
-  const sources = sourceFiles(join(ROOT, "src")).map((file) => readFileSync(file, "utf8"));
+  // The runbooks' own refusals are messages people read too (in the failed execution).
+  const runbooks = readdirSync(join(ROOT, "infra/runbooks"))
+    .filter((name) => name.endsWith(".yaml"))
+    .map((name) => join(ROOT, "infra/runbooks", name));
+  const sources = [...sourceFiles(join(ROOT, "src")), ...runbooks].map((file) => readFileSync(file, "utf8"));
   const text = readFileSync(join(DOCS, "troubleshooting.md"), "utf8");
   const entries = [...text.matchAll(/^### `(.+)`$/gm)].map((m) => m[1] as string);
 
