@@ -96,7 +96,9 @@ describe("the schedule group holds both kinds of end: neither IAM runbook takes 
     if (!started.started) throw new Error(started.error);
     const record = await finished(world, started.id);
     expect(record.status).toBe("Failed");
-    expect(failure(record)).toMatch(/^scheduleExpiry: .*refusing to replace it/);
+    expect(failure(record)).toMatch(
+      /^scheduleExpiry: .*schedule elevate\/carol-ps ends no IAM grant \(a permission-set grant, or not Elevate's\), not 'carol@acme.com'; refusing to replace it/,
+    );
     expect(snapshot(world, ["carol@acme.com"])).toEqual(before);
     expect(scheduleDocument("carol-ps")).toBe("Elevate-RevokePermissionSet");
   });
