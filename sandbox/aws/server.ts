@@ -494,6 +494,10 @@ export async function startAwsSandbox(options: AwsSandboxOptions = {}): Promise<
       res.end(`sandbox failure: ${(err as Error).message}`);
     });
   });
+  // Tests block the event loop (python steps, policy simulation), and under load a pooled
+  // socket can sit idle past Node's 5 s default: the server would close it just as the SDK
+  // reuses it ("socket hang up", ECONNRESET). As the GitHub sandbox does.
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
