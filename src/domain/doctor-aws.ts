@@ -10,14 +10,13 @@ import { type ElevateConfig, findRole } from "./config.js";
 import { accountFindings, type CallerFact, callerFindings } from "./doctor-accounts.js";
 import { type Finding, finding } from "./doctor-findings.js";
 import { type IdentityCenterUserFacts, identityCenterUserFindings } from "./doctor-identity-center.js";
+import { trustFindings } from "./doctor-trusts.js";
 import { formatDuration } from "./duration.js";
 import type { SourcePosition } from "./errors.js";
 import { STACK_OUTPUT_KEYS, type StackOutputKey, type StackOutputs } from "./stack-outputs.js";
 
 /** The tag the stack requires on a user before the automation role may write its grant policy. */
 export const ELIGIBLE_TAG = { key: "elevate:eligible", value: "true" } as const;
-/** The audience GitHub's OIDC tokens carry for AWS (the trusts pin it). */
-export const STS_AUDIENCE = "sts.amazonaws.com";
 
 export type Fact<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -57,29 +56,7 @@ export interface AwsFacts {
 
 export type Locate = (path: readonly (string | number)[]) => SourcePosition;
 
-/** Every `token.actions.githubusercontent.com:<claim>` value the statements of a trust policy require. */
-export function trustedClaims(trust: unknown, claim: string): string[] {
-  const statements = (trust as { Statement?: unknown })?.Statement;
-  const list = Array.isArray(statements) ? statements : statements ? [statements] : [];
-  const values: string[] = [];
-  for (const statement of list as { Condition?: Record<string, Record<string, unknown>> }[]) {
-    for (const operator of Object.values(statement.Condition ?? {})) {
-      const value = operator[`token.actions.githubusercontent.com:${claim}`];
-      if (typeof value === "string") values.push(value);
-      else if (Array.isArray(value)) values.push(...value.map(String));
-    }
-  }
-  return values;
-}
-
-function subjectNames(sub: string, repository: string): boolean {
-  const [owner, name] = repository.split("/");
-  const lower = sub.toLowerCase();
-  return (
-    lower.startsWith(`repo:${repository.toLowerCase()}:`) ||
-    new RegExp(`^repo:${owner}@\\d+/${name}@\\d+:`, "i").test(sub)
-  );
-}
+export { STS_AUDIENCE, trustedClaims } from "./doctor-trusts.js";
 
 function outputChecks(facts: AwsFacts, config: ElevateConfig, file: string, locate: Locate, out: Finding[]) {
   if (!facts.stack) return;
@@ -92,7 +69,12 @@ function outputChecks(facts: AwsFacts, config: ElevateConfig, file: string, loca
     if (expected === undefined) continue;
     if (actual === undefined) {
       out.push(
-        finding(file, locate(["aws"]), "warning", `${configKey} is not set, but the stack has ${key} ${expected}`),
+        finding(
+          file,
+          locate(["aws"]),
+          "warning",
+          `${configKey} is not set, but the stack has ${key} ${expected}; add ${configKey}: ${expected}`,
+        ),
       );
     } else if (actual !== expected) {
       out.push(
@@ -100,7 +82,7 @@ function outputChecks(facts: AwsFacts, config: ElevateConfig, file: string, loca
           file,
           locate(["aws", field]),
           "error",
-          `${configKey} is ${actual}, but the stack's ${key} is ${expected}`,
+          `${configKey} is ${actual}, but the stack's ${key} is ${expected}; set ${configKey} to the stack's value`,
         ),
       );
     }
@@ -297,68 +279,7 @@ export function awsFindings(facts: AwsFacts, config: ElevateConfig, file: string
     }
   }
 
-  const provider = facts.oidcProvider;
-  if (!provider.clientIds.ok) {
-    out.push(
-      finding(
-        file,
-        locate(["aws", "grantRoleArn"]),
-        "error",
-        `the GitHub OIDC provider ${provider.arn} cannot be read: ${provider.clientIds.message}; the grant and revoke workflows could not assume their roles (deploy the stack with CreateOidcProvider=true unless the account has the provider)`,
-      ),
-    );
-  } else if (!provider.clientIds.value.includes(STS_AUDIENCE)) {
-    out.push(
-      finding(
-        file,
-        locate(["aws", "grantRoleArn"]),
-        "error",
-        `the GitHub OIDC provider ${provider.arn} does not list the audience ${STS_AUDIENCE}`,
-      ),
-    );
-  }
-
-  for (const role of facts.trusts) {
-    const at = locate(["aws", role.configKey]);
-    if (!role.trust.ok) {
-      out.push(finding(file, at, "error", `cannot read the trust policy of ${role.arn}: ${role.trust.message}`));
-      continue;
-    }
-    const subjects = trustedClaims(role.trust.value, "sub");
-    if (subjects.length === 0) {
-      out.push(
-        finding(
-          file,
-          at,
-          "error",
-          `${role.arn} trusts no GitHub OIDC subject; its trust must pin the repository, main and its workflow`,
-        ),
-      );
-    } else if (facts.repository) {
-      const repository = facts.repository;
-      const others = subjects.filter((sub) => !subjectNames(sub, repository));
-      if (others.length > 0) {
-        out.push(
-          finding(
-            file,
-            at,
-            "error",
-            `${role.arn} trusts ${others.join(", ")}, not this repository ${repository}; redeploy the stack with GitHubOwner/GitHubRepo of ${repository}`,
-          ),
-        );
-      }
-    }
-    if (trustedClaims(role.trust.value, "repository_id").length === 0) {
-      out.push(
-        finding(
-          file,
-          at,
-          "warning",
-          `${role.arn} does not pin the repository id; a re-created repository of the same name would be trusted`,
-        ),
-      );
-    }
-  }
+  out.push(...trustFindings(facts, config, file, locate));
 
   for (const user of facts.users) {
     const at = locate(["users", user.login]);
@@ -368,7 +289,7 @@ export function awsFindings(facts: AwsFacts, config: ElevateConfig, file: string
           file,
           at,
           "error",
-          `users.${user.login}: IAM user ${user.iamUser} cannot be read: ${user.user.message}`,
+          `users.${user.login}: IAM user ${user.iamUser} cannot be read: ${user.user.message}; is it the exact IAM user name in account ${config.aws.accountId}?`,
         ),
       );
       continue;

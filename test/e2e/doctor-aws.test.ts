@@ -88,7 +88,7 @@ describe("elevate doctor --aws", () => {
     expect(run.code).toBe(1);
     expect(run.lines).toEqual([
       expect.stringMatching(
-        /^\.github\/elevate\.yml:\d+:\d+: error: aws\.grantRoleArn is arn:aws:iam::123456789012:role\/elevate-grant, but the stack's GrantRoleArn is arn:aws:iam::123456789012:role\/other-grant$/,
+        /^\.github\/elevate\.yml:\d+:\d+: error: aws\.grantRoleArn is arn:aws:iam::123456789012:role\/elevate-grant, but the stack's GrantRoleArn is arn:aws:iam::123456789012:role\/other-grant; set aws\.grantRoleArn to the stack's value$/,
       ),
     ]);
   });
