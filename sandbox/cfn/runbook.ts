@@ -33,6 +33,8 @@ export interface RunbookStep {
   isEnd?: boolean;
   onFailure?: string;
   isCritical?: boolean;
+  /** How many times Automation tries the step's action (default 1). */
+  maxAttempts?: number;
 }
 
 export interface Runbook {

@@ -4,7 +4,7 @@
  * build with src/domain/grant-policy.ts.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
@@ -257,6 +257,32 @@ describe("runbook structure", () => {
       });
     });
   }
+});
+
+describe("repeatable AWS calls are retried by Automation (maxAttempts)", () => {
+  // A throttled call that outlasts the SDK's own few retries would otherwise fail the whole
+  // grant or revoke. Only calls that are safe to repeat get attempts: reads, and PutUserPolicy
+  // (it replaces the policy of that name). StartAutomationExecution is not repeated: a retry
+  // after a start that AWS took but did not answer would start a second run.
+  const all = readdirSync("infra/runbooks")
+    .filter((f) => f.endsWith(".yaml"))
+    .map((file) => ({ file, runbook: parseRunbook(readFileSync(`infra/runbooks/${file}`, "utf8"), file) }));
+  const calls = all.flatMap(({ file, runbook }) =>
+    runbook.mainSteps
+      .filter((s) => s.action === "aws:executeAwsApi")
+      .map((s) => ({ step: `${file} ${s.name}`, api: String(s.inputs.Api), maxAttempts: s.maxAttempts })),
+  );
+
+  it("finds the runbooks' API steps (the check is not vacuous)", () => {
+    expect(calls.map((c) => c.api)).toEqual(
+      expect.arrayContaining(["PutUserPolicy", "ListUserPolicies", "StartAutomationExecution"]),
+    );
+  });
+
+  it.each(calls)("$api ($step)", ({ api, maxAttempts }) => {
+    if (/^(Get|List|Describe)/.test(api) || api === "PutUserPolicy") expect(maxAttempts).toBeGreaterThanOrEqual(3);
+    else expect(maxAttempts ?? 1).toBe(1);
+  });
 });
 
 describe("parameter patterns", () => {
