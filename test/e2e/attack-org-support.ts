@@ -17,7 +17,6 @@ import {
   TagUserCommand,
 } from "@aws-sdk/client-iam";
 import { SSMClient, StartAutomationExecutionCommand, type TargetLocation } from "@aws-sdk/client-ssm";
-import { AssumeRoleWithWebIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import {
   type AutomationExecutionRecord,
   type AwsSandbox,
@@ -29,6 +28,7 @@ import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
 import { SandboxOrganization } from "../../sandbox/cfn/stackset.js";
 import { GitHubOidcIssuer, stableId } from "../../sandbox/github/oidc.js";
 import { EC2_FULL_ACCESS } from "../../sandbox/world.js";
+import { workflowCredentials } from "./oidc-support.js";
 
 export const HUB = "123456789012";
 export const MEMBER = "210987654321";
@@ -60,43 +60,6 @@ export interface AttackWorld {
   /** Another instance's permission set ARN, well formed (same length of ids). */
   foreignPermissionSetArn: string;
   close(): Promise<void>;
-}
-
-export async function workflowCredentials(
-  sandbox: AwsSandbox,
-  issuer: GitHubOidcIssuer,
-  roleArn: string,
-  workflow: "elevate-grant.yml" | "elevate-revoke.yml",
-): Promise<Credentials> {
-  const token = issuer.issue(
-    {
-      repository: REPOSITORY,
-      eventName: workflow === "elevate-grant.yml" ? "push" : "schedule",
-      ref: "refs/heads/main",
-      sha: "a".repeat(40),
-      workflowPath: `.github/workflows/${workflow}`,
-      actor: "octocat",
-      runId: 7,
-    },
-    { audience: "sts.amazonaws.com", now: sandbox.clock.now() },
-  );
-  const sts = new STSClient({
-    region: sandbox.region,
-    endpoint: sandbox.endpoint,
-    credentials: { accessKeyId: "", secretAccessKey: "" },
-    signer: { sign: async (request) => request },
-  });
-  const out = await sts.send(
-    new AssumeRoleWithWebIdentityCommand({
-      RoleArn: roleArn,
-      RoleSessionName: "run-7",
-      WebIdentityToken: token,
-      DurationSeconds: 7200,
-    }),
-  );
-  sts.destroy();
-  const c = out.Credentials!;
-  return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
 }
 
 export async function startAttackWorld(): Promise<AttackWorld> {

@@ -19,7 +19,7 @@ import {
   ListAccountAssignmentsCommand,
   SSOAdminClient,
 } from "@aws-sdk/client-sso-admin";
-import { AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
+import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type AutomationExecutionRecord,
@@ -32,6 +32,7 @@ import {
 import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
 import { updateStack } from "../../sandbox/cfn/update.js";
 import { GitHubOidcIssuer, stableId } from "../../sandbox/github/oidc.js";
+import { workflowCredentials as workflowRoleCredentials } from "./oidc-support.js";
 
 // Each runbook step that calls AWS runs python3 with boto3 (about a second each on a
 // quiet machine), and the status polls sleep for real: give a loaded machine room.
@@ -56,36 +57,10 @@ let grantSsm: SSMClient;
 let eligibleGroupId: string;
 let revokeSsm: SSMClient;
 
-async function workflowCredentials(workflow: "elevate-grant.yml" | "elevate-revoke.yml"): Promise<Credentials> {
-  const token = issuer.issue(
-    {
-      repository: REPOSITORY,
-      eventName: workflow === "elevate-grant.yml" ? "push" : "schedule",
-      ref: "refs/heads/main",
-      sha: "a".repeat(40),
-      workflowPath: `.github/workflows/${workflow}`,
-      actor: "octocat",
-      runId: 7,
-    },
-    { audience: "sts.amazonaws.com", now: sandbox.clock.now() },
-  );
-  const sts = new STSClient({
-    region: sandbox.region,
-    endpoint: sandbox.endpoint,
-    credentials: { accessKeyId: "", secretAccessKey: "" },
-    signer: { sign: async (request) => request },
-  });
-  const out = await sts.send(
-    new AssumeRoleWithWebIdentityCommand({
-      RoleArn: (workflow === "elevate-grant.yml" ? deployed.outputs.GrantRoleArn : deployed.outputs.RevokeRoleArn)!,
-      RoleSessionName: "run-7",
-      WebIdentityToken: token,
-      DurationSeconds: 7200,
-    }),
-  );
-  sts.destroy();
-  const c = out.Credentials!;
-  return { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
+/** The grant or revoke workflow's role session, from a GitHub OIDC token of a run on main. */
+function workflowCredentials(workflow: "elevate-grant.yml" | "elevate-revoke.yml"): Promise<Credentials> {
+  const roleArn = workflow === "elevate-grant.yml" ? deployed.outputs.GrantRoleArn : deployed.outputs.RevokeRoleArn;
+  return workflowRoleCredentials(sandbox, issuer, roleArn as string, workflow);
 }
 
 type Started = { started: false; error: string } | { started: true; id: string };
