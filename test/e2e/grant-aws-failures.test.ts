@@ -77,8 +77,9 @@ describe("a grant runbook that fails attaches nothing and says why", { timeout: 
   it("reports the 2,048-character budget when PutUserPolicy fails with LimitExceeded, and a later re-run retries", async () => {
     const id = "budget-injected-1";
     const merged = approvedMerge(id, "bob", "carol");
-    // Three times: the runbook's executeAwsApi client makes up to three attempts.
-    world.aws.knobs.failNext("PutUserPolicy", "LimitExceeded", 3);
+    // Nine times: the step has maxAttempts 3 (infra/runbooks/elevate-grant.yaml), and each
+    // attempt's executeAwsApi client makes up to three calls.
+    world.aws.knobs.failNext("PutUserPolicy", "LimitExceeded", 9);
     const run = await world.runAction("grant", merged.pushEvent);
     expect(run.exitCode).not.toBe(0);
     const message = errors(run)
