@@ -66,6 +66,23 @@ export interface RevokeReport {
   permissionSets?: PermissionSetRunReport;
 }
 
+/** A run's report before it has done anything: no outcomes, no problems, no headline yet. */
+export function emptyRevokeReport(dryRun: boolean): RevokeReport {
+  return {
+    headline: "",
+    outcomes: [],
+    clears: [],
+    stale: [],
+    drift: [],
+    notFound: [],
+    problems: [],
+    listingCalls: 0,
+    dryRun,
+    requested: [],
+    notifications: { published: 0, failed: [] },
+  };
+}
+
 /** Drift left in place (reported, not revoked). */
 function driftLeft(report: RevokeReport): DriftFinding[] {
   return report.drift.filter((d) => d.action === "report");

@@ -11,7 +11,13 @@ import { createClients, openRoleSession, sessionSecondsFor } from "../adapters/a
 import { AwsClock } from "../adapters/aws-clock.js";
 import { decideRevoke } from "../domain/revoke-decision.js";
 import { permissionSetRevokeEvents, revokeEvents } from "../domain/revoke-notifications.js";
-import { headlineOf, type RevokeReport, type RevokeStatus, revokeSummaryMarkdown } from "../domain/revoke-report.js";
+import {
+  emptyRevokeReport,
+  headlineOf,
+  type RevokeReport,
+  type RevokeStatus,
+  revokeSummaryMarkdown,
+} from "../domain/revoke-report.js";
 import { loadActionConfig } from "./action-config.js";
 import type { ActionContext } from "./action-context.js";
 import { readKnownRequests } from "./inventory.js";
@@ -50,19 +56,7 @@ export { runRunbook } from "./revoke-runbooks.js";
 const CONCURRENCY = 8;
 
 export async function runRevoke(ctx: ActionContext): Promise<RevokeReport> {
-  const report: RevokeReport = {
-    headline: "",
-    outcomes: [],
-    clears: [],
-    stale: [],
-    drift: [],
-    notFound: [],
-    problems: [],
-    listingCalls: 0,
-    dryRun: ctx.inputs.dryRun,
-    requested: [],
-    notifications: { published: 0, failed: [] },
-  };
+  const report: RevokeReport = emptyRevokeReport(ctx.inputs.dryRun);
   const config = await loadActionConfig(ctx, "nothing was revoked");
   const early = await earlyRevokeIds(ctx);
 

@@ -4,7 +4,13 @@ import { GetAutomationExecutionCommand, SSMClient, StartAutomationExecutionComma
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, describe, expect, it } from "vitest";
 import type { PermissionSetRevoke } from "../../src/domain/permission-set-revoke.js";
-import { headlineOf, type RevokeReport, revokeFailed, revokeSummaryMarkdown } from "../../src/domain/revoke-report.js";
+import {
+  emptyRevokeReport,
+  headlineOf,
+  type RevokeReport,
+  revokeFailed,
+  revokeSummaryMarkdown,
+} from "../../src/domain/revoke-report.js";
 import { catalogPairs, performPermissionSetRevokes } from "../../src/modes/permission-set-inventory.js";
 import { exampleConfig, IC_CONFIG, IC_PERMISSION_SET } from "./domain-fixtures.js";
 
@@ -45,17 +51,7 @@ describe("performPermissionSetRevokes", () => {
       [["fix-prod-db"]],
     );
     const report: RevokeReport = {
-      headline: "",
-      outcomes: [],
-      clears: [],
-      stale: [],
-      drift: [],
-      notFound: [],
-      problems: [],
-      listingCalls: 0,
-      dryRun: false,
-      requested: [],
-      notifications: { published: 0, failed: [] },
+      ...emptyRevokeReport(false),
       permissionSets: { outcomes, kept: 0, report: [] },
     };
     expect(revokeFailed(report)).toBe(true);
@@ -128,19 +124,7 @@ describe("performPermissionSetRevokes", () => {
 });
 
 describe("the revoke report's Identity Center section", () => {
-  const base: RevokeReport = {
-    headline: "",
-    outcomes: [],
-    clears: [],
-    stale: [],
-    drift: [],
-    notFound: [],
-    problems: [],
-    listingCalls: 0,
-    dryRun: false,
-    requested: [],
-    notifications: { published: 0, failed: [] },
-  };
+  const base: RevokeReport = emptyRevokeReport(false);
 
   it("lists each revoke; a failure or drift left for a person fails the run", () => {
     const ok: RevokeReport = {
