@@ -54,7 +54,6 @@ function table(rows: [string, string][]): string[] {
 
 /** The plan of a permission set: who, which permission set in which account, the window, the runbook start. */
 function permissionSetPlanText(input: PlanTextInput, plan: PermissionSetGrantPlan): string {
-  const { request } = input;
   const ms = Date.parse(plan.notAfter) - Date.parse(plan.notBefore);
   const rows: [string, string][] = [
     ["permission set", plan.permissionSetArn],
@@ -64,22 +63,29 @@ function permissionSetPlanText(input: PlanTextInput, plan: PermissionSetGrantPla
     ["not before", `${plan.notBefore}  (${opensAt(input)})`],
     ["not after", `${plan.notAfter}  (${humanDuration(ms)} later; a schedule deletes the assignment then)`],
     ["runbook", GRANT_PERMISSION_SET_DOCUMENT],
+  ];
+  return planLines(
+    input,
+    `# grant ${plan.requestId}: Identity Center user ${plan.identityCenterUser} may use ${plan.permissionSetArn} in account ${plan.accountId}`,
+    `+ account assignment of the permission set in account ${plan.accountId} to user "${plan.identityCenterUser}"`,
+    rows,
+  );
+}
+
+/** A plan's text: the header, what it grants and changes, its rows then the request's, the footer. */
+function planLines(input: PlanTextInput, grants: string, change: string, rows: [string, string][]): string {
+  const { request } = input;
+  const all: [string, string][] = [
+    ...rows,
     ["requester", request.requester],
     ["reason", JSON.stringify(request.reason)],
   ];
-  if (request.ticket !== undefined) rows.push(["ticket", request.ticket]);
-  return `${[
-    header(input),
-    "",
-    `  # grant ${plan.requestId}: Identity Center user ${plan.identityCenterUser} may use ${plan.permissionSetArn} in account ${plan.accountId}`,
-    `  + account assignment of the permission set in account ${plan.accountId} to user "${plan.identityCenterUser}"`,
-    ...table(rows),
-    ...footer(input),
-  ].join("\n")}\n`;
+  if (request.ticket !== undefined) all.push(["ticket", request.ticket]);
+  return `${[header(input), "", `  ${grants}`, `  ${change}`, ...table(all), ...footer(input)].join("\n")}\n`;
 }
 
 export function planText(input: PlanTextInput): string {
-  const { plan, request } = input;
+  const { plan } = input;
   if (plan.kind === "permissionSet") return permissionSetPlanText(input, plan);
   const ms = Date.parse(plan.notAfter) - Date.parse(plan.notBefore);
   const rows: [string, string][] = [
@@ -88,16 +94,11 @@ export function planText(input: PlanTextInput): string {
     ["not before", `${plan.notBefore}  (${opensAt(input)})`],
     ["not after", `${plan.notAfter}  (${humanDuration(ms)} later; the policy expires by itself)`],
     ["session name", `${plan.iamUser}  (the switch-role session name must equal the IAM user name)`],
-    ["requester", request.requester],
-    ["reason", JSON.stringify(request.reason)],
   ];
-  if (request.ticket !== undefined) rows.push(["ticket", request.ticket]);
-  return `${[
-    header(input),
-    "",
-    `  # grant ${plan.requestId}: IAM user ${plan.iamUser} may assume ${plan.roleArn}`,
-    `  + inline policy "${plan.policyName}" on IAM user "${plan.iamUser}"`,
-    ...table(rows),
-    ...footer(input),
-  ].join("\n")}\n`;
+  return planLines(
+    input,
+    `# grant ${plan.requestId}: IAM user ${plan.iamUser} may assume ${plan.roleArn}`,
+    `+ inline policy "${plan.policyName}" on IAM user "${plan.iamUser}"`,
+    rows,
+  );
 }
