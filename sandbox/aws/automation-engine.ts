@@ -899,8 +899,12 @@ export function runPythonScript(input: {
   payload: Record<string, unknown>;
   now: Date;
   timeoutSeconds?: number;
-  /** The role the script's boto3 signs with, and where its calls go (the sandbox). */
-  aws?: { credential: IssuedCredential; endpoint: string; region: string };
+  /** The role the script's boto3 signs with (only its keys are read), and where its calls go (the sandbox). */
+  aws?: {
+    credential: Pick<IssuedCredential, "accessKeyId" | "secretAccessKey"> & { sessionToken?: string | undefined };
+    endpoint: string;
+    region: string;
+  };
 }): Promise<ScriptResult> {
   return new Promise((resolve, reject) => {
     // boto3 reads these like on AWS, where the runtime carries the automation role's

@@ -70,6 +70,16 @@ export function parseRunbook(text: string, file = "runbook.yaml"): Runbook {
   return doc as Runbook;
 }
 
+/** The `aws:executeScript` step `name` of the runbook file at `path`: what a test runs with runPythonScript. */
+export function runbookScriptStep(
+  path: string,
+  name: string,
+): { Script: string; Handler: string; InputPayload?: Record<string, unknown> } {
+  const step = loadRunbook(path).mainSteps.find((s) => s.name === name);
+  if (step?.action !== "aws:executeScript") throw new Error(`${path}: no aws:executeScript step ${name}`);
+  return step.inputs as { Script: string; Handler: string; InputPayload?: Record<string, unknown> };
+}
+
 export function loadRunbook(path: string): Runbook {
   return parseRunbook(readFileSync(path, "utf8"), path);
 }

@@ -15,33 +15,20 @@
  * the sandbox holds the creation IN_PROGRESS (identityCenter.knobs.statusPolls) and the
  * script has seen it start (sandbox.callLog), never by timing.
  */
-import { readFileSync } from "node:fs";
 import { CreateScheduleGroupCommand, DeleteScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
-import type { IssuedCredential } from "../../sandbox/aws/iam-store.js";
 import type { PermissionSet } from "../../sandbox/aws/identity-center.js";
 import { type AwsSandbox, type Credentials, startAwsSandbox } from "../../sandbox/aws/server.js";
-import { parseRunbook } from "../../sandbox/cfn/runbook.js";
+import { runbookScriptStep } from "../../sandbox/cfn/runbook.js";
 
 const HUB = "123456789012";
 const MEMBER = "210987654321";
 const USER = "dave@acme.com";
 
-const runbook = parseRunbook(readFileSync("infra/runbooks/elevate-grant-permission-set.yaml", "utf8"));
-function stepInputs(name: string): { Script: string; Handler: string } {
-  const step = runbook.mainSteps.find((s) => s.name === name);
-  if (!step) throw new Error(`no step ${name}`);
-  return step.inputs as { Script: string; Handler: string };
-}
-const createAssignment = stepInputs("createAssignment");
-const scheduleEnd = stepInputs("scheduleEnd");
-const revokeScript = (() => {
-  const book = parseRunbook(readFileSync("infra/runbooks/elevate-revoke-permission-set.yaml", "utf8"));
-  const step = book.mainSteps.find((s) => s.name === "revoke");
-  if (!step) throw new Error("no revoke step");
-  return step.inputs as { Script: string; Handler: string };
-})();
+const createAssignment = runbookScriptStep("infra/runbooks/elevate-grant-permission-set.yaml", "createAssignment");
+const scheduleEnd = runbookScriptStep("infra/runbooks/elevate-grant-permission-set.yaml", "scheduleEnd");
+const revokeScript = runbookScriptStep("infra/runbooks/elevate-revoke-permission-set.yaml", "revoke");
 
 let sandbox: AwsSandbox;
 let scheduler: SchedulerClient;
@@ -85,7 +72,7 @@ const assignment = () => ({
 });
 
 function python(inputs: { Script: string; Handler: string }, payload: Record<string, unknown>, creds?: Credentials) {
-  const credential = { sessionToken: undefined, ...(creds ?? sandbox.rootCredentials) } as unknown as IssuedCredential;
+  const credential = creds ?? sandbox.rootCredentials;
   return runPythonScript({
     script: inputs.Script,
     handler: inputs.Handler,

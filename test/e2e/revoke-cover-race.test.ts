@@ -14,15 +14,13 @@
  * The interleaving is forced by the frozen sandbox clock: the plan at 08:30, the other
  * grant's end at 09:00 (Scheduler fires when the clock gets there), the revoke after it.
  */
-import { readFileSync } from "node:fs";
 import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
 import { SSMClient, StartAutomationExecutionCommand } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
-import type { IssuedCredential } from "../../sandbox/aws/iam-store.js";
 import { type AwsSandbox, startAwsSandbox } from "../../sandbox/aws/index.js";
 import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
-import { parseRunbook } from "../../sandbox/cfn/runbook.js";
+import { runbookScriptStep } from "../../sandbox/cfn/runbook.js";
 import { ELIGIBLE_TAG } from "../../sandbox/world.js";
 import { loadConfig } from "../../src/domain/config.js";
 import { cutoffPolicyName, cutoffPolicyText, grantPolicyText } from "../../src/domain/grant-policy.js";
@@ -229,10 +227,7 @@ describe("a revoke planned without a cut-off because another grant covered the r
 });
 
 describe("decideCutOff on its own (the runbook's script against the sandbox's IAM)", () => {
-  const step = parseRunbook(readFileSync("infra/runbooks/elevate-revoke.yaml", "utf8")).mainSteps.find(
-    (x) => x.name === "decideCutOff",
-  );
-  const inputs = step?.inputs as { Script: string; Handler: string };
+  const inputs = runbookScriptStep("infra/runbooks/elevate-revoke.yaml", "decideCutOff");
   const decide = (covering: string, roleName = "EC2_FullAccess_Role") =>
     runPythonScript({
       script: inputs.Script,
@@ -247,7 +242,7 @@ describe("decideCutOff on its own (the runbook's script against the sandbox's IA
       },
       now: sandbox.clock.now(),
       aws: {
-        credential: { sessionToken: undefined, ...sandbox.rootCredentials } as unknown as IssuedCredential,
+        credential: sandbox.rootCredentials,
         endpoint: sandbox.endpoint,
         region: sandbox.region,
       },

@@ -17,13 +17,11 @@
  * starts (the revoker's plan is older than the run), or through the sandbox's
  * knobs.beforeNext hook right before the script's own IAM call.
  */
-import { readFileSync } from "node:fs";
 import { CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
-import type { IssuedCredential } from "../../sandbox/aws/iam-store.js";
 import { type AwsSandbox, type Credentials, startAwsSandbox } from "../../sandbox/aws/server.js";
-import { parseRunbook } from "../../sandbox/cfn/runbook.js";
+import { runbookScriptStep } from "../../sandbox/cfn/runbook.js";
 import { cutoffPolicyText } from "../../src/domain/grant-policy.js";
 
 const USER = "alice.smith";
@@ -31,16 +29,9 @@ const ROLE = "ProdAdmin";
 const CUTOFF = `elevate-cutoff-${USER}`;
 const NOW = new Date("2026-11-30T12:00:00Z");
 
-function scriptOf(path: string, stepName: string): { Script: string; Handler: string } {
-  const runbook = parseRunbook(readFileSync(path, "utf8"));
-  const step = runbook.mainSteps.find((s) => s.name === stepName);
-  if (!step) throw new Error(`no step ${stepName} in ${path}`);
-  return step.inputs as { Script: string; Handler: string };
-}
-
-const putCutOff = scriptOf("infra/runbooks/elevate-revoke.yaml", "putCutOffPolicy");
-const clearCutOff = scriptOf("infra/runbooks/elevate-clear-cutoff.yaml", "clearCutOff");
-const memberPutCutOff = scriptOf("infra/runbooks/elevate-member-cutoff.yaml", "putCutOff");
+const putCutOff = runbookScriptStep("infra/runbooks/elevate-revoke.yaml", "putCutOffPolicy");
+const clearCutOff = runbookScriptStep("infra/runbooks/elevate-clear-cutoff.yaml", "clearCutOff");
+const memberPutCutOff = runbookScriptStep("infra/runbooks/elevate-member-cutoff.yaml", "putCutOff");
 
 let sandbox: AwsSandbox;
 let iam: IAMClient;
@@ -92,7 +83,7 @@ function run(
   payload: Record<string, unknown>,
   credentials: Credentials = sandbox.rootCredentials,
 ) {
-  const credential = { sessionToken: undefined, ...credentials } as unknown as IssuedCredential;
+  const credential = credentials;
   return runPythonScript({
     script: inputs.Script,
     handler: inputs.Handler,

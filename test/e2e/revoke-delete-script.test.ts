@@ -5,18 +5,13 @@
  * Elevate-ExpireGrant at notAfter, or another revoke): that NoSuchEntity, and only that,
  * counts as done, so the runbook goes on to the cut-off. Any other error fails the step.
  */
-import { readFileSync } from "node:fs";
 import { CreateUserCommand, IAMClient, PutUserPolicyCommand } from "@aws-sdk/client-iam";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
-import type { IssuedCredential } from "../../sandbox/aws/iam-store.js";
 import { type AwsSandbox, type Credentials, startAwsSandbox } from "../../sandbox/aws/server.js";
-import { parseRunbook } from "../../sandbox/cfn/runbook.js";
+import { runbookScriptStep } from "../../sandbox/cfn/runbook.js";
 
-const runbook = parseRunbook(readFileSync("infra/runbooks/elevate-revoke.yaml", "utf8"));
-const step = runbook.mainSteps.find((s) => s.name === "deleteGrantPolicy");
-if (!step) throw new Error("no deleteGrantPolicy step");
-const inputs = step.inputs as { Script: string; Handler: string };
+const inputs = runbookScriptStep("infra/runbooks/elevate-revoke.yaml", "deleteGrantPolicy");
 
 let sandbox: AwsSandbox;
 
@@ -46,7 +41,7 @@ afterAll(async () => {
 });
 
 async function deleteGrant(credentials: Credentials, userName: string, policyName: string) {
-  const credential = { sessionToken: undefined, ...credentials } as unknown as IssuedCredential;
+  const credential = credentials;
   return runPythonScript({
     script: inputs.Script,
     handler: inputs.Handler,

@@ -12,21 +12,16 @@
  * held IN_PROGRESS, the script's own DeleteAccountAssignment gets ConflictException and backs
  * off (1 s), and only then does the first deletion complete.
  */
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
-import type { IssuedCredential } from "../../sandbox/aws/iam-store.js";
 import type { AccountAssignment, PermissionSet } from "../../sandbox/aws/identity-center.js";
 import { type AwsSandbox, type Credentials, startAwsSandbox } from "../../sandbox/aws/server.js";
-import { parseRunbook } from "../../sandbox/cfn/runbook.js";
+import { runbookScriptStep } from "../../sandbox/cfn/runbook.js";
 
 const HUB = "123456789012";
 const MEMBER = "210987654321";
 
-const runbook = parseRunbook(readFileSync("infra/runbooks/elevate-revoke-permission-set.yaml", "utf8"));
-const step = runbook.mainSteps.find((s) => s.name === "revoke");
-if (!step) throw new Error("no revoke step");
-const inputs = step.inputs as { Script: string; Handler: string };
+const inputs = runbookScriptStep("infra/runbooks/elevate-revoke-permission-set.yaml", "revoke");
 
 let sandbox: AwsSandbox;
 let permissionSet: PermissionSet;
@@ -59,7 +54,7 @@ function assign(): void {
 }
 
 function revokeScript(requestId: string, credentials: Credentials = sandbox.rootCredentials) {
-  const credential = { sessionToken: undefined, ...credentials } as unknown as IssuedCredential;
+  const credential = credentials;
   const ic = sandbox.state.identityCenter;
   return runPythonScript({
     script: inputs.Script,

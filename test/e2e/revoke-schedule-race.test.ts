@@ -10,18 +10,13 @@
  *
  * Forced with the sandbox's knobs.beforeNext: the schedule goes right before DeleteSchedule.
  */
-import { readFileSync } from "node:fs";
 import { CreateScheduleCommand, CreateScheduleGroupCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
-import type { IssuedCredential } from "../../sandbox/aws/iam-store.js";
 import { type AwsSandbox, startAwsSandbox } from "../../sandbox/aws/server.js";
-import { parseRunbook } from "../../sandbox/cfn/runbook.js";
+import { runbookScriptStep } from "../../sandbox/cfn/runbook.js";
 
-const runbook = parseRunbook(readFileSync("infra/runbooks/elevate-revoke.yaml", "utf8"));
-const step = runbook.mainSteps.find((s) => s.name === "deleteExpirySchedule");
-if (!step) throw new Error("no deleteExpirySchedule step");
-const inputs = step.inputs as { Script: string; Handler: string };
+const inputs = runbookScriptStep("infra/runbooks/elevate-revoke.yaml", "deleteExpirySchedule");
 
 let sandbox: AwsSandbox;
 let scheduler: SchedulerClient;
@@ -67,7 +62,7 @@ async function expirySchedule(requestId: string, userName: string): Promise<void
 const key = (requestId: string) => `${sandbox.defaultAccountId}/elevate/${requestId}`;
 
 function deleteExpiry(requestId: string, userName: string) {
-  const credential = { sessionToken: undefined, ...sandbox.rootCredentials } as unknown as IssuedCredential;
+  const credential = sandbox.rootCredentials;
   return runPythonScript({
     script: inputs.Script,
     handler: inputs.Handler,

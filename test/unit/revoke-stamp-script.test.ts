@@ -5,15 +5,11 @@
  * execution's own clock, AWS's: nothing the caller passes can move it earlier than
  * the moment the runbook runs, except the two bounds the revoker passes on purpose.
  */
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
-import { parseRunbook } from "../../sandbox/cfn/runbook.js";
+import { runbookScriptStep } from "../../sandbox/cfn/runbook.js";
 
-const runbook = parseRunbook(readFileSync("infra/runbooks/elevate-revoke.yaml", "utf8"));
-const step = runbook.mainSteps.find((s) => s.name === "stampCutOff");
-if (!step) throw new Error("no stampCutOff step");
-const inputs = step.inputs as { Script: string; Handler: string };
+const inputs = runbookScriptStep("infra/runbooks/elevate-revoke.yaml", "stampCutOff");
 
 /** AWS's time when the step runs. */
 const NOW = new Date("2026-11-30T10:15:07.640Z");
