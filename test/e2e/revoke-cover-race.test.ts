@@ -14,89 +14,32 @@
  * The interleaving is forced by the frozen sandbox clock: the plan at 08:30, the other
  * grant's end at 09:00 (Scheduler fires when the clock gets there), the revoke after it.
  */
-import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
-import { SSMClient, StartAutomationExecutionCommand } from "@aws-sdk/client-ssm";
+import { CreateUserCommand, type IAMClient } from "@aws-sdk/client-iam";
+import type { SSMClient } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runPythonScript } from "../../sandbox/aws/automation-engine.js";
-import { type AwsSandbox, startAwsSandbox } from "../../sandbox/aws/index.js";
-import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
+import type { AwsSandbox } from "../../sandbox/aws/index.js";
 import { runbookScriptStep } from "../../sandbox/cfn/runbook.js";
 import { ELIGIBLE_TAG } from "../../sandbox/world.js";
-import { loadConfig } from "../../src/domain/config.js";
 import { cutoffPolicyName, cutoffPolicyText, grantPolicyText } from "../../src/domain/grant-policy.js";
 import { type KnownRequest, planRevocations, type Revocation } from "../../src/domain/revoke-plan.js";
 import { revokeStart } from "../../src/domain/revoke-runbooks.js";
 import { readInventory } from "../../src/modes/inventory.js";
 import { performRevoke } from "../../src/modes/revoke-runbooks.js";
+import { type StackSandbox, startStackSandbox } from "./stack-sandbox-support.js";
 
 const START = new Date("2026-11-30T08:00:00Z");
+let stack: StackSandbox;
 let sandbox: AwsSandbox;
-let deployed: DeployResult;
 let iam: IAMClient;
 let ssm: SSMClient;
 let roleArn: string;
 
-async function grant(requestId: string, userName: string, notBefore: string, notAfter: string): Promise<void> {
-  const started = await ssm.send(
-    new StartAutomationExecutionCommand({
-      DocumentName: "Elevate-Grant",
-      Parameters: {
-        AutomationAssumeRole: [deployed.outputs.AutomationRoleArn as string],
-        RequestId: [requestId],
-        UserName: [userName],
-        RoleArn: [roleArn],
-        NotBefore: [notBefore],
-        NotAfter: [notAfter],
-      },
-    }),
-  );
-  const record = await sandbox.state.waitForExecution(started.AutomationExecutionId as string);
-  expect(record.status).toBe("Success");
-}
+const grant: StackSandbox["grant"] = (...args) => stack.grant(...args);
 
-function settings() {
-  const account = sandbox.defaultAccountId;
-  const loaded = loadConfig(
-    `version: 1
-aws:
-  region: ${sandbox.region}
-  accountId: "${account}"
-  grantRoleArn: arn:aws:iam::${account}:role/elevate-grant
-  revokeRoleArn: arn:aws:iam::${account}:role/elevate-revoke
-  automationRoleArn: ${deployed.outputs.AutomationRoleArn}
-  grantDocument: Elevate-Grant
-  revokeDocument: Elevate-Revoke
-users:
-  alice: alice.smith
-  bob: bob
-roles:
-  ec2-admin:
-    arn: ${roleArn}
-`,
-    "elevate.yml",
-  );
-  if (!loaded.config) throw new Error(JSON.stringify(loaded.errors));
-  return loaded.config;
-}
+const settings = () => stack.config({ alice: "alice.smith", bob: "bob" });
 
-function known(...entries: [string, string, string, string][]): Map<string, KnownRequest> {
-  return new Map(
-    entries.map(([id, user, nb, na]) => [
-      id,
-      {
-        requestId: id,
-        file: `requests/ec2-admin/${id}.yaml`,
-        deleted: false,
-        requested: {
-          iamUser: user,
-          roleArn,
-          durationMs: new Date(na).getTime() - new Date(nb).getTime(),
-          mergedAt: new Date(nb),
-        },
-      },
-    ]),
-  );
-}
+const known: StackSandbox["known"] = (...entries) => stack.known(...entries);
 
 /** The revoker's plan for an early revoke of `id`, now. */
 async function planEarly(id: string, knownRequests: Map<string, KnownRequest>): Promise<Revocation> {
@@ -124,38 +67,12 @@ const cutoffOf = (user: string) =>
   sandbox.state.rolePolicies(roleArn.split("/").at(-1) as string)[cutoffPolicyName(user)] as unknown;
 
 beforeAll(async () => {
-  sandbox = await startAwsSandbox({ now: START, clockMode: "frozen" });
-  const client = { region: sandbox.region, endpoint: sandbox.endpoint, credentials: sandbox.rootCredentials };
-  iam = new IAMClient(client);
-  ssm = new SSMClient(client);
-  deployed = await deployTemplate({
-    templatePath: "infra/template.yaml",
-    parameters: {
-      GitHubOwner: "acme",
-      GitHubRepo: "elevate",
-      GitHubRepoId: "424242",
-      GrantableRoles: `arn:aws:iam::${sandbox.defaultAccountId}:role/elevated/EC2_FullAccess_Role=4h`,
-    },
-    accountId: sandbox.defaultAccountId,
-    region: sandbox.region,
-    credentials: sandbox.rootCredentials,
-    endpoints: { iam: sandbox.endpoint, ssm: sandbox.endpoint, sns: sandbox.endpoint },
-    inlineManagedPolicies: {
-      "arn:aws:iam::aws:policy/AmazonEC2FullAccess": {
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "ec2:*", Resource: "*" }],
-      },
-    },
-  });
-  roleArn = deployed.outputs.ExampleRoleArn as string;
-  for (const name of ["alice.smith", "bob"])
-    await iam.send(new CreateUserCommand({ UserName: name, Path: "/elevate/", Tags: [ELIGIBLE_TAG] }));
+  stack = await startStackSandbox(START);
+  ({ sandbox, iam, ssm, roleArn } = stack);
 }, 60_000);
 
 afterAll(async () => {
-  iam?.destroy();
-  ssm?.destroy();
-  await sandbox?.close();
+  await stack?.close();
 });
 
 describe("a revoke planned without a cut-off because another grant covered the role", () => {

@@ -4,66 +4,27 @@
  * expiry with cut-off, overlapping grants (AWS TEAM #279) and a dropped scheduled run.
  * The same through the action bundle, git and GitHub: test/e2e/revoke-bundle-*.test.ts.
  */
-import { CreateUserCommand, IAMClient } from "@aws-sdk/client-iam";
-import { GetAutomationExecutionCommand, SSMClient, StartAutomationExecutionCommand } from "@aws-sdk/client-ssm";
+import type { IAMClient } from "@aws-sdk/client-iam";
+import { GetAutomationExecutionCommand, type SSMClient, StartAutomationExecutionCommand } from "@aws-sdk/client-ssm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type AwsSandbox, startAwsSandbox } from "../../sandbox/aws/index.js";
-import { type DeployResult, deployTemplate } from "../../sandbox/cfn/deploy.js";
-import { ELIGIBLE_TAG } from "../../sandbox/world.js";
-import { loadConfig } from "../../src/domain/config.js";
+import type { AwsSandbox } from "../../sandbox/aws/index.js";
+import type { DeployResult } from "../../sandbox/cfn/deploy.js";
 import { cutoffPolicyName, formatIamTime } from "../../src/domain/grant-policy.js";
 import { type KnownRequest, planRevocations } from "../../src/domain/revoke-plan.js";
 import { readInventory } from "../../src/modes/inventory.js";
 import { revokeParameters, revokeTokenParts, runRunbook } from "../../src/modes/revoke.js";
+import { type StackSandbox, startStackSandbox } from "./stack-sandbox-support.js";
 
 const START = new Date("2026-11-30T08:00:00Z");
+let stack: StackSandbox;
 let sandbox: AwsSandbox;
 let deployed: DeployResult;
 let iam: IAMClient;
 let ssm: SSMClient;
-let roleArn: string;
 
-async function grant(requestId: string, userName: string, notBefore: string, notAfter: string): Promise<void> {
-  const started = await ssm.send(
-    new StartAutomationExecutionCommand({
-      DocumentName: "Elevate-Grant",
-      Parameters: {
-        AutomationAssumeRole: [deployed.outputs.AutomationRoleArn as string],
-        RequestId: [requestId],
-        UserName: [userName],
-        RoleArn: [roleArn],
-        NotBefore: [notBefore],
-        NotAfter: [notAfter],
-      },
-    }),
-  );
-  const record = await sandbox.state.waitForExecution(started.AutomationExecutionId as string);
-  expect(record.status).toBe("Success");
-}
+const grant: StackSandbox["grant"] = (...args) => stack.grant(...args);
 
-function configFor() {
-  const account = sandbox.defaultAccountId;
-  const loaded = loadConfig(
-    `version: 1
-aws:
-  region: ${sandbox.region}
-  accountId: "${account}"
-  grantRoleArn: arn:aws:iam::${account}:role/elevate-grant
-  revokeRoleArn: arn:aws:iam::${account}:role/elevate-revoke
-  automationRoleArn: ${deployed.outputs.AutomationRoleArn}
-  grantDocument: Elevate-Grant
-  revokeDocument: Elevate-Revoke
-users:
-  alice: alice.smith
-roles:
-  ec2-admin:
-    arn: ${roleArn}
-`,
-    "elevate.yml",
-  );
-  if (!loaded.config) throw new Error(JSON.stringify(loaded.errors));
-  return loaded.config;
-}
+const configFor = () => stack.config({ alice: "alice.smith" });
 
 /** One revoker pass as revoke mode makes it (no git: every grant is known as its merged request). */
 async function revokePass(known: Map<string, KnownRequest>) {
@@ -83,57 +44,15 @@ async function revokePass(known: Map<string, KnownRequest>) {
   return plan;
 }
 
-function knownAs(...entries: [string, string, string, string][]): Map<string, KnownRequest> {
-  return new Map(
-    entries.map(([id, user, nb, na]) => [
-      id,
-      {
-        requestId: id,
-        file: `requests/ec2-admin/${id}.yaml`,
-        deleted: false,
-        // Merged at its notBefore, for its whole window: what the default branch says.
-        requested: {
-          iamUser: user,
-          target: { kind: "role", roleArn },
-          durationMs: new Date(na).getTime() - new Date(nb).getTime(),
-          mergedAt: new Date(nb),
-        },
-      },
-    ]),
-  );
-}
+const knownAs: StackSandbox["known"] = (...entries) => stack.known(...entries);
 
 beforeAll(async () => {
-  sandbox = await startAwsSandbox({ now: START, clockMode: "frozen" });
-  const client = { region: sandbox.region, endpoint: sandbox.endpoint, credentials: sandbox.rootCredentials };
-  iam = new IAMClient(client);
-  ssm = new SSMClient(client);
-  deployed = await deployTemplate({
-    templatePath: "infra/template.yaml",
-    parameters: {
-      GitHubOwner: "acme",
-      GitHubRepo: "elevate",
-      GitHubRepoId: "424242",
-      GrantableRoles: `arn:aws:iam::${sandbox.defaultAccountId}:role/elevated/EC2_FullAccess_Role=4h`,
-    },
-    accountId: sandbox.defaultAccountId,
-    region: sandbox.region,
-    credentials: sandbox.rootCredentials,
-    endpoints: { iam: sandbox.endpoint, ssm: sandbox.endpoint, sns: sandbox.endpoint },
-    inlineManagedPolicies: {
-      "arn:aws:iam::aws:policy/AmazonEC2FullAccess": {
-        Version: "2012-10-17",
-        Statement: [{ Effect: "Allow", Action: "ec2:*", Resource: "*" }],
-      },
-    },
-  });
-  roleArn = deployed.outputs.ExampleRoleArn as string;
-  for (const name of ["alice.smith", "bob"])
-    await iam.send(new CreateUserCommand({ UserName: name, Path: "/elevate/", Tags: [ELIGIBLE_TAG] }));
+  stack = await startStackSandbox(START);
+  ({ sandbox, deployed, iam, ssm } = stack);
 }, 60_000);
 
 afterAll(async () => {
-  await sandbox?.close();
+  await stack?.close();
 });
 
 describe("revoker on the sandbox", () => {
