@@ -9,6 +9,7 @@
 import * as core from "@actions/core";
 import { createClients, openRoleSession, sessionSecondsFor } from "../adapters/aws.js";
 import { AwsClock } from "../adapters/aws-clock.js";
+import { mapLimited } from "../domain/map-limited.js";
 import { decideRevoke } from "../domain/revoke-decision.js";
 import { permissionSetRevokeEvents, revokeEvents } from "../domain/revoke-notifications.js";
 import {
@@ -21,7 +22,6 @@ import {
 import { loadActionConfig } from "./action-config.js";
 import type { ActionContext } from "./action-context.js";
 import { readKnownRequests } from "./inventory.js";
-import { mapLimited } from "./map-limited.js";
 import { catalogPairs, gatherPermissionSetPlan, performPermissionSetRevokes } from "./permission-set-inventory.js";
 import { earlyRevokeIds, gatherRevokeFacts } from "./revoke-facts.js";
 import { resolveApprovalGates } from "./revoke-gates.js";

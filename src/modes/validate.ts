@@ -17,6 +17,7 @@ import {
 } from "../adapters/repo.js";
 import { DEFAULT_CONFIG_PATH, type ElevateConfig, loadConfig, MAX_CONFIG_BYTES } from "../domain/config.js";
 import { FILE_START, type LocatedError, locatedError } from "../domain/errors.js";
+import { mapLimited } from "../domain/map-limited.js";
 import { type ValidRequest, validateRequest } from "../domain/request.js";
 import {
   duplicateIdMessage,
@@ -26,7 +27,6 @@ import {
   REQUESTS_DIR,
 } from "../domain/request-path.js";
 import { MAX_YAML_BYTES, oversizeMessage } from "../domain/strict-yaml.js";
-import { mapLimited } from "./map-limited.js";
 
 export interface Workspace {
   cwd: string;
