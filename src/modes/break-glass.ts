@@ -9,6 +9,7 @@ import {
   startAutomation,
   waitForAutomation,
 } from "../adapters/aws.js";
+import { describeAwsError } from "../adapters/aws-errors.js";
 import { appendNote, fetchNotes, git, pushNotes } from "../adapters/git.js";
 import { statusOf } from "../adapters/github.js";
 import {
@@ -26,7 +27,7 @@ import type { ElevateEvent, NotificationRun } from "../domain/notifications.js";
 import { REQUESTS_DIR } from "../domain/request-path.js";
 import { loadActionConfig } from "./action-config.js";
 import type { ActionContext } from "./action-context.js";
-import { describeAwsError, grantRunbookParameters, readGrantCeiling } from "./grant.js";
+import { grantRunbookParameters, readGrantCeiling } from "./grant.js";
 import { publishEvents } from "./notify.js";
 import { loadCodeownersAt, ownersFor } from "./pr-review.js";
 

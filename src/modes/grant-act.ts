@@ -18,6 +18,7 @@ import {
   startAutomationPastEarlierFailures,
   waitForAutomation,
 } from "../adapters/aws-automation.js";
+import { describeAwsError } from "../adapters/aws-errors.js";
 import { openRoleSession, type RoleSession, sessionSecondsFor } from "../adapters/aws-session.js";
 import { type CeilingRead, ceilingFromDocument } from "../domain/ceiling.js";
 import type { ElevateConfig } from "../domain/config.js";
@@ -271,21 +272,4 @@ export async function startGrantExecution(
   });
   // Exhausted: the last attempt's execution is reported (failed) by the caller.
   return started.executionId;
-}
-
-export function describeAwsError(error: unknown): string {
-  const e = error as { name?: string; message?: string; Code?: string };
-  const name = e?.name ?? e?.Code ?? "Error";
-  const message = e?.message ?? String(error);
-  switch (name) {
-    case "IdempotentParameterMismatch":
-      return `${name}: an execution for this request and merge was already started with different parameters; investigate before re-running (${message})`;
-    case "AutomationExecutionLimitExceededException":
-      return `${name}: too many automations are running in the account; re-run the workflow later (${message})`;
-    case "AccessDeniedException":
-    case "AccessDenied":
-      return `${name}: the grant role may not start the runbook; check the stack's GrantRole policy and the config's grantDocument (${message})`;
-    default:
-      return `${name}: ${message}`;
-  }
 }

@@ -4,9 +4,10 @@
  * code, so a grant's first reads (git, GitHub, the OIDC token) are under way
  * while the SDK loads (grant-act.ts, imported when the push adds requests).
  */
+
+export { describeAwsError } from "../adapters/aws-errors.js";
 export { grantRunbookParameters } from "../domain/grant-decision.js";
 export {
-  describeAwsError,
   grantClientToken,
   MAX_GRANT_ATTEMPTS,
   readGrantCeiling,

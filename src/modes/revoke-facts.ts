@@ -7,6 +7,7 @@
  */
 import type { IAMClient } from "@aws-sdk/client-iam";
 import type { SSMClient } from "@aws-sdk/client-ssm";
+import { describeAwsError } from "../adapters/aws-errors.js";
 import { changedFiles, commitExists, ZERO_SHA } from "../adapters/git.js";
 import { listPullRequestsForCommit } from "../adapters/github.js";
 import type { ElevateConfig } from "../domain/config.js";
@@ -15,7 +16,6 @@ import { parseRequestPath, RESERVED_ID_PREFIX } from "../domain/request-path.js"
 import { type GrantRecord, grantRecordsSince, type KnownRequest } from "../domain/revoke-authority.js";
 import type { Readout, RevokeFacts } from "../domain/revoke-decision.js";
 import type { ActionContext } from "./action-context.js";
-import { describeAwsError } from "./grant.js";
 import { completeRequestFacts, readAllNotes, readGrantRecords, readInventory, readKnownRequests } from "./inventory.js";
 
 /** Request ids to revoke early, each with the reason shown in the report. */

@@ -5,12 +5,12 @@
  */
 import * as core from "@actions/core";
 import type { SSMClient } from "@aws-sdk/client-ssm";
+import { describeAwsError } from "../adapters/aws-errors.js";
 import { createComment, hasBotCommentWithMarker } from "../adapters/github.js";
 import type { ElevateConfig } from "../domain/config.js";
 import { type DualControlOutcome, outcomeCommentBody, outcomeMarker } from "../domain/dual-control.js";
 import type { ActionContext } from "./action-context.js";
 import { resolvePendingApprovals } from "./dual-control.js";
-import { describeAwsError } from "./grant.js";
 
 export interface ResolvedGates {
   /** Undefined when the gates could not be resolved (then `problems` says why). */

@@ -5,11 +5,11 @@
 import * as core from "@actions/core";
 import type { SSMClient } from "@aws-sdk/client-ssm";
 import { automationClientToken, startAutomationPastEarlierFailures, waitForAutomation } from "../adapters/aws.js";
+import { describeAwsError } from "../adapters/aws-errors.js";
 import { formatIamTime } from "../domain/grant-policy.js";
 import type { RevokeAction } from "../domain/revoke-decision.js";
 import type { ClearOutcome, RevokeOutcome } from "../domain/revoke-report.js";
 import { stampedRevokedAt } from "../domain/revoke-runbooks.js";
-import { describeAwsError } from "./grant.js";
 
 /**
  * A deterministic ClientToken names one execution for ever, even a failed one, so a

@@ -11,6 +11,7 @@
 import { IAMClient } from "@aws-sdk/client-iam";
 import { SSMClient } from "@aws-sdk/client-ssm";
 import { AwsClock, observeAwsTime } from "../adapters/aws-clock.js";
+import { describeAwsError } from "../adapters/aws-errors.js";
 import { knownProfiles, sharedFilePaths } from "../adapters/aws-profiles.js";
 import { formatLocatedError } from "../domain/errors.js";
 import { formatIamTime } from "../domain/grant-policy.js";
@@ -32,7 +33,6 @@ import {
 import { closestName } from "../domain/suggest.js";
 import { textTable } from "../domain/text-table.js";
 import type { CommandOutcome } from "./command-io.js";
-import { describeAwsError } from "./grant.js";
 import {
   completeRequestFacts,
   GRANT_RECORD_LOOKBACK_MS,
