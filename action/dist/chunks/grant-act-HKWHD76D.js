@@ -1,2 +1,0 @@
-import{createRequire as __elevateRequire}from'node:module';const require=__elevateRequire(import.meta.url);
-import{ka as a,la as b,ma as c,na as d,oa as e,pa as f,qa as g}from"./chunk-MCFBYMJO.js";import"./chunk-55HFMPTS.js";import"./chunk-BSIRVOQ2.js";import"./chunk-HSU2QHKC.js";import"./chunk-BEEYUTTP.js";export{d as MAX_GRANT_ATTEMPTS,g as describeAwsError,e as grantClientToken,c as grantRoleCredentials,a as readGrantCeiling,f as startGrantExecution,b as startGrants};

@@ -1,0 +1,2 @@
+import{createRequire as __elevateRequire}from'node:module';const require=__elevateRequire(import.meta.url);
+import{a,b,c,d,e,f}from"./chunk-PDRVE34A.js";import"./chunk-2IR27VJX.js";import"./chunk-55HFMPTS.js";import"./chunk-G35QHVN6.js";import"./chunk-M56DY6ZB.js";import"./chunk-HSU2QHKC.js";import"./chunk-BEEYUTTP.js";export{d as MAX_GRANT_ATTEMPTS,e as grantClientToken,c as grantRoleCredentials,a as readGrantCeiling,f as startGrantExecution,b as startGrants};

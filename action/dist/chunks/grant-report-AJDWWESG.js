@@ -1,2 +1,0 @@
-import{createRequire as __elevateRequire}from'node:module';const require=__elevateRequire(import.meta.url);
-import{h as a,i as b,j as c,k as d,l as e}from"./chunk-7UBNDBGQ.js";import"./chunk-UUHJYKWA.js";import"./chunk-MCFBYMJO.js";import"./chunk-55HFMPTS.js";import"./chunk-POEI6IAL.js";import"./chunk-YDS7ONKN.js";import"./chunk-BSIRVOQ2.js";import"./chunk-HSU2QHKC.js";import"./chunk-BEEYUTTP.js";export{c as grantCommentBody,e as grantFailed,b as notify,a as recordEvidence,d as reportGrant};

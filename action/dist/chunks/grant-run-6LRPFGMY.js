@@ -1,0 +1,2 @@
+import{createRequire as __elevateRequire}from'node:module';const require=__elevateRequire(import.meta.url);
+import{a}from"./chunk-NRFXSGA4.js";import"./chunk-3UH5VERV.js";import"./chunk-SY4JCJA4.js";import"./chunk-S7S23OV3.js";import"./chunk-J7U6CN3A.js";import"./chunk-YDS7ONKN.js";import"./chunk-G35QHVN6.js";import"./chunk-M56DY6ZB.js";import"./chunk-HSU2QHKC.js";import"./chunk-BEEYUTTP.js";export{a as runGrant};
